@@ -1,0 +1,47 @@
+# The kit's commands. `make lab` for students, `make test` for developers and CI.
+# TORCH is installed first so pip never picks a multi-GB CUDA build on a CPU machine;
+# with a GPU, run e.g. `make lab TORCH="torch --index-url https://download.pytorch.org/whl/cu124"`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+.PHONY: lab install test fast lint student benchmarks clean
+
+$(VENV)/.lab-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[lab]"
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.lab-installed
+	$(PY) -m pip install -q -e ".[test,browser,instructor]"
+	touch $@
+
+install: $(VENV)/.lab-installed
+
+## Open the course (student notebooks) in JupyterLab.
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+## Everything CI runs: lint, notebooks in sync, unit tests, every solution notebook under nbval, browser tests.
+test: $(VENV)/.test-installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/run_all.sh $(PYTEST_ARGS)
+
+## The fast suite: unit tests only (no notebooks, no browser, no slow training).
+fast: $(VENV)/.test-installed
+	$(PY) -m pytest -q -m "not slow and not browser" tests $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(PY) -m ruff check .
+
+student: install
+	$(PY) -m lecturekit student
+
+benchmarks: $(VENV)/.test-installed
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

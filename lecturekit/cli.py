@@ -1,0 +1,101 @@
+"""`python -m lecturekit ...` (also installed as `lecturekit`)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+# name -> "module:function"; each function takes the remaining argv and returns an exit code.
+TRAINERS = {
+    "tiny": "lecturekit.models.tiny:train_main",
+    "rgb": "lecturekit.models.rgb:train_main",
+    "pixelrnn": "lecturekit.models.pixelrnn:train_main",
+    "pixelcnn": "lecturekit.models.pixelcnn:train_main",
+    "vae": "lecturekit.models.vae:train_main",
+    "gan": "lecturekit.models.gan:train_main",
+    "sentence_vae": "lecturekit.models.sentence_vae:train_main",
+}
+
+
+def _root(path: str | None) -> Path:
+    if path:
+        return Path(path)
+    from lecturekit.paths import repo_root
+
+    root = repo_root()
+    if root is None:
+        here = Path.cwd()
+        if (here / "solutions").is_dir():
+            return here
+        raise SystemExit("no solutions/ folder found: run this in the kit's checkout or pass --root.")
+    return root
+
+
+def _student(args: argparse.Namespace) -> int:
+    from lecturekit.notebooks import NotebookSourceError, sync_notebooks
+
+    try:
+        differences = sync_notebooks(_root(args.root), check=args.check)
+    except NotebookSourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in differences:
+        print(line)
+    if args.check and differences:
+        print("notebooks/ is out of sync with solutions/: run `python -m lecturekit student`.", file=sys.stderr)
+        return 1
+    if args.check:
+        print("notebooks/ is in sync with solutions/")
+    return 0
+
+
+def _train(args: argparse.Namespace, rest: list[str]) -> int:
+    target = TRAINERS.get(args.model)
+    if target is None:
+        print(f"unknown model {args.model!r}: choose one of {', '.join(TRAINERS)}", file=sys.stderr)
+        return 2
+    module, func = target.split(":")
+    try:
+        main = getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError):
+        print(f"training {args.model!r} is not available in this version of lecturekit.", file=sys.stderr)
+        return 2
+    return int(main(rest) or 0)
+
+
+def _build_data(args: argparse.Namespace) -> int:
+    from lecturekit.build_data import main
+
+    return int(main() or 0)
+
+
+def _grade(rest: list[str]) -> int:
+    from lecturekit.grading.cli import main
+
+    return int(main(rest) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="lecturekit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("student", help="regenerate notebooks/ from solutions/ (--check: only compare)")
+    p.add_argument("--check", action="store_true", help="exit 1 when notebooks/ differs from solutions/")
+    p.add_argument("--root", help="the kit's checkout (default: this one)")
+    p = sub.add_parser("train", help="train a model: " + ", ".join(TRAINERS) + " (MODEL --help for options)",
+                       add_help=False)
+    p.add_argument("model")
+    sub.add_parser("build-data", help="regenerate the kit's sprites and corpus in data/")
+    sub.add_parser("grade", help="grade students' notebooks (grade --help for options)", add_help=False)
+    if argv[:1] == ["grade"]:
+        return _grade(argv[1:])
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "train":
+        return _train(args, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "student":
+        return _student(args)
+    return _build_data(args)

@@ -1,0 +1,167 @@
+"""The graded exercises: each is a pure function the student writes, checked on inputs.
+
+An `Exercise` names the function the student defines, a reference implementation, and a maker of
+test inputs from a seed. The same definition serves three uses:
+- the visible self-check in the notebook (seed 0, `check(name, fn)`), which tells the student what
+  is wrong (shape, dtype, values, a property) instead of a bare assert;
+- the hidden tests of the nbgrader test cell (`check(name, fn, hidden=True)`: other seeds);
+- the kit's grader, which sends inputs made from a secret seed into the student's kernel, gets the
+  returned values back as arrays, and compares them with the reference outside that kernel.
+Modules `nb01.py`... register the exercises of each notebook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+Args = tuple[Any, ...]
+
+
+class ExerciseNotDone(AssertionError):
+    """The student's function still raises NotImplementedError."""
+
+
+class WrongAnswer(AssertionError):
+    """The student's function returned something wrong; the message says what."""
+
+
+@dataclass
+class Exercise:
+    """One graded function. `cases(seed)` returns argument tuples; `compare(got, want, args)` returns
+    None when right, else a message for the student. `stochastic` exercises get a torch.Generator
+    seeded the same way for the student and the reference as their last argument."""
+
+    name: str
+    function: str
+    reference: Callable[..., Any]
+    cases: Callable[[int], list[Args]]
+    compare: Callable[[Any, Any, Args], str | None] | None = None
+    hint: str = ""
+    atol: float = 1e-5
+    rtol: float = 1e-4
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def verdict(self, got: Any, want: Any, args: Args) -> str | None:
+        if self.compare is not None:
+            return self.compare(got, want, args)
+        return compare_values(got, want, atol=self.atol, rtol=self.rtol)
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def register(exercise: Exercise) -> Exercise:
+    _REGISTRY[exercise.name] = exercise
+    return exercise
+
+
+def get_exercise(name: str) -> Exercise:
+    if not _REGISTRY:
+        for info in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{info.name}")
+    if name not in _REGISTRY:
+        raise KeyError(f"no exercise called {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def all_exercises() -> dict[str, Exercise]:
+    if not _REGISTRY:
+        for info in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{info.name}")
+    return dict(_REGISTRY)
+
+
+def to_numpy(value: Any) -> Any:
+    """Plain arrays for comparison and for sending across processes (tuples become tuples of arrays)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, (list, tuple)):
+        return tuple(to_numpy(v) for v in value)
+    if isinstance(value, (int, float, bool, np.number, np.bool_)):
+        return np.asarray(value)
+    return value
+
+
+def compare_values(got: Any, want: Any, *, atol: float = 1e-5, rtol: float = 1e-4) -> str | None:
+    """None when `got` matches `want` (arrays, tensors, numbers, tuples of them), else why not."""
+    got, want = to_numpy(got), to_numpy(want)
+    if isinstance(want, tuple):
+        if not isinstance(got, tuple) or len(got) != len(want):
+            return f"expected a tuple of {len(want)} values, got {type(got).__name__}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            problem = compare_values(g, w, atol=atol, rtol=rtol)
+            if problem:
+                return f"value {i} of the tuple: {problem}"
+        return None
+    if not isinstance(got, np.ndarray):
+        return f"expected an array or tensor, got {type(got).__name__} ({str(got)[:80]})"
+    if got.shape != want.shape:
+        return f"expected shape {tuple(want.shape)}, got shape {tuple(got.shape)}"
+    if want.dtype.kind in "iub" and got.dtype.kind not in "iub":
+        return f"expected integers ({want.dtype}), got {got.dtype}"
+    if want.dtype.kind in "iub":
+        wrong = int((got != want).sum())
+        return None if wrong == 0 else f"{wrong} of {want.size} values differ from the expected ones"
+    got_f = got.astype(np.float64)
+    want_f = want.astype(np.float64)
+    if not np.all(np.isfinite(got_f)):
+        return "your result contains NaN or inf"
+    if not np.allclose(got_f, want_f, atol=atol, rtol=rtol):
+        err = float(np.max(np.abs(got_f - want_f)))
+        return f"values differ from the expected ones (largest difference {err:.4g})"
+    return None
+
+
+def run_cases(exercise: Exercise, fn: Callable[..., Any], seed: int) -> list[str]:
+    """Problems found when calling `fn` on the cases of `seed` (empty list: all right)."""
+    problems = []
+    for i, args in enumerate(exercise.cases(seed)):
+        want = exercise.reference(*_fresh(args))
+        try:
+            got = fn(*_fresh(args))
+        except NotImplementedError:
+            raise ExerciseNotDone(
+                f"{exercise.function}() is not written yet: replace `raise NotImplementedError()` with your code."
+            ) from None
+        problem = exercise.verdict(got, want, args)
+        if problem:
+            problems.append(f"case {i + 1}: {problem}")
+    return problems
+
+
+def _fresh(args: Args) -> Args:
+    """A copy of the arguments, so a function that changes its inputs cannot change the reference's."""
+    out = []
+    for a in args:
+        if isinstance(a, torch.Generator):
+            g = torch.Generator(device=a.device)
+            g.set_state(a.get_state())
+            out.append(g)
+        elif isinstance(a, torch.Tensor):
+            out.append(a.clone())
+        elif isinstance(a, np.ndarray):
+            out.append(a.copy())
+        else:
+            out.append(a)
+    return tuple(out)
+
+
+def check(name: str, fn: Callable[..., Any], hidden: bool = False) -> None:
+    """The self-check after an exercise: prints a short success line or raises with what is wrong."""
+    exercise = get_exercise(name)
+    seeds = [101, 202, 303] if hidden else [0]
+    problems: list[str] = []
+    for seed in seeds:
+        problems += run_cases(exercise, fn, seed)
+    if problems:
+        hint = f"\nHint: {exercise.hint}" if exercise.hint else ""
+        raise WrongAnswer(f"{exercise.function}() is not right yet:\n- " + "\n- ".join(problems[:5]) + hint)
+    if not hidden:
+        print(f"✓ {exercise.function}() passed the check.")

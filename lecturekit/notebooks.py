@@ -1,0 +1,238 @@
+"""`solutions/` is the one source of every notebook; `notebooks/` (student copies) is made from it.
+
+The rules are nbgrader's: a region between `### BEGIN SOLUTION` and `### END SOLUTION` becomes
+`# YOUR CODE HERE` + `raise NotImplementedError()` (markdown: `YOUR ANSWER HERE`), a region between
+`### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS` is removed, outputs are cleared, and the cells
+keep their nbgrader metadata so nbgrader can take the student copies as they are.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from lecturekit.colab import SETUP_CELL, colab_url
+
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
+TEXT_STUB = "YOUR ANSWER HERE"
+
+
+class NotebookSourceError(ValueError):
+    """A solution notebook whose markers or metadata are wrong."""
+
+
+# ---- building cells (used by the scripts that author solution notebooks, and by tests) ----
+
+def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: float = 0) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution,
+        "task": False,
+    }
+    if grade:
+        meta["points"] = points
+    return meta
+
+
+def markdown_cell(text: str) -> Any:
+    return nbformat.v4.new_markdown_cell(text.strip("\n"))
+
+
+def code_cell(code: str) -> Any:
+    return nbformat.v4.new_code_cell(code.strip("\n"))
+
+
+def solution_cell(code: str, grade_id: str) -> Any:
+    """An exercise: the student writes the code between the solution markers."""
+    if BEGIN_SOLUTION not in code:
+        raise NotebookSourceError(f"solution cell {grade_id!r} has no {BEGIN_SOLUTION} marker")
+    cell = code_cell(code)
+    cell.metadata["nbgrader"] = _nbgrader(grade_id, solution=True, grade=False, locked=False)
+    return cell
+
+
+def test_cell(code: str, grade_id: str, points: float) -> Any:
+    """A graded, locked test cell: visible checks, then hidden tests between the hidden markers."""
+    cell = code_cell(code)
+    cell.metadata["nbgrader"] = _nbgrader(grade_id, solution=False, grade=True, locked=True, points=points)
+    return cell
+
+
+test_cell.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, though its name starts so
+
+
+def setup_cell() -> Any:
+    """The first code cell of every notebook (see lecturekit.colab)."""
+    cell = code_cell(SETUP_CELL)
+    cell.metadata["nbgrader"] = _nbgrader("setup", solution=False, grade=False, locked=True)
+    return cell
+
+
+def new_notebook(cells: list[Any]) -> Any:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+# ---- solution -> student ----
+
+def _replace_regions(lines: list[str], begin: str, end: str, stub: list[str] | None, where: str) -> list[str]:
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped == begin:
+            if inside:
+                raise NotebookSourceError(f"{where}, line {number}: {begin} inside another region")
+            inside = True
+            if stub is not None:
+                indent = re.match(r"\s*", line).group(0)  # type: ignore[union-attr]
+                out.extend(indent + s for s in stub)
+        elif stripped == end:
+            if not inside:
+                raise NotebookSourceError(f"{where}, line {number}: {end} without {begin}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise NotebookSourceError(f"{where}: {begin} is never closed by {end}")
+    return out
+
+
+def student_cell(cell: Any, where: str) -> Any:
+    """The student version of one solution cell."""
+    cell = copy.deepcopy(cell)
+    lines = cell.source.split("\n")
+    if cell.cell_type == "code":
+        lines = _replace_regions(lines, BEGIN_SOLUTION, END_SOLUTION, CODE_STUB, where)
+        lines = _replace_regions(lines, BEGIN_HIDDEN, END_HIDDEN, None, where)
+        cell.outputs = []
+        cell.execution_count = None
+    elif cell.cell_type == "markdown":
+        lines = _replace_regions(lines, BEGIN_SOLUTION, END_SOLUTION, [TEXT_STUB], where)
+    cell.source = "\n".join(lines)
+    cell.pop("id", None)
+    return cell
+
+
+def student_notebook(solution: Any, name: str = "notebook") -> Any:
+    """The student copy of a solution notebook (nbformat object in, nbformat object out)."""
+    nb = copy.deepcopy(solution)
+    nb.cells = [student_cell(c, f"{name}, cell {i}") for i, c in enumerate(nb.cells)]
+    nb.nbformat_minor = 4  # no cell ids: stable files, and nbgrader 0.9 accepts them
+    for cell in nb.cells:
+        cell.pop("id", None)
+    return nb
+
+
+def clean_notebook(nb: Any) -> Any:
+    """A copy without outputs, execution counts or cell ids (how notebooks are stored)."""
+    nb = copy.deepcopy(nb)
+    nb.nbformat_minor = 4
+    for cell in nb.cells:
+        cell.pop("id", None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def notebook_text(nb: Any) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def check_solution(nb: Any, name: str) -> list[str]:
+    """Problems with a solution notebook: missing setup cell, duplicate grade ids, bad markers."""
+    problems = []
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code or code[0].source.strip() != SETUP_CELL.strip():
+        problems.append(f"{name}: the first code cell is not the standard setup cell (lecturekit.colab.SETUP_CELL)")
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    ids = [i for i in ids if i]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        problems.append(f"{name}: duplicate nbgrader grade_id {dupes}")
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        has_solution = BEGIN_SOLUTION in cell.source
+        if has_solution and not meta.get("solution"):
+            problems.append(f"{name}, cell {i}: has {BEGIN_SOLUTION} but is not an nbgrader solution cell")
+        if BEGIN_HIDDEN in cell.source and not meta.get("grade"):
+            problems.append(f"{name}, cell {i}: has hidden tests but is not a graded test cell")
+    return problems
+
+
+def sync_notebooks(root: Path, check: bool = False) -> list[str]:
+    """Write (or, with check=True, compare) every student notebook; return the differences."""
+    solutions = sorted((root / "solutions").glob("*.ipynb"))
+    if not solutions:
+        raise NotebookSourceError(f"no notebooks in {root / 'solutions'}")
+    out_dir = root / "notebooks"
+    out_dir.mkdir(exist_ok=True)
+    differences: list[str] = []
+    for path in solutions:
+        solution = nbformat.read(path, as_version=4)
+        problems = check_solution(solution, path.name)
+        if problems:
+            raise NotebookSourceError("; ".join(problems))
+        clean = notebook_text(clean_notebook(solution))
+        student = notebook_text(student_notebook(solution, path.name))
+        target = out_dir / path.name
+        if check:
+            if path.read_text() != clean:
+                differences.append(f"solutions/{path.name} is stored with outputs or cell ids")
+            if not target.is_file() or target.read_text() != student:
+                differences.append(f"notebooks/{path.name} differs from its solution")
+        else:
+            if path.read_text() != clean:
+                path.write_text(clean)
+            if not target.is_file() or target.read_text() != student:
+                target.write_text(student)
+                differences.append(f"notebooks/{path.name} written")
+    differences += sync_readme_links(root, [p.name for p in solutions], check=check)
+    names = {p.name for p in solutions}
+    for extra in sorted(out_dir.glob("*.ipynb")):
+        if extra.name not in names:
+            differences.append(f"notebooks/{extra.name} has no solution")
+            if not check:
+                extra.unlink()
+    return differences
+
+
+LINKS_BEGIN, LINKS_END = "<!-- colab-links: made by `python -m lecturekit student` -->", "<!-- /colab-links -->"
+
+
+def colab_links_markdown(names: list[str]) -> str:
+    """The README's table of "Open in Colab" links, made from lecturekit.colab.REPO_URL."""
+    rows = ["| notebook | student copy | solution |", "|---|---|---|"]
+    for name in names:
+        stem = name.removesuffix(".ipynb")
+        rows.append(f"| {stem} | [Open in Colab]({colab_url('notebooks/' + name)}) "
+                    f"| [solution]({colab_url('solutions/' + name)}) |")
+    return "\n".join(rows)
+
+
+def sync_readme_links(root: Path, names: list[str], check: bool = False) -> list[str]:
+    """Rewrite (or compare) the README block between the colab-links markers."""
+    readme = root / "README.md"
+    if not readme.is_file():
+        return []
+    text = readme.read_text()
+    if LINKS_BEGIN not in text or LINKS_END not in text:
+        return [] if not check else ["README.md has no colab-links block"]
+    head, rest = text.split(LINKS_BEGIN, 1)
+    _, tail = rest.split(LINKS_END, 1)
+    new = f"{head}{LINKS_BEGIN}\n{colab_links_markdown(names)}\n{LINKS_END}{tail}"
+    if new == text:
+        return []
+    if not check:
+        readme.write_text(new)
+        return ["README.md colab links written"]
+    return ["README.md colab links differ from lecturekit.colab.REPO_URL"]

@@ -1,0 +1,103 @@
+"""Figures the notebooks share: sprite grids, palette swatches, loss curves.
+
+Functions draw into a matplotlib Axes (made for you when not given) and return it, so a notebook
+cell is one line and a test can check what was drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+from lecturekit.widgets import grid_rgb
+
+
+def indices_to_rgb(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Palette indices (..., H, W) -> RGB uint8 (..., H, W, 3), with a clear error for a wrong index."""
+    indices = np.asarray(indices)
+    palette = np.asarray(palette, dtype=np.uint8)
+    if indices.size and (indices.min() < 0 or indices.max() >= len(palette)):
+        raise ValueError(
+            f"colour index {int(indices.max())} is outside the palette of {len(palette)} colours: "
+            "use the palette the indices were made with."
+        )
+    return palette[indices]
+
+
+def sprite_sheet(images: np.ndarray, columns: int = 10, pad: int = 1) -> np.ndarray:
+    """One RGB picture of many (N, H, W, 3) sprites, white between them."""
+    return grid_rgb(images, columns=columns, pad=pad)
+
+
+def show_sprites(
+    images: np.ndarray,
+    palette: np.ndarray | None = None,
+    columns: int = 10,
+    title: str | None = None,
+    ax: Axes | None = None,
+    scale: float = 0.5,
+) -> Axes:
+    """Show sprites as a grid: RGB (N, H, W, 3) uint8, or indices (N, H, W) with their palette."""
+    images = np.asarray(images)
+    if palette is not None:
+        images = indices_to_rgb(images, palette)
+    if images.ndim == 3 and palette is None and images.shape[-1] == 3:
+        images = images[None]
+    if images.dtype != np.uint8:
+        images = np.clip(np.asarray(images, dtype=np.float64) * 255 + 0.5, 0, 255).astype(np.uint8)
+    columns = max(1, min(columns, len(images)))
+    sheet = sprite_sheet(images, columns=columns)
+    if ax is None:
+        rows = -(-len(images) // columns)
+        _, ax = plt.subplots(figsize=(max(2.0, columns * scale * 1.1), max(1.2, rows * scale * 1.1)))
+    ax.imshow(sheet, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_palette(palette: np.ndarray, counts: np.ndarray | None = None, ax: Axes | None = None,
+                 columns: int = 32, title: str | None = None) -> Axes:
+    """Palette swatches, most used first when `counts` (pixels per colour) is given."""
+    palette = np.asarray(palette, dtype=np.uint8)
+    order = np.argsort(-np.asarray(counts), kind="stable") if counts is not None else np.arange(len(palette))
+    swatches = palette[order][:, None, None, :].repeat(4, 1).repeat(4, 2)
+    if ax is None:
+        rows = -(-len(palette) // columns)
+        _, ax = plt.subplots(figsize=(columns * 0.25, rows * 0.25 + 0.4))
+    ax.imshow(sprite_sheet(swatches, columns=min(columns, len(palette))), interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title or f"{len(palette)} colours" + (" (most used first)" if counts is not None else ""))
+    return ax
+
+
+def plot_losses(
+    curves: dict[str, Sequence[float]] | Sequence[float],
+    ax: Axes | None = None,
+    xlabel: str = "step",
+    ylabel: str = "loss",
+    smooth: int = 1,
+    title: str | None = None,
+) -> Axes:
+    """Loss curves (one or several named), optionally smoothed by a running mean of `smooth` points."""
+    if not isinstance(curves, dict):
+        curves = {ylabel: curves}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    for name, values in curves.items():
+        values = np.asarray(values, dtype=np.float64)
+        if smooth > 1 and len(values) >= smooth:
+            values = np.convolve(values, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(values, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if len(curves) > 1:
+        ax.legend()
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    return ax

@@ -1,0 +1,175 @@
+"""The one training loop that every model in the kit shares.
+
+It keeps a history of losses (for the loss curves in the notebooks), moves batches to the device,
+clips gradients, stops after a number of epochs or of minutes of wall time, and shows a progress bar.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from lecturekit.device import get_device
+from lecturekit.progress import progress
+
+Batch = Any
+LossOutput = torch.Tensor | tuple[torch.Tensor, dict[str, float]]
+
+
+@dataclass
+class History:
+    """What happened during training: one record per step and one per epoch."""
+
+    steps: list[dict[str, float]] = field(default_factory=list)
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped_early: bool = False
+
+    @property
+    def losses(self) -> list[float]:
+        """The training loss of every step."""
+        return [s["loss"] for s in self.steps]
+
+    def epoch_values(self, key: str = "loss") -> list[float]:
+        """One metric per epoch (e.g. "loss", or a key that eval_fn returned)."""
+        return [e[key] for e in self.epochs if key in e]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps, "epochs": self.epochs, "seconds": self.seconds}
+
+
+def _to_device(batch: Batch, device: torch.device) -> Batch:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_device(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+def make_batches(
+    data: torch.Tensor | tuple[torch.Tensor, ...], batch_size: int, *, shuffle: bool, generator: torch.Generator
+) -> list[Batch]:
+    """Split tensors (sharing their first dimension) into batches, in a seeded order."""
+    tensors = data if isinstance(data, tuple) else (data,)
+    n = tensors[0].shape[0]
+    if n == 0:
+        raise ValueError("cannot train on an empty data set: check the data you passed to fit().")
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    batches = []
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        parts = tuple(t[idx] for t in tensors)
+        batches.append(parts if isinstance(data, tuple) else parts[0])
+    return batches
+
+
+def _split_loss(out: LossOutput) -> tuple[torch.Tensor, dict[str, float]]:
+    if isinstance(out, tuple):
+        loss, logs = out
+        return loss, {k: float(v) for k, v in logs.items()}
+    return out, {}
+
+
+def fit(
+    model: nn.Module,
+    data: torch.Tensor | tuple[torch.Tensor, ...] | Iterable[Batch],
+    loss_fn: Callable[[nn.Module, Batch], LossOutput],
+    *,
+    epochs: int | None = 1,
+    max_minutes: float | None = None,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    optimizer: torch.optim.Optimizer | None = None,
+    schedule: Callable[[int], float] | None = None,
+    clip_grad: float | None = 1.0,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    shuffle: bool = True,
+    eval_fn: Callable[[nn.Module], dict[str, float]] | None = None,
+    on_epoch_end: Callable[[int, nn.Module, History], None] | None = None,
+    progress_bar: bool = True,
+    desc: str = "training",
+) -> History:
+    """Train `model` by minimising `loss_fn(model, batch)`; return the History.
+
+    `data` is a tensor (or tuple of tensors) batched here in a seeded order, or any re-iterable of
+    batches. `loss_fn` returns the loss, or `(loss, {"name": value})` to log more per step.
+    `schedule(step)` multiplies the learning rate. Training stops after `epochs` or `max_minutes`,
+    whichever comes first (at least one step runs). `eval_fn(model)` runs after each epoch in eval
+    mode under no_grad, and its numbers go into `history.epochs`.
+    """
+    if epochs is None and max_minutes is None:
+        raise ValueError("fit() needs epochs or max_minutes, or it would never stop.")
+    device = torch.device(device) if device is not None else get_device()
+    model.to(device)
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    generator = torch.Generator().manual_seed(seed)
+    history = History()
+    start = time.perf_counter()
+    deadline = start + max_minutes * 60 if max_minutes is not None else math.inf
+    step = 0
+    epoch = 0
+    total_epochs = epochs if epochs is not None else 10**9
+    while epoch < total_epochs:
+        if isinstance(data, (torch.Tensor, tuple)):
+            batches: Iterable[Batch] = make_batches(data, batch_size, shuffle=shuffle, generator=generator)
+        else:
+            batches = data
+        model.train()
+        total = len(batches) if hasattr(batches, "__len__") else None
+        bar = progress(batches, total=total, desc=f"{desc} epoch {epoch + 1}", leave=False,
+                       disable=None if progress_bar else True)
+        running, count = 0.0, 0
+        for batch in bar:
+            if schedule is not None:
+                for g, base in zip(optimizer.param_groups, base_lrs):
+                    g["lr"] = base * schedule(step)
+            loss, logs = _split_loss(loss_fn(model, _to_device(batch, device)))
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"the loss became {loss.item()} at step {step}: lower the learning rate (lr={lr}) "
+                    "or check the loss function for a log of zero."
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_grad is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+            optimizer.step()
+            value = float(loss.detach())
+            history.steps.append({"step": step, "epoch": epoch, "loss": value, **logs})
+            running += value
+            count += 1
+            step += 1
+            if hasattr(bar, "set_postfix") and count % 5 == 0:
+                bar.set_postfix(loss=f"{running / count:.4f}")
+            if time.perf_counter() > deadline:
+                history.stopped_early = True
+                break
+        if hasattr(bar, "close"):
+            bar.close()
+        record = {"epoch": epoch, "loss": running / max(count, 1), "seconds": time.perf_counter() - start}
+        if eval_fn is not None:
+            model.eval()
+            with torch.no_grad():
+                record.update({k: float(v) for k, v in eval_fn(model).items()})
+        history.epochs.append(record)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, model, history)
+        epoch += 1
+        if history.stopped_early or time.perf_counter() > deadline:
+            history.stopped_early = history.stopped_early or epoch < total_epochs
+            break
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return history

@@ -1,0 +1,100 @@
+"""The setup cell that opens every notebook, run as Colab would run it (with a fake Colab module)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lecturekit import colab, progress
+from lecturekit.colab import SETUP_CELL, colab_url, install_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fake_colab(calls: list[str]) -> dict[str, types.ModuleType]:
+    google = types.ModuleType("google")
+    google_colab = types.ModuleType("google.colab")
+    output = types.ModuleType("google.colab.output")
+    output.enable_custom_widget_manager = lambda: calls.append("enable_custom_widget_manager")
+    google_colab.output = output
+    google.colab = google_colab
+    return {"google": google, "google.colab": google_colab, "google.colab.output": output}
+
+
+def test_in_colab_the_cell_installs_the_kit_then_enables_widgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    for name, module in _fake_colab(calls).items():
+        monkeypatch.setitem(sys.modules, name, module)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "lecturekit" else real_find_spec(name, *a))
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append("pip:" + " ".join(cmd[1:])))
+    monkeypatch.setattr(progress, "_mode", None)
+    namespace: dict = {}
+    exec(SETUP_CELL, namespace)
+    assert calls == [f"pip:-m pip install -q {install_spec()}", "enable_custom_widget_manager"]
+    assert namespace["DEVICE"].type in {"cpu", "cuda", "mps"}
+    assert progress.progress_mode() == "text"  # notebook bars break under Colab's widget manager
+
+
+def test_in_colab_with_the_kit_installed_nothing_is_installed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    for name, module in _fake_colab(calls).items():
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append("pip"))
+    monkeypatch.setattr(progress, "_mode", None)
+    exec(SETUP_CELL, {})
+    assert calls == ["enable_custom_widget_manager"]
+
+
+def test_outside_colab_the_cell_only_imports_and_reports(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("nothing may be installed outside Colab"))
+    monkeypatch.setattr(progress, "_mode", None)
+    namespace: dict = {}
+    exec(SETUP_CELL, namespace)
+    out = capsys.readouterr().out
+    assert "lecturekit" in out and "device:" in out and "Colab" not in out
+    assert progress.progress_mode() != "text" or "LECTUREKIT_PROGRESS" in __import__("os").environ
+
+
+def test_a_colab_without_the_widget_manager_still_runs(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+    modules = _fake_colab(calls)
+
+    def broken() -> None:
+        raise AttributeError("no widget manager in this Colab")
+
+    modules["google.colab.output"].enable_custom_widget_manager = broken
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(progress, "_mode", None)
+    colab.setup_notebook()
+    assert "widget manager could not be enabled" in capsys.readouterr().out
+
+
+def test_every_notebook_starts_with_the_setup_cell() -> None:
+    for folder in ("solutions", "notebooks"):
+        paths = sorted((ROOT / folder).glob("*.ipynb"))
+        assert paths, folder
+        for path in paths:
+            nb = nbformat.read(path, as_version=4)
+            first_code = next(c for c in nb.cells if c.cell_type == "code")
+            assert first_code.source == SETUP_CELL, path
+
+
+def test_colab_links_and_install_come_from_one_url() -> None:
+    assert install_spec() == f"lecturekit @ git+{colab.REPO_URL}@{colab.BRANCH}"
+    url = colab_url("notebooks/03_pixelrnn.ipynb")
+    assert url.startswith("https://colab.research.google.com/github/")
+    assert url.endswith(f"/blob/{colab.BRANCH}/notebooks/03_pixelrnn.ipynb")
+    readme = (ROOT / "README.md").read_text()
+    assert colab_url("notebooks/00_start_here.ipynb") in readme

@@ -1,0 +1,82 @@
+"""The shared training loop: losses go down, runs repeat, time limits hold, bad input is refused."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from lecturekit.training import History, fit, make_batches
+
+
+def _regression_data(n: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 4, generator=g)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]]) + 0.01 * torch.randn(n, 1, generator=g)
+    return x, y
+
+
+def _mse(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    x, y = batch
+    return nn.functional.mse_loss(model(x), y)
+
+
+def test_fit_lowers_the_loss_and_records_history() -> None:
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    history = fit(model, _regression_data(), _mse, epochs=20, batch_size=32, lr=0.05, device="cpu",
+                  progress_bar=False)
+    assert isinstance(history, History)
+    assert len(history.epochs) == 20 and len(history.steps) == 20 * 8
+    first, last = history.epoch_values("loss")[0], history.epoch_values("loss")[-1]
+    assert last < first / 20
+    assert not model.training  # left in eval mode for sampling
+
+
+def test_fit_is_repeatable_with_the_same_seed() -> None:
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        model = nn.Linear(4, 1)
+        runs.append(fit(model, _regression_data(), _mse, epochs=2, seed=3, device="cpu", progress_bar=False).losses)
+    assert runs[0] == runs[1]
+
+
+def test_fit_logs_extra_values_and_runs_eval_fn() -> None:
+    model = nn.Linear(4, 1)
+
+    def loss_fn(m: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]):
+        loss = _mse(m, batch)
+        return loss, {"double": 2 * loss.item()}
+
+    history = fit(model, _regression_data(64), loss_fn, epochs=2, device="cpu", progress_bar=False,
+                  eval_fn=lambda m: {"weight_norm": float(m.weight.norm())})
+    assert history.steps[0]["double"] == pytest.approx(2 * history.steps[0]["loss"])
+    assert len(history.epoch_values("weight_norm")) == 2
+
+
+def test_fit_stops_on_the_time_limit() -> None:
+    model = nn.Linear(4, 1)
+    history = fit(model, _regression_data(), _mse, epochs=None, max_minutes=0.0, device="cpu", progress_bar=False)
+    assert history.stopped_early and len(history.steps) == 1
+
+
+def test_fit_refuses_endless_or_empty_training() -> None:
+    model = nn.Linear(4, 1)
+    with pytest.raises(ValueError, match="epochs or max_minutes"):
+        fit(model, _regression_data(), _mse, epochs=None)
+    with pytest.raises(ValueError, match="empty data set"):
+        fit(model, (torch.zeros(0, 4), torch.zeros(0, 1)), _mse, device="cpu", progress_bar=False)
+
+
+def test_fit_stops_with_a_clear_message_when_the_loss_explodes() -> None:
+    model = nn.Linear(4, 1)
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        fit(model, _regression_data(), lambda m, b: _mse(m, b) * float("nan"), device="cpu", progress_bar=False)
+
+
+def test_make_batches_covers_every_row_once() -> None:
+    data = torch.arange(10)
+    batches = make_batches(data, 3, shuffle=True, generator=torch.Generator().manual_seed(0))
+    assert [len(b) for b in batches] == [3, 3, 3, 1]
+    assert sorted(torch.cat(batches).tolist()) == list(range(10))
