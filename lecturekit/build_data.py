@@ -1,0 +1,94 @@
+"""Regenerate the kit's data files in `data/` (deterministic: same bytes on every run).
+
+sprites: draw RGB creatures (lecturekit.sprites), save their sheet, centre-crop 40 -> 20, fit a
+k-means palette, merge rare colours (about 150-180 colours remain, like the lecture's 167), write
+the lecture's `pixel_color.txt` / `colormap.txt` and a seeded 5% test split.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lecturekit import paths
+from lecturekit.data import SpriteSet, split_indices, write_lecture_files
+from lecturekit.palette import colors_for_share, fit_palette, merge_rare_colors, quantize
+from lecturekit.sprites import center_crop, generate_sprites, sprite_sheet
+
+KMEANS_COLORS = 200
+TARGET_COLORS = 168
+SHEET_PER_ROW = 30
+
+
+def _save_png(rgb: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    # no timestamps or other metadata: the file is the same bytes on every run
+    Image.fromarray(rgb).save(path, format="PNG", optimize=False, compress_level=9)
+
+
+def build_sprites(
+    out_dir: Path | None = None, n: int = 900, seed: int = 0, verbose: bool = True
+) -> SpriteSet:
+    """Write sprites_rgb.png, pixel_color.txt, colormap.txt and split.json into `out_dir`."""
+    out_dir = Path(out_dir) if out_dir is not None else paths.data_dir() / "sprites"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    extra = max(8, n // 50)  # spares, in case two sprites coincide after quantization
+    rgb40 = generate_sprites(n + extra, seed=seed)
+    crops = center_crop(rgb40)
+    palette = fit_palette(crops, KMEANS_COLORS, seed=seed)
+    idx = quantize(crops, palette)
+    # keep the first n sprites that are still distinct after quantization
+    seen: set[bytes] = set()
+    keep = []
+    for i in range(len(idx)):
+        key = idx[i].tobytes()
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+        if len(keep) == n:
+            break
+    if len(keep) < n:
+        raise RuntimeError(f"only {len(keep)} distinct sprites after quantization, wanted {n}")
+    keep_arr = np.asarray(keep)
+    rgb40, idx = rgb40[keep_arr], idx[keep_arr]
+    # merge rare colours: raise the threshold until the palette is down to about TARGET_COLORS
+    min_count = 1
+    new_idx, new_pal = idx, palette
+    while len(new_pal) > TARGET_COLORS:
+        min_count += 1
+        new_idx, new_pal = merge_rare_colors(idx, palette, min_count)
+    sprites = SpriteSet(new_idx, new_pal)
+    n_distinct = len({s.tobytes() for s in sprites.indices})
+    if n_distinct != n:
+        raise RuntimeError(f"{n - n_distinct} sprites coincide after merging rare colours")
+    _save_png(sprite_sheet(rgb40, per_row=SHEET_PER_ROW), out_dir / "sprites_rgb.png")
+    write_lecture_files(sprites, out_dir / "pixel_color.txt", out_dir / "colormap.txt")
+    _, test = split_indices(n, test_share=0.05, seed=seed)
+    (out_dir / "split.json").write_text(json.dumps({"test": test.tolist()}) + "\n", encoding="utf-8")
+    if verbose:
+        n_rgb = len(np.unique(center_crop(rgb40).reshape(-1, 3), axis=0))
+        print(
+            f"sprites: {n} ({len(test)} test), {n_rgb} distinct RGB colours in the crops, k-means "
+            f"{len(palette)} -> {len(new_pal)} colours after merging those used < {min_count} times; "
+            f"{colors_for_share(new_idx, 0.9)} colours carry 90% of the pixels -> {out_dir}"
+        )
+    return sprites
+
+
+def main(out_dir: Path | None = None) -> None:
+    """Rebuild everything in `data/`: the sprites, and the sentence corpus when corpus.py can."""
+    root = Path(out_dir) if out_dir is not None else paths.data_dir()
+    build_sprites(root / "sprites")
+    try:
+        from lecturekit import corpus
+    except ImportError:
+        corpus = None
+    if corpus is not None and hasattr(corpus, "build_corpus"):
+        corpus.build_corpus(root / "corpus")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""The kit's data: quantized sprites in the lecture's file format, their palette, splits and readers.
+
+`pixel_color.txt` holds one sprite per line, 400 palette indices (20x20, row by row) separated by
+spaces; `colormap.txt` holds one `R G B` line per index, index 0 white. Readers refuse bad files
+with a `DataFormatError` that names the file, the line, what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lecturekit import paths
+from lecturekit.palette import fit_palette, quantize
+
+SPRITE_SIZE = 20
+_SPLITS = ("all", "train", "test")
+_IMAGE_SUFFIXES = {".png", ".gif"}
+
+
+class DataFormatError(ValueError):
+    """A data file is malformed; the message names the file, the line and the fix."""
+
+
+@dataclass
+class SpriteSet:
+    """Sprites as palette indices `(N, 20, 20)` int64 plus their palette `(K, 3)` uint8 (index 0 white)."""
+
+    indices: np.ndarray
+    palette: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.indices = np.asarray(self.indices, dtype=np.int64)
+        self.palette = np.asarray(self.palette, dtype=np.uint8)
+        if self.indices.ndim != 3:
+            raise ValueError(f"indices must be (N, H, W), got shape {self.indices.shape}")
+        if self.palette.ndim != 2 or self.palette.shape[1] != 3:
+            raise ValueError(f"palette must be (K, 3), got shape {self.palette.shape}")
+        if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= len(self.palette)):
+            raise ValueError(
+                f"indices must lie in 0..{len(self.palette) - 1} (the palette has "
+                f"{len(self.palette)} colours), found {int(self.indices.min())}..{int(self.indices.max())}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @property
+    def n_colors(self) -> int:
+        return len(self.palette)
+
+    def rgb(self) -> np.ndarray:
+        """The sprites in colour, (N, 20, 20, 3) uint8."""
+        return self.palette[self.indices]
+
+    def subset(self, idx) -> SpriteSet:
+        """The sprites at `idx` (array of positions, slice or boolean mask), sharing the palette."""
+        sel = self.indices[idx]
+        if sel.ndim == 2:
+            sel = sel[None]
+        return SpriteSet(sel.copy(), self.palette.copy())
+
+    def palette_fingerprint(self) -> str:
+        """A short hash of the palette: models trained on another palette are not interchangeable."""
+        return hashlib.sha256(self.palette.tobytes()).hexdigest()[:16]
+
+    def fingerprint(self) -> str:
+        """A short hash of palette and indices: which data a checkpoint was trained on."""
+        h = hashlib.sha256(self.palette.tobytes())
+        h.update(np.asarray(self.indices.shape, dtype=np.int64).tobytes())
+        h.update(self.indices.astype(np.int64).tobytes())
+        return h.hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- lecture format
+def _read_lines(path: Path, what: str) -> list[str]:
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(
+            f"{path}: no such file ({what}); check the path, or rebuild the data with "
+            f"`python -m lecturekit build-data`."
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataFormatError(f"{path}: not a text file ({err}); {what} must be plain text.") from None
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise DataFormatError(f"{path}: the file is empty; it should hold {what}.")
+    return lines
+
+
+def _ints(path: Path, lineno: int, line: str, what: str) -> list[int]:
+    out = []
+    for tok in line.split():
+        try:
+            out.append(int(tok))
+        except ValueError:
+            raise DataFormatError(
+                f"{path}, line {lineno}: {tok!r} is not an integer; {what} must be whole "
+                f"numbers separated by spaces (fix or delete that line)."
+            ) from None
+    return out
+
+
+def read_palette_file(colormap_path: str | Path) -> np.ndarray:
+    """The lecture's `colormap.txt`: one `R G B` line (0-255) per colour index."""
+    path = Path(colormap_path)
+    rows = []
+    for i, line in enumerate(_read_lines(path, "one `R G B` line per colour"), start=1):
+        vals = _ints(path, i, line, "palette entries")
+        if len(vals) != 3:
+            raise DataFormatError(
+                f"{path}, line {i}: expected 3 values `R G B`, found {len(vals)}; each palette "
+                f"line must be exactly three integers 0-255."
+            )
+        bad = [v for v in vals if not 0 <= v <= 255]
+        if bad:
+            raise DataFormatError(
+                f"{path}, line {i}: RGB value {bad[0]} is out of range 0..255; use 0-255 "
+                f"integers (not 0-1 floats, not 16-bit)."
+            )
+        rows.append(vals)
+    return np.asarray(rows, dtype=np.uint8)
+
+
+def read_lecture_files(pixel_path: str | Path, colormap_path: str | Path) -> SpriteSet:
+    """Read the lecture's `pixel_color.txt` + `colormap.txt` into a `SpriteSet` (checked line by line)."""
+    palette = read_palette_file(colormap_path)
+    path = Path(pixel_path)
+    n_px = SPRITE_SIZE * SPRITE_SIZE
+    rows = []
+    for i, line in enumerate(_read_lines(path, f"one sprite per line, {n_px} colour indices"), start=1):
+        vals = _ints(path, i, line, "colour indices")
+        if len(vals) != n_px:
+            raise DataFormatError(
+                f"{path}, line {i}: expected {n_px} values ({SPRITE_SIZE}x{SPRITE_SIZE} "
+                f"pixels), found {len(vals)}; every line must hold one whole sprite "
+                f"(a ragged or wrapped line?)."
+            )
+        lo, hi = min(vals), max(vals)
+        if lo < 0:
+            raise DataFormatError(f"{path}, line {i}: colour index {lo} is negative; indices count from 0.")
+        if hi >= len(palette):
+            raise DataFormatError(
+                f"{path}, line {i}: colour index {hi} but the palette {Path(colormap_path)} "
+                f"has only {len(palette)} colours (0..{len(palette) - 1}): palette too short; "
+                f"use the colormap.txt that belongs to this pixel file."
+            )
+        rows.append(vals)
+    indices = np.asarray(rows, dtype=np.int64).reshape(-1, SPRITE_SIZE, SPRITE_SIZE)
+    return SpriteSet(indices, palette)
+
+
+def write_lecture_files(sprites: SpriteSet, pixel_path: str | Path, colormap_path: str | Path) -> None:
+    """Write `sprites` in the lecture's format (reads back with `read_lecture_files`, byte for byte)."""
+    idx = np.asarray(sprites.indices, dtype=np.int64)
+    if idx.shape[1:] != (SPRITE_SIZE, SPRITE_SIZE):
+        raise ValueError(f"the lecture format holds {SPRITE_SIZE}x{SPRITE_SIZE} sprites, got {idx.shape[1:]}")
+    pixel_path, colormap_path = Path(pixel_path), Path(colormap_path)
+    pixel_path.parent.mkdir(parents=True, exist_ok=True)
+    colormap_path.parent.mkdir(parents=True, exist_ok=True)
+    flat = idx.reshape(len(idx), -1)
+    pixel_path.write_text("".join(" ".join(map(str, row)) + "\n" for row in flat.tolist()), encoding="utf-8")
+    colormap_path.write_text(
+        "".join(f"{r} {g} {b}\n" for r, g, b in sprites.palette.tolist()), encoding="utf-8"
+    )
+
+
+# ----------------------------------------------------------------------------- the kit's sprites
+def sprites_dir() -> Path:
+    return paths.data_dir() / "sprites"
+
+
+def split_indices(n: int, test_share: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed, seeded train/test split of `n` items: (sorted train positions, sorted test positions)."""
+    if not 0 <= test_share < 1:
+        raise ValueError(f"test_share must be in [0, 1), got {test_share}")
+    n_test = int(round(n * test_share))
+    perm = np.random.default_rng(seed).permutation(n)
+    return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+def load_sprites(split: str = "all") -> SpriteSet:
+    """The kit's sprites: `split="all"`, `"train"` or `"test"` (the held-out sprites in split.json)."""
+    if split not in _SPLITS:
+        raise ValueError(f"split must be one of {', '.join(repr(s) for s in _SPLITS)}, got {split!r}")
+    folder = sprites_dir()
+    sprites = read_lecture_files(folder / "pixel_color.txt", folder / "colormap.txt")
+    if split == "all":
+        return sprites
+    split_path = folder / "split.json"
+    try:
+        test = np.asarray(json.loads(split_path.read_text(encoding="utf-8"))["test"], dtype=np.int64)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DataFormatError(
+            f"{split_path}: cannot read the test split ({err}); it must be "
+            f'{{"test": [0-based line numbers]}}; rebuild with `python -m lecturekit build-data`.'
+        ) from None
+    if test.size and (test.min() < 0 or test.max() >= len(sprites)):
+        raise DataFormatError(
+            f"{split_path}: test line {int(test.max())} is outside 0..{len(sprites) - 1}; "
+            f"the split does not belong to pixel_color.txt, rebuild the data."
+        )
+    is_test = np.zeros(len(sprites), dtype=bool)
+    is_test[test] = True
+    return sprites.subset(np.nonzero(is_test if split == "test" else ~is_test)[0])
+
+
+# ----------------------------------------------------------------------------- any sprite folder
+def _load_image_rgb(path: Path, size: int) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.seek(0)
+            rgba = np.asarray(im.convert("RGBA"), dtype=np.float64)
+    except Exception as err:  # Pillow raises many kinds
+        raise DataFormatError(
+            f"{path}: cannot read this image ({type(err).__name__}: {err}); remove it from "
+            f"the folder or re-save it as PNG."
+        ) from None
+    alpha = rgba[..., 3:4] / 255.0
+    rgb = np.round(rgba[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)  # transparent -> white
+    h, w = rgb.shape[:2]
+    if (h, w) == (size, size):
+        return rgb
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    rgb = rgb[top : top + s, left : left + s]
+    if s >= 2 * size and s <= 2 * size + 8:  # a 40x40-ish sprite: keep its centre, as the lecture did
+        top = (s - size) // 2
+        return rgb[top : top + size, top : top + size]
+    return np.asarray(Image.fromarray(rgb).resize((size, size), Image.NEAREST))
+
+
+def read_sprite_folder(
+    folder: str | Path, palette: np.ndarray | None = None, n_colors: int = 160, size: int = SPRITE_SIZE
+) -> SpriteSet:
+    """Any folder of small PNG/GIF sprites as a `SpriteSet` (transparent -> white, cropped to `size`).
+
+    Images are read in file-name order, quantized with `palette` or with a k-means palette of
+    `n_colors` fitted on them (white index 0).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataFormatError(f"{folder}: not a folder; pass a folder of .png/.gif sprites.")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataFormatError(
+            f"{folder}: no .png or .gif files in this folder; put your sprites there (one sprite per file)."
+        )
+    rgb = np.stack([_load_image_rgb(p, size) for p in files])
+    pal = fit_palette(rgb, n_colors) if palette is None else np.asarray(palette, dtype=np.uint8)
+    return SpriteSet(quantize(rgb, pal), pal)
+
+
+from lecturekit.corpus import Vocab, load_corpus, read_sentence_file, tokenize  # noqa: E402,F401
