@@ -30,7 +30,7 @@ CHECK = textwrap.dedent("""
     assert names, "no weights in the wheel"
     model = lecturekit.load_pretrained(names[0])
     assert sum(p.numel() for p in model.parameters()) > 0
-    assert (here.parent / "_solutions").is_dir()
+    assert not (here.parent / "_solutions").exists(), "students must not receive the solutions"
     print("OK", data_dir(), len(sprites), names)
 """)
 

@@ -1,0 +1,85 @@
+"""`python -m lecturekit grade SUBMISSIONS... [options]`: grade students' notebooks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = """\
+Grade students' copies of the course notebooks against solutions/.
+
+SUBMISSIONS are folders, one per student, named by the student id (e.g. subs/alice/), holding that
+student's copies of any of the notebooks; or single .ipynb files named STUDENT__NOTEBOOK.ipynb
+(alice__03_pixelrnn.ipynb) or STUDENT.ipynb (alice.ipynb). A file is matched to a solution notebook
+by its name (03_pixelrnn.ipynb, "03_pixelrnn-Copy1.ipynb"...), else by the nbgrader grade ids of
+its cells (a renamed file). Every notebook anyone handed in is graded for every student (a student
+without it gets 'missing' rows); --notebook picks the notebooks instead.
+
+Each copy runs in a fresh Python kernel in its own temp folder. Only the answer cells are taken
+from the student's copy; tests and every other cell come from solutions/. Each exercise function is
+called on inputs drawn from a secret seed and its return values are compared with the reference
+outside the student's kernel.
+
+Writes: --out (CSV: student,notebook,grade_id,points,max_points,status; a TOTAL row per student),
+--feedback DIR (one Markdown file per student), and OUT_review.csv (answer cells worth a human look,
+files changed during the run). Statuses: passed, failed, error, timeout, missing.
+Exit status: 0 graded, 1 files of the course or package changed during the run, 2 usage error.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lecturekit grade", description=HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("submissions", nargs="+", type=Path, help="student folders and/or .ipynb files")
+    parser.add_argument("--out", type=Path, default=Path("grades.csv"), help="the grades CSV (default grades.csv)")
+    parser.add_argument("--feedback", type=Path, default=None,
+                        help="folder for one feedback file per student (default: feedback/ beside --out)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="kernels at a time (default 1; about one per core)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell and per exercise (default 60)")
+    parser.add_argument("--memory", type=int, default=4096, help="memory limit per kernel, MB (0: none)")
+    parser.add_argument("--solutions", type=Path, default=None,
+                        help="the solution notebooks (default: the checkout's solutions/, or the installed copy)")
+    parser.add_argument("--notebook", action="append", default=[], metavar="NAME",
+                        help="grade only this notebook (file stem, e.g. 03_pixelrnn); repeatable")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="fix the secret seed (to reproduce a run; the seed used is printed at the end)")
+    parser.add_argument("--full", action="store_true",
+                        help="run every cell up to the last graded one (default: only what the graded functions need)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+
+    from lecturekit.grading.course import CourseError, default_solutions_dir
+    from lecturekit.grading.grader import Options, grade
+    from lecturekit.grading.report import write_csv, write_feedback, write_review
+
+    if args.jobs < 1 or args.timeout <= 0 or args.memory < 0:
+        parser.error("--jobs must be >= 1, --timeout > 0 and --memory >= 0")
+    missing = [str(p) for p in args.submissions if not p.exists()]
+    if missing:
+        parser.error(f"not found: {', '.join(missing)}")
+    solutions = args.solutions or default_solutions_dir()
+    options = Options(timeout=args.timeout, memory_mb=args.memory, jobs=args.jobs, seed=args.seed, full=args.full,
+                      quiet=args.quiet)
+    try:
+        report = grade(args.submissions, solutions, options, notebooks=args.notebook or None)
+    except (CourseError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    feedback = args.feedback or args.out.parent / "feedback"
+    write_csv(report, args.out)
+    write_feedback(report, feedback)
+    review = args.out.with_name(f"{args.out.stem}_review.csv")
+    write_review(report, review)
+    rows = report.rows()
+    totals = [r for r in rows if r.grade_id == "TOTAL"]
+    print(f"graded {len(totals)} student(s), {len(report.reports)} notebook copies in {report.seconds:.0f} s "
+          f"(seed {report.seed}): {args.out}, {feedback}/, {review}", file=sys.stderr)
+    flagged = sum(len(r.flags) for r in report.reports)
+    if flagged:
+        print(f"{flagged} answer cell(s) flagged for a look: see {review}", file=sys.stderr)
+    if report.changed:
+        print("WARNING: these files changed while student code ran (check them, and grade again from a clean "
+              "copy):\n  " + "\n  ".join(report.changed), file=sys.stderr)
+        return 1
+    return 0

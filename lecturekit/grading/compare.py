@@ -1,0 +1,171 @@
+"""Verdicts, computed in the grader's process: the student's returned values against the exercise's
+reference on the same inputs (`Exercise.verdict`), so nothing the student's kernel does to numpy,
+torch, builtins or the kit's checks can change them.
+
+Feedback rules: the exercise's inputs on the hidden (secret-seed) cases and their expected values
+are never shown -- only counts and what kind of thing was wrong; the notebook's visible check
+(seed 0, which the student can run anyway) is reported in full.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lecturekit.exercises import Exercise, _fresh
+from lecturekit.grading.execute import CallResult, Unsupported
+
+STATUSES = ("passed", "failed", "error", "timeout", "missing")
+_WORST_FIRST = ("timeout", "error", "failed", "missing")
+
+
+@dataclass
+class ExerciseResult:
+    function: str
+    right: int
+    total: int
+    status: str
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    """One graded cell's row: points out of max_points, a status, and what to tell the student."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    status: str
+    messages: list[str] = field(default_factory=list)
+
+
+def _category(message: str) -> str:
+    """What kind of problem a comparison message describes, without its numbers."""
+    low = message.lower()
+    if "shape" in low:
+        return "the shape of the result is wrong"
+    if "integers" in low or "dtype" in low:
+        return "the dtype of the result is wrong"
+    if "nan" in low or "inf" in low:
+        return "the result contains NaN or inf"
+    if "tuple" in low or "expected an array" in low or "expected a number" in low or "expected one number" in low:
+        return "the result is the wrong kind of value"
+    return "the values are wrong"
+
+
+def _error_text(err: dict[str, Any]) -> str:
+    where = f" ({'; '.join(err.get('where') or [])})" if err.get("where") else ""
+    return f"{err.get('type', 'Error')}: {err.get('message', '')}".strip(": ")[:400] + where[:400]
+
+
+def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult) -> list[tuple[str, str]]:
+    """Per case: (kind, message) with kind in right / wrong / error / notdone / timeout."""
+    out = []
+    for args, got, err in zip(cases, result.values, result.errors):
+        if err is not None:
+            kind = {"NotImplementedError": "notdone", "Timeout": "timeout"}.get(err.get("type", ""), "error")
+            out.append((kind, _error_text(err)))
+            continue
+        try:
+            want = exercise.reference(*_fresh(args))
+        except Exception as exc:  # noqa: BLE001 - the course's own bug: say so loudly
+            raise RuntimeError(f"the reference of exercise {exercise.name} failed: {exc!r}") from exc
+        if isinstance(got, Unsupported):
+            out.append(("wrong", f"returned a {got.type_name}, which cannot be checked (return tensors, arrays "
+                                 "or numbers)"))
+            continue
+        try:
+            problem = exercise.verdict(got, want, args)
+        except Exception as exc:  # noqa: BLE001 - a compare function that chokes on an odd value
+            problem = f"the result could not be compared ({type(exc).__name__}: {str(exc)[:120]})"
+        out.append(("right", "") if problem is None else ("wrong", problem))
+    return out
+
+
+def judge_exercise(exercise: Exercise, hidden: list[tuple], visible: list[tuple], result: CallResult,
+                   answer_error: str = "", answer_status: str = "") -> ExerciseResult:
+    """The verdict on one exercise from one call holding the hidden cases, then the visible ones."""
+    fn = exercise.function
+    n = len(hidden)
+    outcome = result.outcome
+    if outcome.status == "timeout":
+        return ExerciseResult(fn, 0, n, "timeout", [f"{fn}() did not finish within the time limit (an endless loop?)"])
+    if outcome.status == "dead":
+        return ExerciseResult(fn, 0, n, "error", [f"the Python kernel stopped while {fn}() ran (it exited, crashed "
+                                                  "or went over the memory limit)"])
+    if result.problem:
+        return ExerciseResult(fn, 0, n, "error", [result.problem])
+    if not result.defined:
+        msg = f"{fn}() is not defined in your notebook" + (
+            f" (your answer cell failed: {answer_error})" if answer_error else "")
+        if result.kind not in ("NoneType", ""):
+            msg = f"{fn} is a {result.kind}, not a function"
+        status = "timeout" if answer_status == "timeout" else "error" if answer_error else "missing"
+        return ExerciseResult(fn, 0, n, status, [msg])
+    judged = judge_cases(exercise, hidden + visible, result)
+    hidden_j, visible_j = judged[:n], judged[n:]
+    kinds = [k for k, _ in hidden_j]
+    right = kinds.count("right")
+    if right == n:
+        return ExerciseResult(fn, n, n, "passed", [])
+    if all(k == "notdone" for k in kinds):
+        return ExerciseResult(fn, 0, n, "missing", [f"{fn}() is not written yet (it raises NotImplementedError)"])
+    status = "timeout" if "timeout" in kinds else "error" if "error" in kinds else "failed"
+    messages = [f"{fn}(): {right} of {n} hidden cases right"]
+    seen = []
+    for kind, message in hidden_j:
+        if kind == "right":
+            continue
+        text = _category(message) if kind == "wrong" else (
+            "not finished in time" if kind == "timeout" else message if kind == "error" else "NotImplementedError")
+        if text not in seen:
+            seen.append(text)
+    messages += [f"  - {t}" for t in seen[:4]]
+    wrong_visible = [(i, m) for i, (k, m) in enumerate(visible_j) if k not in ("right", "timeout") and m not in seen]
+    if wrong_visible:
+        messages.append("  the notebook's visible check says:")
+        messages += [f"  - case {i + 1}: {m}" for i, m in wrong_visible[:3]]
+    elif visible_j and all(k == "right" for k, _ in visible_j):
+        messages.append("  (it passes the notebook's visible check: test other shapes and edge cases)")
+    if exercise.hint:
+        messages.append(f"  hint: {exercise.hint}")
+    return ExerciseResult(fn, right, n, status, messages)
+
+
+def combine(grade_id: str, max_points: float, partial: bool, results: list[ExerciseResult]) -> Verdict:
+    """One cell's points from its exercises: all-or-nothing, or the share of cases when `partial`."""
+    total = sum(r.total for r in results)
+    right = sum(r.right for r in results)
+    if results and all(r.status == "passed" for r in results):
+        return Verdict(grade_id, max_points, max_points, "passed", [])
+    share = right / total if total else 0.0
+    points = round(max_points * share, 2) if partial else 0.0
+    statuses = {r.status for r in results}
+    status = next((s for s in _WORST_FIRST if s in statuses), "failed")
+    if status == "missing" and right:
+        status = "failed"
+    messages = [m for r in results for m in r.messages]
+    return Verdict(grade_id, points, max_points, status, messages)
+
+
+def plain_test_verdict(grade_id: str, max_points: float, status: str, ename: str, summary: str,
+                       hidden_part: bool) -> Verdict:
+    """A graded cell without exercises, nbgrader-style: full points when it runs without an error."""
+    if status == "ok":
+        return Verdict(grade_id, max_points, max_points, "passed", [])
+    if status == "timeout":
+        return Verdict(grade_id, 0.0, max_points, "timeout", ["the test cell did not finish within the time limit"])
+    if status == "dead":
+        return Verdict(grade_id, 0.0, max_points, "error", ["the Python kernel stopped during the test cell"])
+    if ename == "NotImplementedError":
+        return Verdict(grade_id, 0.0, max_points, "missing", ["not answered yet (NotImplementedError)"])
+    kind = "failed" if ename == "AssertionError" else "error"
+    if hidden_part:
+        return Verdict(grade_id, 0.0, max_points, kind, [f"a hidden test failed ({ename})"])
+    return Verdict(grade_id, 0.0, max_points, kind, [summary])
+
+
+def name_errors(texts: list[str]) -> set[str]:
+    """Names from "name 'x' is not defined" messages."""
+    return {m for t in texts for m in re.findall(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined", t)}

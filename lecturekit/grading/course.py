@@ -1,0 +1,190 @@
+"""The instructor's side of grading: the solution notebooks, read once into memory.
+
+Tests, locked cells and points always come from here, never from a submission, so a student who
+edits, moves or deletes a test cell, or changes its metadata, changes nothing. The files are read
+(and hashed) before any student code runs; `changed_files` tells afterwards whether anything
+touched them during the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lecturekit.notebooks import BEGIN_HIDDEN, END_HIDDEN, student_cell
+
+
+class CourseError(ValueError):
+    """The solutions folder cannot be graded from (missing, or a notebook with bad grading metadata)."""
+
+
+@dataclass
+class GradedCell:
+    """One graded test cell of a solution notebook: one row of the grades table."""
+
+    grade_id: str
+    points: float
+    index: int
+    source: str
+    exercises: list[str]
+    partial: bool
+
+    @property
+    def has_hidden(self) -> bool:
+        return BEGIN_HIDDEN in self.source and END_HIDDEN in self.source
+
+
+@dataclass
+class Assignment:
+    """One solution notebook, with what grading needs from it."""
+
+    name: str
+    path: Path
+    cells: list[dict[str, Any]]
+    digest: str
+    graded: list[GradedCell] = field(default_factory=list)
+
+    @property
+    def max_points(self) -> float:
+        return float(sum(g.points for g in self.graded))
+
+    def grade_ids(self) -> set[str]:
+        return {gid for c in self.cells if (gid := nbgrader_meta(c).get("grade_id"))}
+
+    def solution_ids(self) -> list[str]:
+        metas = [nbgrader_meta(c) for c in self.cells if c.get("cell_type") == "code"]
+        return [m["grade_id"] for m in metas if m.get("solution") and m.get("grade_id")]
+
+    def stub_source(self, index: int) -> str:
+        """What the student copy of cell `index` holds (solution regions replaced by the stub)."""
+        from nbformat import from_dict
+
+        return student_cell(from_dict(self.cells[index]), f"{self.name}, cell {index}").source
+
+
+def cell_source(cell: dict[str, Any]) -> str:
+    """A cell's source as one string (nbformat allows a list of lines)."""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(s) for s in source)
+    return source if isinstance(source, str) else ""
+
+
+def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def lecturekit_meta(cell: dict[str, Any]) -> dict[str, Any]:
+    meta = cell.get("metadata")
+    meta = meta.get("lecturekit") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def registered_exercises() -> dict[str, Any]:
+    """Every registered exercise: imports each lecturekit.exercises.nbNN module (all_exercises() alone skips
+    them once anything, e.g. a test, has registered an exercise first)."""
+    import importlib
+    import pkgutil
+
+    import lecturekit.exercises as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")
+    return package.all_exercises()
+
+
+def load_assignment(path: Path) -> Assignment:
+    """Read one solution notebook and its graded cells (exercise names are checked against the registry)."""
+    raw = path.read_bytes()
+    try:
+        nb = json.loads(raw)
+        cells = [dict(c) for c in nb["cells"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CourseError(f"{path}: not a readable notebook ({exc})") from None
+    for cell in cells:
+        cell["source"] = cell_source(cell)
+    assignment = Assignment(path.stem, path, cells, hashlib.sha256(raw).hexdigest())
+    known = registered_exercises()
+    seen: set[str] = set()
+    for index, cell in enumerate(cells):
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if gid in seen:
+            raise CourseError(f"{path.name}: grade_id {gid!r} is used twice; grade ids must be unique")
+        if gid:
+            seen.add(gid)
+        if cell.get("cell_type") != "code" or not meta.get("grade"):
+            continue
+        if not gid:
+            raise CourseError(f"{path.name}, cell {index}: a graded cell without an nbgrader grade_id")
+        extra = lecturekit_meta(cell)
+        names = extra.get("exercises") or []
+        if isinstance(names, str):
+            names = [names]
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise CourseError(
+                f"{path.name}, test cell {gid!r}: exercise(s) {missing} are not registered in lecturekit.exercises "
+                "(add them to lecturekit/exercises/nbNN.py, or fix the cell's metadata['lecturekit']['exercises'])"
+            )
+        assignment.graded.append(GradedCell(
+            grade_id=gid, points=float(meta.get("points", 0) or 0), index=index, source=cell["source"],
+            exercises=list(names), partial=bool(extra.get("partial", False)),
+        ))
+    return assignment
+
+
+def load_course(solutions_dir: Path) -> dict[str, Assignment]:
+    """Every solution notebook of the folder that has at least one graded cell, by file stem."""
+    solutions_dir = Path(solutions_dir)
+    if not solutions_dir.is_dir():
+        raise CourseError(f"no solutions folder at {solutions_dir}: pass --solutions DIR")
+    course = {}
+    for path in sorted(solutions_dir.glob("*.ipynb")):
+        assignment = load_assignment(path)
+        if assignment.graded:
+            course[assignment.name] = assignment
+    if not course:
+        raise CourseError(f"{solutions_dir} holds no notebook with graded (nbgrader 'grade': true) cells")
+    return course
+
+
+def default_solutions_dir() -> Path:
+    """The checkout's solutions/, else ./solutions. The wheel carries no solutions (students install it),
+    so an instructor grading with an installed kit passes --solutions or runs in the course checkout."""
+    from lecturekit.paths import repo_root
+
+    root = repo_root()
+    if root is not None:
+        return root / "solutions"
+    return Path.cwd() / "solutions"
+
+
+def distinctive_ids(course: dict[str, Assignment]) -> dict[str, set[str]]:
+    """Each notebook's grade ids that no other notebook uses (e.g. not "setup"): they tell a renamed file apart."""
+    counts: dict[str, int] = {}
+    for a in course.values():
+        for gid in a.grade_ids():
+            counts[gid] = counts.get(gid, 0) + 1
+    return {name: {g for g in a.grade_ids() if counts[g] == 1} for name, a in course.items()}
+
+
+def tree_digest(paths: list[Path]) -> dict[str, str]:
+    """sha256 of each file, to notice files that changed while student code ran."""
+    out = {}
+    for p in paths:
+        try:
+            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+        except OSError:
+            out[str(p)] = "unreadable"
+    return out
+
+
+def changed_files(before: dict[str, str], paths: list[Path]) -> list[str]:
+    after = tree_digest(paths)
+    return sorted(set(before) ^ set(after) | {p for p in before if p in after and before[p] != after[p]})

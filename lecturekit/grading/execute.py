@@ -1,0 +1,499 @@
+"""Running code in a student's kernel: a fresh ipykernel per submission (jupyter_client), with a
+per-cell timeout, capped output, and dead-kernel detection; and the exercise call, which sends
+grader-made inputs in through a file and gets the student's return values back as plain arrays.
+
+Nothing the kernel writes is ever unpickled: results come back as a JSON skeleton plus an .npz read
+with `allow_pickle=False`, both size-checked, and tied to the call by a random token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import secrets
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zmq
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.connect import channel_socket_types
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import KernelManager
+
+from lecturekit.grading import sandbox
+
+OUTPUT_CAP = 8_000  # characters of a cell's printed output kept (the rest is counted, not stored)
+MAX_MESSAGE_BYTES = 32 * 2**20  # a larger message from the kernel drops the connection instead of our memory
+MAX_RESULT_BYTES = 256 * 2**20
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class CappedKernelClient(BlockingKernelClient):
+    """A client whose sockets refuse messages over MAX_MESSAGE_BYTES (a student printing gigabytes)."""
+
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
+        url = self._make_url(channel)
+        sock = self.context.socket(channel_socket_types[channel])
+        sock.linger = 1000
+        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        if identity:
+            sock.identity = identity
+        if getattr(self, "curve_publickey", None) is not None:
+            sock.curve_secretkey = self.curve_secretkey
+            sock.curve_publickey = self.curve_publickey
+            sock.curve_serverkey = self.curve_publickey
+        sock.connect(url)
+        return sock
+
+
+@dataclass
+class Outcome:
+    """What one execution did."""
+
+    status: str  # "ok" | "error" | "timeout" | "dead"
+    ename: str = ""
+    evalue: str = ""
+    traceback: list[str] = field(default_factory=list)
+    output: str = ""
+    seconds: float = 0.0
+    started: bool = True  # False: the kernel was gone before it began this code (an earlier cell's doing)
+    expressions: dict[str, Any] = field(default_factory=dict)  # user_expressions of the reply
+    exited: bool = False  # the code called exit()/quit(): the kernel stops shortly after replying
+
+    def summary(self, lines: int = 6) -> str:
+        if self.status == "timeout":
+            return "it did not finish within the time limit (an endless loop, or far too slow)"
+        if self.status == "dead":
+            return ("the Python kernel stopped (your code exited, crashed, or went over the memory limit)"
+                    + (f": {self.evalue}" if self.evalue else ""))
+        if self.status == "error":
+            text = "\n".join(_ANSI.sub("", t) for t in self.traceback)
+            tail = [ln.rstrip() for ln in text.splitlines() if ln.strip() and not set(ln.strip()) <= set("-^~")]
+            head = f"{self.ename}: {self.evalue}".strip(": ")
+            if not tail or not tail[-1].startswith(self.ename):
+                tail.append(head)
+            return "\n".join(tail[-lines:])[-1500:]
+        return ""
+
+
+class KernelSession:
+    """One fresh kernel for one submission, in its own temp folder."""
+
+    def __init__(self, workdir: Path, memory_mb: int = 4096, startup_timeout: float = 120.0,
+                 hide: list[Path] | None = None):
+        self.workdir = workdir
+        self.hide = hide
+        self.memory_mb = memory_mb
+        self.startup_timeout = startup_timeout
+        self.km: KernelManager | None = None
+        self.kc: CappedKernelClient | None = None
+        self.pid: int | None = None
+        self.starts = 0
+
+    # ---- life cycle ----
+    def start(self) -> None:
+        km = KernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
+        km._kernel_spec = KernelSpec(argv=sandbox.kernel_argv(), display_name="lecturekit grader", language="python")
+        log = open(self.workdir.parent / f"{self.workdir.name}.kernel.log", "wb")  # noqa: SIM115
+        with sandbox.spawning():
+            km.start_kernel(cwd=str(self.workdir), env=sandbox.kernel_env(self.workdir, self.memory_mb, hide=self.hide),
+                            stdout=log, stderr=subprocess.STDOUT)
+            self.pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
+            sandbox.register_kernel(self.pid, True)
+        log.close()
+        self.km = km
+        self.starts += 1
+        kc = km.client()
+        kc.start_channels()
+        self.kc = kc
+        try:
+            kc.wait_for_ready(timeout=self.startup_timeout)
+        except RuntimeError as exc:
+            detail = self._log_tail()
+            self.close()
+            raise RuntimeError(f"the grading kernel did not start: {exc}\n{detail}") from None
+
+    def _log_tail(self) -> str:
+        path = self.workdir.parent / f"{self.workdir.name}.kernel.log"
+        try:
+            with open(path, "rb") as f:
+                return f.read(4000).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        try:
+            return self.km is not None and self.km.is_alive()
+        except Exception:  # noqa: BLE001
+            return False
+
+    def close(self) -> None:
+        pids = sandbox.descendants(self.pid) if self.pid else []
+        if self.kc is not None:
+            try:
+                self.kc.stop_channels()
+            except Exception:  # noqa: BLE001
+                pass
+        if self.km is not None:
+            try:
+                self.km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - already dead
+                pass
+        sandbox.kill_pids(pids)
+        sandbox.register_kernel(self.pid, False)
+        try:
+            (self.workdir.parent / f"{self.workdir.name}.kernel.log").unlink()
+        except OSError:
+            pass
+        self.km = self.kc = None
+        self.pid = None
+
+    def restart(self) -> None:
+        self.close()
+        self.start()
+
+    # ---- running code ----
+    def run(self, code: str, timeout: float, expressions: dict[str, str] | None = None) -> Outcome:
+        """Execute `code` (then evaluate `expressions`, which bypass IPython's input/AST transformers);
+        never raises for anything the code does."""
+        start = time.monotonic()
+        if self.kc is None or not self.alive():
+            return Outcome("dead", evalue="it had stopped before this cell", started=False)
+        kc = self.kc
+        msg_id = kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False,
+                            user_expressions=expressions or {})
+        deadline = start + timeout
+        parts: list[str] = []
+        kept = 0
+        error: dict[str, Any] | None = None
+        reply: dict[str, Any] | None = None
+        idle = False
+        started = False
+        reply_at = 0.0
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                return self._timed_out(msg_id, "".join(parts), now - start)
+            if reply is not None and (idle or now - reply_at > 2.0):
+                break
+            got_any = False
+            try:
+                msg = kc.get_iopub_msg(timeout=0.05)
+                got_any = True
+            except (queue.Empty, zmq.ZMQError):
+                msg = None
+            except Exception:  # noqa: BLE001 - a message that cannot be decoded: ignore it
+                msg = None
+            if msg and msg.get("parent_header", {}).get("msg_id") == msg_id:
+                kind, content = msg["msg_type"], msg["content"]
+                started = True
+                if kind == "stream" and kept < OUTPUT_CAP:
+                    text = str(content.get("text", ""))[: OUTPUT_CAP - kept]
+                    parts.append(text)
+                    kept += len(text)
+                elif kind == "error":
+                    error = content
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    idle = True
+            if reply is None:
+                try:
+                    shell = kc.get_shell_msg(timeout=0)
+                    got_any = True
+                    if shell.get("parent_header", {}).get("msg_id") == msg_id:
+                        reply, reply_at = shell, time.monotonic()
+                except (queue.Empty, zmq.ZMQError):
+                    pass
+                except Exception:  # noqa: BLE001
+                    pass
+            if not got_any and not self.alive():
+                return Outcome("dead", output="".join(parts), seconds=time.monotonic() - start, started=started)
+        content = reply["content"]
+        seconds = time.monotonic() - start
+        payload = content.get("payload") if isinstance(content.get("payload"), list) else []
+        exited = any(isinstance(p, dict) and p.get("source") == "ask_exit" for p in payload)
+        if content.get("status") == "ok":
+            found = content.get("user_expressions")
+            return Outcome("ok", output="".join(parts), seconds=seconds, exited=exited,
+                           expressions=found if isinstance(found, dict) else {})
+        error = error or content
+        return Outcome("error", ename=str(error.get("ename", "Error"))[:200],
+                       evalue=str(error.get("evalue", ""))[:1000],
+                       traceback=[str(t)[:2000] for t in (error.get("traceback") or [])[-12:]],
+                       output="".join(parts), seconds=seconds, exited=exited)
+
+    def _timed_out(self, msg_id: str, output: str, seconds: float) -> Outcome:
+        """Interrupt; a kernel that does not come back within 5 s is killed."""
+        try:
+            self.km.interrupt_kernel()  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001
+            pass
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            try:
+                shell = self.kc.get_shell_msg(timeout=0.2)  # type: ignore[union-attr]
+                if shell.get("parent_header", {}).get("msg_id") == msg_id:
+                    self._drain()
+                    return Outcome("timeout", output=output, seconds=seconds)
+            except (queue.Empty, zmq.ZMQError):
+                pass
+            except Exception:  # noqa: BLE001
+                pass
+        self.close()
+        return Outcome("timeout", output=output, seconds=seconds, evalue="the kernel had to be stopped")
+
+    def _drain(self) -> None:
+        for _ in range(10_000):
+            try:
+                self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001
+                return
+
+
+# ---- the exercise call ----
+
+_CALL = r'''
+def __lk_grader_call(args_path, out_prefix, fname, token, budget):
+    import json, signal, time, traceback
+    import numpy as np
+    import torch
+    fn = get_ipython().user_ns.get(fname)
+    report = {"token": token, "defined": callable(fn), "kind": type(fn).__name__, "cases": []}
+    arrays = {}
+    counter = [0]
+
+    def encode(value, depth=0):
+        if depth > 20 or counter[0] > 20000:
+            return {"t": "other", "type": "too deeply nested"}
+        counter[0] += 1
+        if isinstance(value, torch.Tensor):
+            t = value.detach().cpu()
+            if t.layout != torch.strided:
+                t = t.to_dense()
+            dtype = str(t.dtype)
+            if t.dtype in (torch.bfloat16, torch.float16):
+                t = t.float()
+            key = "a%d" % len(arrays)
+            arrays[key] = t.numpy()
+            return {"t": "tensor", "k": key, "dtype": dtype}
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind in "OV":
+                return {"t": "other", "type": "numpy array of Python objects"}
+            key = "a%d" % len(arrays)
+            arrays[key] = np.ascontiguousarray(value)
+            return {"t": "ndarray", "k": key}
+        if isinstance(value, np.generic):
+            key = "a%d" % len(arrays)
+            arrays[key] = np.asarray(value)
+            return {"t": "npscalar", "k": key}
+        if value is None or isinstance(value, (bool, int, float, str)):
+            if isinstance(value, str) and len(value) > 100000:
+                return {"t": "other", "type": "str of %d characters" % len(value)}
+            if isinstance(value, bool):
+                return {"t": "py", "v": bool(value)}
+            if isinstance(value, int):
+                value = int(value)
+                return {"t": "bigint", "v": str(value)} if abs(value) > 2**62 else {"t": "py", "v": value}
+            if isinstance(value, float):
+                value = float(value)
+                ok = value == value and value not in (float("inf"), float("-inf"))
+                return {"t": "py", "v": value} if ok else {"t": "float", "v": repr(value)}
+            return {"t": "py", "v": None if value is None else str(value)}
+        if isinstance(value, (tuple, list)) and len(value) <= 10000:
+            kind = "tuple" if isinstance(value, tuple) else "list"
+            return {"t": kind, "items": [encode(v, depth + 1) for v in value]}
+        if isinstance(value, dict) and len(value) <= 10000 and all(isinstance(k, str) for k in value):
+            return {"t": "dict", "items": {k: encode(v, depth + 1) for k, v in value.items()}}
+        return {"t": "other", "type": type(value).__name__}
+
+    if callable(fn):
+        cases = torch.load(args_path, weights_only=False)
+
+        class GraderTimeout(BaseException):
+            pass
+
+        def on_alarm(signum, frame):
+            raise GraderTimeout()
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        deadline = time.monotonic() + budget
+        try:
+            for args in cases:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    report["cases"].append({"error": {"type": "Timeout", "message": "not run: time was up"}})
+                    continue
+                try:
+                    signal.setitimer(signal.ITIMER_REAL, left)
+                    try:
+                        value = fn(*args)
+                    finally:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+                    report["cases"].append({"value": encode(value)})
+                except GraderTimeout:
+                    report["cases"].append({"error": {"type": "Timeout", "message": "time was up"}})
+                except BaseException as err:
+                    frames = traceback.extract_tb(err.__traceback__)[1:]
+                    where = ["line %s, in %s: %s" % (f.lineno, f.name, (f.line or "").strip()[:160])
+                             for f in frames[-3:]]
+                    report["cases"].append({"error": {"type": type(err).__name__, "message": str(err)[:600],
+                                                      "where": where}})
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+    np.savez(out_prefix + ".npz", **arrays)
+    with open(out_prefix + ".json", "w") as f:
+        json.dump(report, f)
+'''
+
+
+class Unsupported:
+    """A returned value the grader cannot receive (an object, a model...): it never equals anything."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}>"
+
+
+_TORCH_DTYPES = {
+    "torch.float32", "torch.float64", "torch.float16", "torch.bfloat16", "torch.int64", "torch.int32", "torch.int16",
+    "torch.int8", "torch.uint8", "torch.bool", "torch.complex64", "torch.complex128",
+}
+
+
+def _decode(node: Any, arrays: Any, depth: int = 0) -> Any:
+    import torch
+
+    if depth > 25 or not isinstance(node, dict):
+        raise ValueError("malformed result")
+    kind = node.get("t")
+    if kind in ("tensor", "ndarray", "npscalar"):
+        array = arrays[str(node["k"])]
+        if array.dtype.kind in "OV":
+            raise ValueError("object arrays are not accepted")
+        if kind == "ndarray":
+            return array
+        if kind == "npscalar":
+            return array[()]
+        dtype = str(node.get("dtype"))
+        if dtype not in _TORCH_DTYPES:
+            raise ValueError(f"unknown tensor dtype {dtype[:40]}")
+        return torch.from_numpy(np.array(array)).to(getattr(torch, dtype.split(".")[1]))
+    if kind == "py":
+        value = node.get("v")
+        if not (value is None or isinstance(value, (bool, int, float, str))):
+            raise ValueError("malformed result")
+        return value
+    if kind == "float":
+        return float(str(node.get("v")))
+    if kind == "bigint":
+        return int(str(node.get("v"))[:400])
+    if kind in ("tuple", "list"):
+        items = [_decode(v, arrays, depth + 1) for v in node.get("items", [])]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        return {str(k): _decode(v, arrays, depth + 1) for k, v in dict(node.get("items", {})).items()}
+    if kind == "other":
+        return Unsupported(str(node.get("type", "object"))[:80])
+    raise ValueError("malformed result")
+
+
+@dataclass
+class CallResult:
+    """The student's function on the grader's cases: one entry per case, a value or an error."""
+
+    outcome: Outcome
+    defined: bool = False
+    kind: str = ""
+    values: list[Any] = field(default_factory=list)  # per case: decoded value, or None when errors[i]
+    errors: list[dict[str, Any] | None] = field(default_factory=list)
+    problem: str = ""  # the results could not be read
+
+
+def call_exercise(session: KernelSession, function: str, cases: list[tuple], timeout: float,
+                  run: Callable[[str, float], Outcome] | None = None) -> CallResult:
+    """Call `function` (as the kernel's user namespace holds it) on `cases`, inside the kernel
+    (`run` executes code there: the session's own, or one that restarts a stopped kernel first)."""
+    import torch
+
+    token = secrets.token_hex(16)
+    args_path = session.workdir / f".lk_args_{token[:8]}.pt"
+    out_prefix = session.workdir / f".lk_out_{token[:8]}"
+    try:
+        session.workdir.mkdir(parents=True, exist_ok=True)  # the student's code may have removed it
+        torch.save(list(cases), args_path)
+    except OSError as exc:
+        return CallResult(Outcome("error"), problem=f"the grader could not hand the inputs over ({exc.strerror}): "
+                                                    "did your code change or remove its working folder?")
+    code = (_CALL + f"\ntry:\n    __lk_grader_call({str(args_path)!r}, {str(out_prefix)!r}, {function!r}, {token!r}, "
+            f"{float(timeout)!r})\nfinally:\n    del __lk_grader_call\n")
+    outcome = (run or session.run)(code, timeout + 10)
+    result = CallResult(outcome)
+    try:
+        if outcome.status == "ok":
+            _read_results(result, Path(str(out_prefix) + ".json"), Path(str(out_prefix) + ".npz"), token, len(cases))
+        elif outcome.status == "error":
+            result.problem = f"the grader could not call {function}(): {outcome.ename}: {outcome.evalue}"[:600]
+    finally:
+        for path in (args_path, Path(str(out_prefix) + ".json"), Path(str(out_prefix) + ".npz")):
+            try:
+                path.unlink()
+            except OSError:
+                pass
+    return result
+
+
+def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: str, n_cases: int) -> None:
+    try:
+        if json_path.stat().st_size > 64 * 2**20 or npz_path.stat().st_size > MAX_RESULT_BYTES:
+            result.problem = "the returned values are too large to check"
+            return
+        report = json.loads(json_path.read_text())
+        if not isinstance(report, dict) or report.get("token") != token:
+            result.problem = "the grader's result file was changed by the notebook's code"
+            return
+        result.defined = bool(report.get("defined"))
+        result.kind = str(report.get("kind", ""))[:80]
+        if not result.defined:
+            return
+        cases = report.get("cases")
+        if not isinstance(cases, list) or len(cases) != n_cases:
+            result.problem = "the grader's result file is incomplete"
+            return
+        with np.load(npz_path, allow_pickle=False) as arrays:
+            for case in cases:
+                if isinstance(case, dict) and "error" in case:
+                    err = case["error"] if isinstance(case["error"], dict) else {}
+                    result.errors.append({
+                        "type": str(err.get("type", "Error"))[:100], "message": str(err.get("message", ""))[:600],
+                        "where": [str(w)[:200] for w in (err.get("where") or [])][:3],
+                    })
+                    result.values.append(None)
+                else:
+                    result.values.append(_decode(case.get("value") if isinstance(case, dict) else None, arrays))
+                    result.errors.append(None)
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError) as exc:
+        result.problem = f"the returned values could not be read back ({type(exc).__name__})"
+        result.values, result.errors = [], []
+
+
+def clean_dir(path: Path) -> None:
+    """Remove a submission's temp folder (whatever the student's code left in it)."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():  # read-only folders made by the student's code
+        for root, dirs, _ in os.walk(path):
+            for d in dirs:
+                try:
+                    os.chmod(os.path.join(root, d), 0o700)
+                except OSError:
+                    pass
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,414 @@
+"""Grading a set of submissions: one fresh kernel per (student, notebook), N at a time.
+
+For each submission: build the plan (plan.py), run it in a kernel in a new temp folder that holds
+only the student's merged notebook (sandbox.py), grade each graded cell (compare.py), and never
+stop the run: a dead kernel, an endless loop, an unreadable file or a missing function become a row
+with a status (passed / failed / error / timeout / missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lecturekit.exercises import Exercise, get_exercise
+from lecturekit.grading import sandbox
+from lecturekit.grading.compare import (
+    ExerciseResult,
+    Verdict,
+    combine,
+    judge_exercise,
+    name_errors,
+    plain_test_verdict,
+)
+from lecturekit.grading.course import Assignment, changed_files, load_course, tree_digest
+from lecturekit.grading.execute import KernelSession, Outcome, call_exercise, clean_dir
+from lecturekit.grading.integrity import GUARD_INSTALL, GUARD_RESTORE, flags
+from lecturekit.grading.matching import Submission, gather, match_student
+from lecturekit.grading.plan import Plan, Step, build_plan, defined_functions, python_source
+from lecturekit.notebooks import BEGIN_HIDDEN, END_HIDDEN
+
+HIDDEN_SEEDS = 3  # secret seeds per exercise (the notebook's hidden tests use 3 fixed ones)
+
+
+@dataclass
+class Options:
+    timeout: float = 60.0  # seconds per cell (and per exercise call)
+    memory_mb: int = 4096  # address-space limit of each kernel
+    jobs: int = 1
+    seed: int | None = None  # None: a secret random seed per run
+    full: bool = False  # run every cell up to the last graded one instead of only what is needed
+    max_restarts: int = 2  # kernel restarts per submission after a crash or a stuck cell
+    quiet: bool = False
+
+
+@dataclass
+class Row:
+    student: str
+    notebook: str
+    grade_id: str
+    points: float
+    max_points: float
+    status: str
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SubmissionReport:
+    student: str
+    notebook: str
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    mode: str = ""
+
+
+@dataclass
+class GradeReport:
+    reports: list[SubmissionReport]
+    student_notes: dict[str, list[str]]
+    changed: list[str]
+    seed: int
+    seconds: float
+
+    def rows(self) -> list[Row]:
+        """Every exercise row, then a TOTAL row per student."""
+        out: list[Row] = []
+        for student in sorted({r.student for r in self.reports}):
+            mine = [r for r in self.reports if r.student == student]
+            rows = [row for r in sorted(mine, key=lambda r: r.notebook) for row in r.rows]
+            out += rows
+            points = round(sum(r.points for r in rows), 2)
+            max_points = round(sum(r.max_points for r in rows), 2)
+            status = "passed" if rows and all(r.status == "passed" for r in rows) else "incomplete"
+            out.append(Row(student, "ALL", "TOTAL", points, max_points, status))
+        return out
+
+
+def derive_seed(base: int, *parts: object) -> int:
+    digest = hashlib.sha256(":".join(str(p) for p in (base, *parts)).encode()).hexdigest()
+    return int(digest[:8], 16) & 0x7FFFFFFF
+
+
+def _rows_for_all(sub: Submission, assignment: Assignment, status: str, message: str) -> list[Row]:
+    return [Row(sub.student, assignment.name, g.grade_id, 0.0, g.points, status, [message]) for g in assignment.graded]
+
+
+def _segments(source: str) -> list[tuple[str, bool]]:
+    """A test cell split into its visible and hidden parts (each must be valid Python on its own)."""
+    parts: list[tuple[str, bool]] = []
+    current: list[str] = []
+    hidden = False
+    for line in source.split("\n"):
+        if line.strip() in (BEGIN_HIDDEN, END_HIDDEN):
+            if current:
+                parts.append(("\n".join(current), hidden))
+            current, hidden = [], line.strip() == BEGIN_HIDDEN
+            continue
+        current.append(line)
+    if current:
+        parts.append(("\n".join(current), hidden))
+    import ast
+
+    try:
+        for code, _ in parts:
+            ast.parse(python_source(code))
+    except SyntaxError:
+        return [(source, BEGIN_HIDDEN in source)]
+    return [(c, h) for c, h in parts if c.strip()]
+
+
+class _Run:
+    """The execution of one plan in one kernel (restarting it, at most max_restarts times, after a crash)."""
+
+    def __init__(self, plan: Plan, sub: Submission, assignment: Assignment, options: Options, base_seed: int):
+        self.plan, self.sub, self.assignment, self.options, self.base_seed = plan, sub, assignment, options, base_seed
+        self.verdicts: dict[str, Verdict] = {}
+        self.answer_errors: dict[str, tuple[str, str]] = {}  # answer grade id -> (status, what happened)
+        self.defined_by: dict[str, str] = {}  # function name -> grade id of the answer cell that defines it
+        for cell in assignment.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.get("cell_type") == "code" and meta.get("solution"):
+                for fn in defined_functions(cell["source"]):
+                    self.defined_by[fn] = meta.get("grade_id", "")
+        self.cell_errors: list[str] = []
+        self.error_texts: list[str] = []
+        self.setup_problem = ""
+        self.executed: list[Step] = []
+        self.restarts = 0
+        self.guard = any(s.kind == "test" for s in plan.steps)
+        self.token = secrets.token_hex(8)  # the guard's answer: tells its restore() really ran
+
+    def _timeout_for(self, step: Step) -> float:
+        # the setup cell imports torch & co.: on a loaded machine that alone can take a while
+        return max(self.options.timeout, 120.0) if step is self.plan.steps[0] else self.options.timeout
+
+    def _prepare(self, session: KernelSession) -> bool:
+        """Start (or restart) the kernel and replay what ran before; False when it cannot be brought back."""
+        if session.km is not None:
+            session.close()
+        session.start()
+        for step in list(self.executed):
+            out = session.run(step.source, self._timeout_for(step))
+            if out.status in ("dead", "timeout"):
+                return False
+            if step is self.plan.steps[0] and self.guard:
+                session.run(GUARD_INSTALL.replace("__LK_TOKEN__", self.token), self.options.timeout)
+        return True
+
+    def _restart(self, session: KernelSession) -> bool:
+        if self.restarts >= self.options.max_restarts:
+            return False
+        self.restarts += 1
+        try:
+            return self._prepare(session)
+        except RuntimeError:
+            return False
+
+    def _blame_previous(self) -> None:
+        """The kernel died between two cells: the last cell that ran did it (exit(), a background thread...);
+        it is not replayed after the restart."""
+        if len(self.executed) <= 1:
+            return
+        step = self.executed.pop()
+        if step.kind == "answer":
+            self.answer_errors[step.grade_id or ""] = ("error", "it stopped the Python kernel after it ran")
+        self.cell_errors.append(f"{step.label} stopped the Python kernel after it ran (exit()? a background "
+                                "thread?): it was left out after the restart")
+
+    def _exec(self, session: KernelSession, source: str, timeout: float,
+              expressions: dict[str, str] | None = None) -> Outcome:
+        """Run code, restarting a kernel that an earlier cell stopped (and leaving that cell out)."""
+        if session.km is not None and not session.alive():
+            self._blame_previous()
+        if not session.alive() and not self._restart(session):
+            return Outcome("dead", evalue="it kept stopping, so the rest of the notebook was not run", started=False)
+        out = session.run(source, timeout, expressions)
+        if out.status == "dead" and not out.started:
+            self._blame_previous()
+            if self._restart(session):
+                out = session.run(source, timeout, expressions)
+        if out.status == "dead" or out.exited:
+            session.close()  # this code stopped it: the next code restarts it, blaming no earlier cell
+        return out
+
+    def execute(self, workdir: Path) -> None:
+        session = KernelSession(workdir, self.options.memory_mb, hide=[self.assignment.path.parent.parent])
+        try:
+            session.start()
+            for step in self.plan.steps:
+                if step.kind in ("code", "answer"):
+                    self._run_code(session, step)
+                elif step.kind == "exercise":
+                    self._run_exercise(session, step)
+                else:
+                    self._run_test(session, step)
+        finally:
+            session.close()
+            sandbox.sweep_orphans()
+
+    def _run_code(self, session: KernelSession, step: Step) -> None:
+        setup = step is self.plan.steps[0]
+        out = self._exec(session, step.source, self._timeout_for(step))
+        if out.exited:
+            out = Outcome("dead", evalue="it calls exit() or quit(), which stops the kernel: leave that out")
+        if out.status in ("ok", "error"):
+            self.executed.append(step)
+        if setup and self.guard and out.status == "ok":
+            session.run(GUARD_INSTALL.replace("__LK_TOKEN__", self.token), self.options.timeout)
+        if out.status == "ok":
+            return
+        text = out.summary()
+        self.error_texts.append(f"{out.ename}: {out.evalue}")
+        if setup:
+            self.setup_problem = text
+        if step.kind == "answer":
+            self.answer_errors[step.grade_id or ""] = (out.status, text.splitlines()[-1] if text else out.status)
+        what = {"error": "raised an error", "timeout": "did not finish in time", "dead": "stopped the kernel"}
+        self.cell_errors.append(f"{step.label} {what.get(out.status, out.status)}:\n{text}")
+
+    def _run_exercise(self, session: KernelSession, step: Step) -> None:
+        g = step.graded
+        assert g is not None
+        results: list[ExerciseResult] = []
+        for name in g.exercises:
+            exercise = get_exercise(name)
+            answer_status, answer_error = self.answer_errors.get(self.defined_by.get(exercise.function, ""), ("", ""))
+            hidden = [case for k in range(HIDDEN_SEEDS)
+                      for case in exercise.cases(derive_seed(self.base_seed, self.sub.student, name, k))]
+            visible = list(exercise.cases(0))
+            call = call_exercise(session, exercise.function, hidden + visible, self.options.timeout,
+                                 run=lambda code, t: self._exec(session, code, t))
+            for err in call.errors:
+                if err:
+                    self.error_texts.append(f"{err.get('type')}: {err.get('message')}")
+            results.append(judge_exercise(exercise, hidden, visible, call, answer_error, answer_status))
+        self.verdicts[g.grade_id] = combine(g.grade_id, g.points, g.partial, results)
+
+    def _run_test(self, session: KernelSession, step: Step) -> None:
+        g = step.graded
+        assert g is not None
+        restore = self._exec(session, "", self.options.timeout, {"lk": GUARD_RESTORE})
+        answer = restore.expressions.get("lk", {})
+        if restore.status != "ok" or answer.get("data", {}).get("text/plain") != repr(self.token):
+            self.verdicts[g.grade_id] = Verdict(g.grade_id, 0.0, g.points, "error",
+                                                ["the grader's guard was removed by the notebook's code"])
+            return
+        for code, hidden in _segments(g.source):
+            out: Outcome = self._exec(session, code, self.options.timeout)
+            if out.status != "ok":
+                self.error_texts.append(f"{out.ename}: {out.evalue}")
+                self.verdicts[g.grade_id] = plain_test_verdict(g.grade_id, g.points, out.status, out.ename,
+                                                               out.summary(), hidden)
+                return
+        self.verdicts[g.grade_id] = plain_test_verdict(g.grade_id, g.points, "ok", "", "", False)
+
+
+def _student_view(plan: Plan, assignment: Assignment) -> dict:
+    """The merged notebook as the student may see it (hidden tests removed), written into the temp folder."""
+    from nbformat import from_dict
+
+    from lecturekit.notebooks import student_cell
+
+    cells = []
+    for index, cell in enumerate(plan.cells):
+        if cell.get("cell_type") == "code" and index < len(assignment.cells) and \
+                assignment.cells[index].get("metadata", {}).get("nbgrader", {}).get("grade"):
+            cell = dict(student_cell(from_dict(cell), f"cell {index}"))
+        cells.append({"cell_type": cell.get("cell_type", "code"), "metadata": cell.get("metadata", {}),
+                      "source": cell.get("source", ""), **({"outputs": [], "execution_count": None}
+                                                            if cell.get("cell_type") == "code" else {})})
+    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                        "language": "python"}}, "nbformat": 4, "nbformat_minor": 4}
+
+
+def grade_submission(sub: Submission, assignment: Assignment, options: Options, base_seed: int) -> SubmissionReport:
+    """All rows of one student's copy of one notebook; never raises for anything in the submission."""
+    start = time.monotonic()
+    report = SubmissionReport(sub.student, assignment.name, [], list(sub.notes))
+    if sub.cells is None:
+        if sub.problem:
+            report.rows = _rows_for_all(sub, assignment, "error", f"{sub.path.name if sub.path else 'the file'}: "
+                                                                   f"{sub.problem}")
+        else:
+            report.rows = _rows_for_all(sub, assignment, "missing", f"{assignment.name}.ipynb was not handed in")
+        return report
+    exercises = [get_exercise(n) for g in assignment.graded for n in g.exercises]
+    run = _run_plan(sub, assignment, options, base_seed, full=options.full)
+    report.mode = "full" if options.full else "needed cells"
+    missing_names = name_errors(run.error_texts)
+    if not options.full and missing_names & run.plan.skipped_defines:
+        run = _run_plan(sub, assignment, options, base_seed, full=True)
+        report.mode = "full (a skipped cell was needed)"
+    report.notes += run.plan.notes
+    if run.setup_problem:
+        print(f"warning: {sub.student} {assignment.name}: the setup cell failed in the grader's kernel:\n"
+              f"{run.setup_problem}", file=sys.stderr)
+    report.notes += [f"{e}" for e in run.cell_errors[:6]]
+    for g in assignment.graded:
+        v = run.verdicts.get(g.grade_id) or Verdict(g.grade_id, 0.0, g.points, "error", ["not graded"])
+        report.rows.append(Row(sub.student, assignment.name, g.grade_id, v.points, v.max_points, v.status, v.messages))
+    for step in run.plan.steps:
+        if step.kind == "answer":
+            report.flags += [f"{step.grade_id}: {f}" for f in flags(step.source, exercises)]
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _run_plan(sub: Submission, assignment: Assignment, options: Options, base_seed: int, full: bool) -> _Run:
+    plan = build_plan(assignment, sub, full=full)
+    run = _Run(plan, sub, assignment, options, base_seed)
+    workdir = Path(tempfile.mkdtemp(prefix="lkgrade-"))
+    try:
+        (workdir / f"{assignment.name}.ipynb").write_text(json.dumps(_student_view(plan, assignment), indent=1))
+        try:
+            run.execute(workdir)
+        except RuntimeError as exc:  # the kernel did not start: the grader's environment, not the student
+            print(f"warning: {sub.student} {assignment.name}: {exc}", file=sys.stderr)
+            for g in assignment.graded:
+                run.verdicts.setdefault(g.grade_id, Verdict(g.grade_id, 0.0, g.points, "error",
+                                                            ["the grader could not start a Python kernel"]))
+    finally:
+        clean_dir(workdir)
+    return run
+
+
+def grade(paths: list[Path], solutions_dir: Path, options: Options | None = None,
+          notebooks: list[str] | None = None) -> GradeReport:
+    """Grade every student found in `paths` (folders or .ipynb files) against `solutions_dir`."""
+    import importlib.util
+
+    options = options or Options()
+    start = time.monotonic()
+    if importlib.util.find_spec("ipykernel") is None:
+        raise ValueError("grading runs each notebook in an ipykernel, which is not installed: "
+                         "pip install 'lecturekit[instructor]' (or pip install ipykernel)")
+    course = load_course(Path(solutions_dir))
+    shim = Path(sandbox.shim_path())  # the package copy the kernels import
+    watched = sorted(Path(solutions_dir).glob("*.ipynb")) + sorted(sandbox.PACKAGE_DIR.rglob("*.py")) + sorted(
+        (shim / "lecturekit").rglob("*.py"))
+    before = tree_digest(watched)
+    base_seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    students = gather([Path(p) for p in paths])
+    matched = {}
+    student_notes: dict[str, list[str]] = {}
+    ungraded = {p.stem for p in Path(solutions_dir).glob("*.ipynb")} - set(course)
+    for name, entry in students.items():
+        matched[name], student_notes[name] = match_student(entry, course, ungraded)
+    if notebooks:
+        unknown = [n for n in notebooks if n not in course]
+        if unknown:
+            raise ValueError(f"no graded notebook called {unknown} in {solutions_dir}; known: {sorted(course)}")
+        wanted = list(notebooks)
+    else:
+        wanted = sorted({a for subs in matched.values() for a in subs})
+    if not wanted:
+        notes = "; ".join(n for ns in student_notes.values() for n in ns)[:500]
+        raise ValueError(f"no notebook of the course ({', '.join(sorted(course))}) was found in the submissions"
+                         + (f": {notes}" if notes else ""))
+    jobs = [(matched[s].get(a) or Submission(s, a), course[a]) for s in sorted(students) for a in wanted]
+    sandbox.become_subreaper()
+    for name in sorted({n for a in wanted for g in course[a].graded for n in g.exercises}):
+        _warm(get_exercise(name))
+    reports: list[SubmissionReport] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs))
+    try:
+        futures = {pool.submit(grade_submission, sub, a, options, base_seed): (sub, a) for sub, a in jobs}
+        for done, future in enumerate(as_completed(futures), 1):
+            sub, a = futures[future]
+            try:
+                report = future.result()
+            except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the other students' grading
+                report = SubmissionReport(sub.student, a.name, _rows_for_all(
+                    sub, a, "error", f"the grader failed on this notebook ({type(exc).__name__}: {exc})"))
+                print(f"warning: grading {sub.student} {a.name} failed: {exc!r}", file=sys.stderr)
+            reports.append(report)
+            if not options.quiet:
+                got = sum(r.points for r in report.rows)
+                top = sum(r.max_points for r in report.rows)
+                print(f"[{done}/{len(jobs)}] {report.student} {report.notebook}: {got:g}/{top:g} points "
+                      f"({report.seconds:.1f} s)", file=sys.stderr, flush=True)
+    except BaseException:  # Ctrl-C: no kernel may outlive the grader
+        pool.shutdown(wait=False, cancel_futures=True)
+        sandbox.kill_active()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        sandbox.sweep_orphans()
+        sandbox.stop_subreaper()
+    changed = changed_files(before, watched)
+    return GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start)
+
+
+def _warm(exercise: Exercise) -> None:
+    """Make the cases once before any kernel runs (imports, caches): a broken course fails here, loudly."""
+    exercise.cases(0)
+

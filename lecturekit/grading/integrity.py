@@ -1,0 +1,145 @@
+"""Integrity aids for graded cells that run in the student's kernel, and flags for the instructor.
+
+Exercise cells need none of this (their verdict is computed outside the kernel). Graded cells
+WITHOUT exercises run the instructor's test code in the student's kernel, as nbgrader does; before
+each one the grader puts back what the student's code may have replaced in builtins, numpy,
+numpy.testing, torch, torch.testing, lecturekit.exercises and the IPython shell (its methods, AST
+and input transformers, event hooks), as snapshotted right after the setup cell, before any student
+code. A student who reads this code and attacks the guard itself can still fool such cells -- as
+with nbgrader; use exercises for anything that matters.
+
+`flags` is a static scan of the student's answer cells for what deserves a human look: calling the
+package's reference implementation, or reaching into builtins, sys.modules, the grader's names...
+A flag changes no points; it is listed in the instructor's review file.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from lecturekit.exercises import Exercise
+from lecturekit.grading.plan import python_source
+
+GUARD_INSTALL = r'''
+def __lk_guard_install():
+    import builtins, sys, types
+    import numpy, numpy.testing
+    modules = {"builtins": builtins, "numpy": numpy, "numpy.testing": numpy.testing}
+    for name in ("torch", "torch.testing", "lecturekit.exercises"):
+        try:
+            __import__(name)
+            modules[name] = sys.modules[name]
+        except Exception:
+            pass
+    snapshots = {name: dict(vars(m)) for name, m in modules.items()}
+    shell = get_ipython()
+    classes = [c for c in type(shell).__mro__ if c is not object]
+    class_snapshots = [(c, dict(vars(c))) for c in classes]
+    instance = dict(vars(shell))
+    lists = {name: list(getattr(shell, name)) for name in ("ast_transformers", "input_transformers_post",
+                                                           "input_transformers_cleanup") if hasattr(shell, name)}
+    callbacks = {k: list(v) for k, v in shell.events.callbacks.items()}
+    hooks = (sys.excepthook, sys.displayhook, shell.custom_exceptions, shell.input_transformer_manager)
+
+    def restore():
+        for name, module in modules.items():
+            sys.modules[name] = module
+            namespace = vars(module)
+            for key, value in snapshots[name].items():
+                if namespace.get(key, restore) is not value:
+                    namespace[key] = value
+        for cls, snap in class_snapshots:
+            for key, value in snap.items():
+                if vars(cls).get(key, restore) is not value:
+                    try:
+                        setattr(cls, key, value)
+                    except (AttributeError, TypeError):
+                        pass
+            for key in [k for k in vars(cls) if k not in snap]:
+                try:
+                    delattr(cls, key)
+                except (AttributeError, TypeError):
+                    pass
+        for key in [k for k in vars(shell) if k not in instance and callable(vars(shell)[k])]:
+            del vars(shell)[key]
+        for key, value in instance.items():
+            if callable(value) and vars(shell).get(key, restore) is not value:
+                vars(shell)[key] = value
+        for name, items in lists.items():
+            getattr(shell, name)[:] = items
+        for key, items in callbacks.items():
+            shell.events.callbacks[key] = list(items)
+        sys.excepthook, sys.displayhook, shell.custom_exceptions, shell.input_transformer_manager = hooks
+        return "__LK_TOKEN__"
+
+    guard = types.ModuleType("__lk_guard__")
+    guard.restore = restore
+    sys.modules["__lk_guard__"] = guard
+__lk_guard_install()
+del __lk_guard_install
+'''
+
+# evaluated as a user_expression: IPython's input and AST transformers (which a student can add) do not touch it
+GUARD_RESTORE = "__import__('sys').modules['__lk_guard__'].restore()"
+
+_TAMPER_NAMES = {"builtins", "__builtins__", "ctypes", "gc", "__code__", "__globals__", "__closure__", "atexit",
+                 "_REGISTRY", "get_exercise", "all_exercises", "run_cases", "_exit", "setitimer"}
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(_dotted(node.func) + "()")
+    return ".".join(reversed(parts))
+
+
+def flags(source: str, exercises: list[Exercise]) -> list[str]:
+    """What in one answer cell an instructor may want to look at (empty: nothing)."""
+    try:
+        tree = ast.parse(python_source(source))
+    except SyntaxError:
+        return []
+    found: list[str] = []
+    refs = {}
+    for ex in exercises:
+        fn = ex.reference
+        module, name = getattr(fn, "__module__", "") or "", getattr(fn, "__name__", "")
+        if module.startswith("lecturekit") and name and name != "<lambda>":
+            refs[name] = module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("lecturekit.exercises") or node.module.startswith("lecturekit.grading"):
+                found.append(f"imports from {node.module}")
+            for alias in node.names:
+                if refs.get(alias.name) == node.module:
+                    found.append(f"imports the reference implementation {node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith(("lecturekit.exercises", "lecturekit.grading", "ctypes", "builtins", "gc")):
+                    found.append(f"imports {alias.name}")
+        elif isinstance(node, ast.Attribute):
+            dotted = _dotted(node)
+            if node.attr in refs and refs[node.attr].split(".")[-1] in dotted.split(".")[:-1]:
+                found.append(f"calls the reference implementation ({dotted})")
+            elif node.attr == "reference" or dotted.startswith(("sys.modules", "np.testing", "numpy.testing",
+                                                                  "torch.testing")) and isinstance(node.ctx, ast.Store):
+                found.append(f"touches {dotted}")
+            elif node.attr in ("run_cell", "showtraceback", "run_code", "events") and "get_ipython" in dotted:
+                found.append(f"touches the IPython shell ({dotted})")
+            elif node.attr in _TAMPER_NAMES:
+                found.append(f"uses {dotted}")
+        elif isinstance(node, ast.Name) and (node.id in _TAMPER_NAMES or node.id.startswith("__lk")):
+            found.append(f"uses {node.id}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "exec",
+                                                                                                  "eval", "compile"):
+            found.append(f"calls {node.func.id}()")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and ("/" in node.value or "*" in
+                                                                                  node.value) and any(
+                s in node.value for s in ("solutions", ".lk_", "lkgrade", "grades", "feedback", "/proc")):
+            found.append(f"mentions the path {node.value[:80]!r}")
+    return list(dict.fromkeys(found))[:8]

@@ -1,0 +1,206 @@
+"""The limits around a student's kernel: its own temp folder as cwd and TMPDIR, an environment
+without the checkout on any path, resource limits, and no process left behind.
+
+What this does NOT do: the kernel runs as the grader's OS user, so code that looks for files by
+absolute path can read (and write) whatever that user can -- the checkout, including solutions/
+(in an editable install `lecturekit.paths.repo_root()` even names it), other kernels' temp
+folders, the grades file before the grader writes it at the end. Running kernels as another user or
+in a container is out of scope. The grader's defences do not depend on secrecy: tests and points
+are read into memory before any student code runs, verdicts are computed outside the kernel on
+inputs drawn from a secret seed, results come back as plain arrays, grades are written after every
+kernel is gone, and files of the course or of the package that change during a run are reported.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import lecturekit
+
+PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
+_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL", "SYSTEMROOT",
+             "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "VIRTUAL_ENV", "CONDA_PREFIX")
+
+# Run by the kernel's python before ipykernel starts: the resource limits, then the kernel.
+LAUNCHER = r"""
+import os, sys
+try:
+    import resource
+    for name, value in (("RLIMIT_AS", int(os.environ.pop("LK_GRADE_MEMORY", "0"))),
+                        ("RLIMIT_FSIZE", int(os.environ.pop("LK_GRADE_FSIZE", "0"))),
+                        ("RLIMIT_CORE", 0)):
+        if hasattr(resource, name) and (value or name == "RLIMIT_CORE"):
+            limit = getattr(resource, name)
+            soft, hard = resource.getrlimit(limit)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(limit, (value, value))
+except ImportError:
+    pass
+hidden = {os.path.realpath(p) for p in os.environ.pop("LK_GRADE_HIDE", "").split(os.pathsep) if p}
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.getcwd()) not in hidden]
+if sys.path and sys.path[0] in ("", "."):
+    sys.path[0] = os.getcwd()
+from ipykernel import kernelapp
+kernelapp.launch_new_instance()
+"""
+
+
+@lru_cache(maxsize=1)
+def shim_path() -> str:
+    """A folder for the front of the kernel's PYTHONPATH holding a copy of the lecturekit package (its
+    code, without `_solutions`; `_data` links to the kit's data). The kernel imports this copy, so
+    `lecturekit.__file__` and `lecturekit.paths.repo_root()` point at no checkout, and an editable
+    install's path entry (the checkout's root, which holds solutions/) is taken off `sys.path` (see
+    `hidden_paths`)."""
+    from lecturekit.paths import data_dir
+
+    folder = Path(tempfile.mkdtemp(prefix="lkgrade-site-"))
+    target = folder / "lecturekit"
+    shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "_solutions", "_data", "*.pyc"))
+    (target / "_data").symlink_to(data_dir().resolve(), target_is_directory=True)
+    atexit.register(shutil.rmtree, folder, True)
+    return str(folder)
+
+
+def hidden_paths(extra: list[Path] | None = None) -> list[str]:
+    """Folders taken off the kernel's sys.path: the checkout's root (an editable install puts it there)."""
+    out = []
+    root = PACKAGE_DIR.parent
+    if (root / "solutions").is_dir() or (root / "pyproject.toml").is_file():
+        out.append(str(root))
+    out += [str(Path(p).resolve()) for p in extra or []]
+    return out
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
+    env.update({
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+        "LECTUREKIT_PROGRESS": "off", "LECTUREKIT_DEVICE": "cpu", "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8", "CUDA_VISIBLE_DEVICES": "",
+    })
+    return env
+
+
+def kernel_env(workdir: Path, memory_mb: int, file_mb: int = 1024, hide: list[Path] | None = None) -> dict[str, str]:
+    """The kernel's environment: the package copy first on the path, no checkout, its own TMPDIR, the limits."""
+    env = base_env()
+    env["TMPDIR"] = str(workdir)
+    env["PYTHONPATH"] = shim_path()
+    env["LK_GRADE_HIDE"] = os.pathsep.join(hidden_paths(hide))
+    env["LK_GRADE_MEMORY"] = str(int(memory_mb) * 2**20 if memory_mb else 0)
+    env["LK_GRADE_FSIZE"] = str(int(file_mb) * 2**20 if file_mb else 0)
+    return env
+
+
+def kernel_argv() -> list[str]:
+    return [sys.executable, "-c", LAUNCHER, "-f", "{connection_file}"]
+
+
+# ---- no process left behind ----
+
+_lock = threading.RLock()  # held while a kernel is being started, so a sweep cannot take it for an orphan
+_active: set[int] = set()  # pids of kernels in use
+_baseline: set[int] = set()  # children of the grader before grading started
+
+
+def become_subreaper() -> bool:
+    """Orphans of a kernel (a daemon that double-forked) become our children, so they can be ended."""
+    global _baseline
+    try:
+        import psutil
+
+        _baseline = {p.pid for p in psutil.Process().children()}
+    except ImportError:
+        _baseline = set()
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def spawning() -> threading.RLock:
+    """Hold this while starting a kernel and registering its pid."""
+    return _lock
+
+
+def stop_subreaper() -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(36, 0, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def kill_active() -> None:
+    """End every kernel still running (the instructor pressed Ctrl-C)."""
+    with _lock:
+        pids = list(_active)
+    kill_pids([d for p in pids for d in descendants(p)] + pids)
+
+
+def register_kernel(pid: int | None, active: bool) -> None:
+    if pid is None:
+        return
+    with _lock:
+        (_active.add if active else _active.discard)(pid)
+
+
+def descendants(pid: int) -> list[int]:
+    try:
+        import psutil
+
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except Exception:  # noqa: BLE001 - psutil missing or the process already gone
+        return []
+
+
+def kill_pids(pids: list[int]) -> None:
+    import signal
+
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except OSError:
+            pass
+
+
+def sweep_orphans() -> int:
+    """End processes that kernels left behind (now children of the grader); returns how many."""
+    try:
+        import psutil
+    except ImportError:
+        return 0
+    with _lock:
+        keep = _baseline | _active
+        children = psutil.Process().children()
+    victims = []
+    for child in children:
+        if child.pid in keep:
+            continue
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                os.waitpid(child.pid, os.WNOHANG)
+                continue
+        except (psutil.Error, OSError):
+            continue
+        victims.append(child.pid)
+        victims += descendants(child.pid)
+    kill_pids(victims)
+    return len(victims)

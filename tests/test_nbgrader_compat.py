@@ -1,0 +1,128 @@
+"""The kit's notebooks work with nbgrader 0.9.6 (`pip install -e .[instructor]`): `nbgrader
+generate_assignment` makes the same student copies as `python -m lecturekit student`, and `nbgrader
+autograde` gives a solved copy full marks and an untouched copy zero.
+
+nbgrader shells out to `alembic` and runs `jupyter nbconvert` kernels: the venv's bin/ must be on PATH
+(the Makefile's `make test` does that; this test puts it there too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lecturekit.notebooks import (
+    clean_notebook,
+    markdown_cell,
+    new_notebook,
+    setup_cell,
+    solution_cell,
+    student_notebook,
+    test_cell,
+)
+
+pytest.importorskip("nbgrader")
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+REAL = "01_autoregressive_pixels"  # a small real notebook, autograded when it exists
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{env.get('PYTHONPATH', '')}".rstrip(os.pathsep)
+    env.update(LECTUREKIT_PROGRESS="off", MPLBACKEND="Agg", OMP_NUM_THREADS="1")
+    return env
+
+
+def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [str(BIN / "nbgrader"), *args, "--force", f"--CourseDirectory.root={course}",
+           f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}", "--ExecutePreprocessor.timeout=300"]
+    done = subprocess.run(cmd, cwd=course, env=_env(), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def _demo_notebook() -> nbformat.NotebookNode:
+    return new_notebook([
+        markdown_cell("# nbgrader check"),
+        setup_cell(),
+        solution_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "double"),
+        test_cell("assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n### END HIDDEN TESTS",
+                  "test_double", 2),
+        solution_cell("def halve(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "halve"),
+        test_cell("assert halve(4) == 2", "test_halve", 1),
+    ])
+
+
+def _code_sources(nb: dict) -> list[str]:
+    return [("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).strip()
+            for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {s: (gb.find_submission(assignment, s).score, gb.find_submission(assignment, s).max_score)
+                for s in ("solved", "untouched")}
+
+
+def _graded_solutions() -> list[Path]:
+    out = []
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        if any(c.get("metadata", {}).get("nbgrader", {}).get("grade") for c in nb["cells"]):
+            out.append(path)
+    return out
+
+
+def test_nbgrader_generate_and_autograde(tmp_path):
+    """One nbgrader course: every graded solution notebook (and a test-made one) is released by nbgrader as
+    the kit's student copy; the real 01 notebook (else the test-made one) is autograded."""
+    if not shutil.which("alembic", path=str(BIN)):
+        pytest.skip("nbgrader's alembic is not installed in this environment")
+    course = tmp_path / "course"
+    solutions = {"demo": clean_notebook(_demo_notebook())}
+    solutions.update({p.stem: nbformat.read(p, as_version=4) for p in _graded_solutions()})
+    for name, nb in solutions.items():
+        (course / "source" / name).mkdir(parents=True)
+        nbformat.write(nb, course / "source" / name / f"{name}.ipynb")
+    _nbgrader(course, "generate_assignment", "*")
+    for name, solution in solutions.items():
+        released = json.loads((course / "release" / name / f"{name}.ipynb").read_text())
+        ours = json.loads(nbformat.writes(student_notebook(solution, name)))
+        assert _code_sources(released) == _code_sources(ours), f"nbgrader's copy of {name} differs from the kit's"
+
+    name = REAL if REAL in solutions else "demo"
+    released = json.loads((course / "release" / name / f"{name}.ipynb").read_text())
+    untouched = json.loads(nbformat.writes(student_notebook(solutions[name], name)))
+    for student, nb in (("solved", copy_with_sources(released, solutions[name])), ("untouched", untouched)):
+        folder = course / "submitted" / student / name
+        folder.mkdir(parents=True)
+        (folder / f"{name}.ipynb").write_text(json.dumps(nb))
+    _nbgrader(course, "autograde", name)
+    scores = _scores(course, name)
+    assert scores["solved"][0] == scores["solved"][1] > 0
+    assert scores["untouched"][0] == 0
+
+
+def copy_with_sources(released: dict, solution: nbformat.NotebookNode) -> dict:
+    """The released copy with the solution's answer cells filled in (a student who solved everything)."""
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = json.loads(json.dumps(released))
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell["source"] = answers[gid]
+    return nb
