@@ -31,7 +31,8 @@ SETUP_CELL = f'''# Setup (the same first cell in every notebook). In Colab it in
 # elsewhere it only imports the kit and reports the device.
 import sys
 if "google.colab" in sys.modules:
-    import importlib.util, subprocess
+    import importlib.util
+    import subprocess
     if importlib.util.find_spec("lecturekit") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{install_spec()}"], check=True)
 from lecturekit.colab import setup_notebook

@@ -169,6 +169,15 @@ def check_solution(nb: Any, name: str) -> list[str]:
     return problems
 
 
+def refresh_setup_cell(nb: Any) -> None:
+    """Rewrite an outdated setup cell (e.g. after REPO_URL changed) with lecturekit.colab.SETUP_CELL."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "setup" or "setup_notebook()" in cell.source:
+                cell.source = SETUP_CELL
+            return
+
+
 def sync_notebooks(root: Path, check: bool = False) -> list[str]:
     """Write (or, with check=True, compare) every student notebook; return the differences."""
     solutions = sorted((root / "solutions").glob("*.ipynb"))
@@ -179,6 +188,8 @@ def sync_notebooks(root: Path, check: bool = False) -> list[str]:
     differences: list[str] = []
     for path in solutions:
         solution = nbformat.read(path, as_version=4)
+        if not check:
+            refresh_setup_cell(solution)
         problems = check_solution(solution, path.name)
         if problems:
             raise NotebookSourceError("; ".join(problems))

@@ -1,0 +1,123 @@
+"""The sentence-interpolation widget of notebook 06: two sentences, a number of steps, the decoded path.
+
+Type two sentences; the widget encodes both (posterior means), takes equally spaced codes on the
+line between them (both ends included) and shows what the decoder writes at each. Words the model
+does not know are named in a note and read as <unk>; an empty box gets a message, never a traceback.
+CSS classes: lk-sentence-a, lk-sentence-b, lk-steps, lk-decoding, lk-interp-table, lk-interp-note.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import torch
+
+from lecturekit.models.sentence_vae import (
+    LECTURE_SENTENCES,
+    SentenceError,
+    SentenceVAE,
+    decode_codes,
+    encode_sentences,
+    interpolate_codes,
+)
+
+METHODS = (("greedy", "greedy"), ("beam search (5)", "beam"), ("sampling (T=0.7)", "sample"))
+
+
+def interpolation_rows(model: SentenceVAE, sentence_a: str, sentence_b: str, n_steps: int, vocab: Any = None,
+                       method: str = "greedy", seed: int = 0) -> tuple[list[str], list[str]]:
+    """(decoded sentences along the path, notes for the user): the widget's work, without the widget."""
+    vocab = vocab if vocab is not None else model.vocab
+    notes = []
+    for label, text in (("A", sentence_a), ("B", sentence_b)):
+        if not text or not text.strip():
+            raise SentenceError(f"sentence {label} is empty: type a sentence into box {label}.")
+        unknown = vocab.unknown_words(text)
+        if unknown:
+            words = ", ".join(f"'{w}'" for w in unknown)
+            notes.append(f"sentence {label}: {words} {'is' if len(unknown) == 1 else 'are'} not in the model's "
+                         f"vocabulary ({len(vocab)} words) and {'is' if len(unknown) == 1 else 'are'} read as <unk>.")
+    with torch.inference_mode():
+        mean, _ = encode_sentences(model, [sentence_a, sentence_b], vocab)
+        codes = interpolate_codes(mean[0], mean[1], n_steps)
+        kwargs: dict[str, Any] = {"method": method}
+        if method == "sample":
+            kwargs.update(temperature=0.7, generator=torch.Generator().manual_seed(seed))
+        rows = decode_codes(model, codes, vocab, **kwargs)
+    return rows, notes
+
+
+def table_html(rows: list[str], grammatical: list[bool] | None = None) -> str:
+    """The decoded path as an HTML table (position t from 0 to 1, the sentence, in the grammar or not)."""
+    n = len(rows)
+    head = "<tr><th style='text-align:right;padding:2px 8px'>t</th><th style='text-align:left'>decoded</th>"
+    head += "<th style='padding:2px 8px'>grammar</th></tr>" if grammatical is not None else "</tr>"
+    body = []
+    for i, text in enumerate(rows):
+        t = i / (n - 1) if n > 1 else 0.0
+        cells = (f"<td style='text-align:right;padding:2px 8px;font-family:monospace'>{t:.2f}</td>"
+                 f"<td class='lk-interp-sentence' style='text-align:left'>{html.escape(text) or '<i>(empty)</i>'}</td>")
+        if grammatical is not None:
+            cells += f"<td style='text-align:center'>{'✓' if grammatical[i] else '·'}</td>"
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table class='lk-interp-rows'>{head}{''.join(body)}</table>"
+
+
+def sentence_interpolation_widget(model: SentenceVAE, vocab: Any = None, sentence_a: str = LECTURE_SENTENCES[0],
+                                  sentence_b: str = LECTURE_SENTENCES[1], steps: int = 7,
+                                  method: str = "greedy", check_grammar: bool = True) -> Any:
+    """Build the widget (an ipywidgets.VBox); its controls are attributes: `.sentence_a`, `.sentence_b`,
+    `.steps`, `.method`, `.table`, `.note`; `.rows` holds the sentences shown."""
+    return SentenceInterpolationWidget(model, vocab, sentence_a, sentence_b, steps, method, check_grammar)
+
+
+class SentenceInterpolationWidget(widgets.VBox):
+    """Two text boxes, a step count and a decoding method; the table updates on every change."""
+
+    def __init__(self, model: SentenceVAE, vocab: Any = None, sentence_a: str = LECTURE_SENTENCES[0],
+                 sentence_b: str = LECTURE_SENTENCES[1], steps: int = 7, method: str = "greedy",
+                 check_grammar: bool = True) -> None:
+        model.eval()
+        self.model = model
+        self.vocab = vocab if vocab is not None else model.vocab
+        self.check_grammar = check_grammar
+        wide = widgets.Layout(width="520px")
+        self.sentence_a = widgets.Text(value=sentence_a, description="sentence A", layout=wide)
+        self.sentence_b = widgets.Text(value=sentence_b, description="sentence B", layout=wide)
+        self.steps = widgets.IntSlider(value=steps, min=2, max=15, description="steps")
+        self.method = widgets.Dropdown(options=list(METHODS), value=method, description="decoding")
+        self.table = widgets.HTML()
+        self.note = widgets.HTML()
+        for control, css in ((self.sentence_a, "lk-sentence-a"), (self.sentence_b, "lk-sentence-b"),
+                             (self.steps, "lk-steps"), (self.method, "lk-decoding"),
+                             (self.table, "lk-interp-table"), (self.note, "lk-interp-note")):
+            control.add_class(css)
+        self.rows: list[str] = []
+        self.notes: list[str] = []
+        super().__init__([self.sentence_a, self.sentence_b, widgets.HBox([self.steps, self.method]),
+                          self.note, self.table])
+        self.add_class("lk-sentence-interpolation")
+        for control in (self.sentence_a, self.sentence_b, self.steps, self.method):
+            control.observe(self.update, names="value")
+        self.update()  # warm-up: the first decode happens now, not on the first slider move
+
+    def update(self, change: Any = None) -> None:
+        """Re-encode, re-interpolate and re-decode; show the table, and notes about the input."""
+        try:
+            rows, notes = interpolation_rows(self.model, self.sentence_a.value, self.sentence_b.value,
+                                             int(self.steps.value), self.vocab, self.method.value)
+        except SentenceError as exc:
+            self.rows, self.notes = [], [str(exc)]
+            self.note.value = f"<span style='color:#b45309'>{html.escape(str(exc))}</span>"
+            self.table.value = ""
+            return
+        grammatical = None
+        if self.check_grammar:
+            from lecturekit.corpus import is_grammar_sentence
+
+            grammatical = [bool(is_grammar_sentence(r)) for r in rows]
+        self.rows, self.notes = rows, notes
+        self.note.value = "<br>".join(f"<span style='color:#b45309'>{html.escape(n)}</span>" for n in notes)
+        self.table.value = table_html(rows, grammatical)
