@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: lab install test fast lint student benchmarks clean
+.PHONY: lab install test fast browser widgets7 lint student benchmarks clean
 
 $(VENV)/.lab-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ test: $(VENV)/.test-installed
 ## The fast suite: unit tests only (no notebooks, no browser, no slow training).
 fast: $(VENV)/.test-installed
 	$(PY) -m pytest -q -m "not slow and not browser" tests $(PYTEST_ARGS)
+
+## Only the browser tests (JupyterLab in headless /usr/bin/chromium; screenshots in tests/screenshots/).
+browser: $(VENV)/.test-installed
+	LECTUREKIT_REQUIRE_BROWSER=1 $(PY) -m pytest -q -m browser tests/browser $(PYTEST_ARGS)
+
+## Only the widget unit tests under ipywidgets 7.7 (Colab's version).
+widgets7: $(VENV)/.test-installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/run_widgets_ipywidgets7.sh $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
 	$(PY) -m ruff check .
