@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown row(s) {unknown}; run with --list to see them", file=sys.stderr)
         return 2
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    new: dict[str, dict[str, object]] = {}
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}")
     print(f"{'row':44s} {'value':>12s}  unit")
     for names, fn in groups:
@@ -59,9 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         rows = fn()
         for name, (value, unit) in rows.items():
-            results[name] = {"value": round(float(value), 4), "unit": unit}
+            results[name] = new[name] = {"value": round(float(value), 4), "unit": unit}
             print(f"{name:44s} {float(value):12.4f}  {unit}", flush=True)
         print(f"  ({', '.join(names)}: {time.perf_counter() - start:.1f} s)", file=sys.stderr)
+    # re-read before writing: rows another run wrote meanwhile (a long benchmark) are kept
+    results = {**(json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}), **new}
     RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=1) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0

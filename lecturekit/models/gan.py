@@ -1,0 +1,676 @@
+"""A small DCGAN on the 20x20 sprites: a generator draws RGB sprites from a random code, a discriminator
+tells them from real ones, and each learns from the other.
+
+The generator outputs RGB (tanh, -1..1) rather than a palette index per pixel: a discrete output has
+no gradient to pass back from the discriminator. For display (and for a fair comparison with the
+palette models) its pixels can be snapped to the nearest palette colour (`snap_to_palette`).
+
+Training has its own loop (two optimisers, two losses per step) that records a
+`lecturekit.training.History`, the discriminator's view of real and fake sprites, the variety of the
+samples (to spot mode collapse), and a strip of samples from fixed codes every few epochs. With only
+855 training sprites the discriminator memorises them quickly; an R1 gradient penalty keeps it in
+check, and the shipped generator is a moving average (EMA) of the trained weights.
+
+The end of the file compares the three families (PixelRNN, VAE, GAN) on the same metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lecturekit.checkpoints import register_model, save_checkpoint
+from lecturekit.device import get_device
+from lecturekit.progress import progress
+from lecturekit.training import History
+
+SIZE = 20
+
+
+# ----------------------------------------------------------------------------- losses (the exercises)
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the discriminator: real sprites labelled 1, generated ones 0.
+
+    Both arguments are raw scores (logits, before the sigmoid); returns the mean over real plus the
+    mean over fake, a scalar. Written with softplus so that large logits do not overflow:
+    -log(sigmoid(x)) = softplus(-x) and -log(1 - sigmoid(x)) = softplus(x).
+    """
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The non-saturating generator loss: -mean log D(G(z)) = mean softplus(-logits).
+
+    The minimax form, mean log(1 - D(G(z))), has almost no gradient early in training when the
+    discriminator easily rejects the fakes; this one has a strong gradient exactly then.
+    """
+    return F.softplus(-fake_logits).mean()
+
+
+def saturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The original minimax generator loss, mean log(1 - D(G(z))) = -mean softplus(logits) (to compare)."""
+    return -F.softplus(fake_logits).mean()
+
+
+def snap_to_palette(rgb: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
+    """Index of the nearest palette colour (squared RGB distance) for every pixel.
+
+    `rgb` is (..., 3) and `palette` (K, 3), in the same units; returns a long tensor of shape (...).
+    """
+    flat = rgb.reshape(-1, 3).to(palette.dtype)
+    d = (flat[:, None, :] - palette[None, :, :]).pow(2).sum(-1)
+    return d.argmin(dim=1).reshape(rgb.shape[:-1])
+
+
+def path_point(z0: torch.Tensor, z1: torch.Tensor, t: float | torch.Tensor, spherical: bool = True) -> torch.Tensor:
+    """The code at position t (0 = z0, 1 = z1) on the straight or the spherical path between two codes.
+
+    `t` is a number or an (S, 1) tensor (then S codes come back)."""
+    if not spherical:
+        return (1 - t) * z0 + t * z1
+    cos = torch.clamp((z0 @ z1) / (z0.norm() * z1.norm() + 1e-12), -1.0, 1.0)
+    omega = torch.arccos(cos)
+    if float(omega) < 1e-4:  # (almost) the same direction: slerp is the straight line
+        return (1 - t) * z0 + t * z1
+    t = torch.as_tensor(t, dtype=z0.dtype, device=z0.device)
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def interpolate_codes(z0: torch.Tensor, z1: torch.Tensor, steps: int, spherical: bool = True) -> torch.Tensor:
+    """`steps` codes from z0 to z1 (both ends included), shape (steps, dim).
+
+    Spherical interpolation (slerp) keeps the codes at the typical length of a Gaussian code; a straight
+    line passes nearer the origin, where the generator has seen few codes.
+    """
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2 (both ends), got {steps}")
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)[:, None]
+    return path_point(z0, z1, t, spherical)
+
+
+# ----------------------------------------------------------------------------- the networks
+class Generator(nn.Module):
+    """Code (z_dim) -> (3, 20, 20) RGB in -1..1, DCGAN style: a 5x5 map, doubled twice by transposed
+    convolution (5 -> 10) and a nearest-neighbour upsampling + 3x3 convolution (10 -> 20: no checkerboard)."""
+
+    def __init__(self, z_dim: int = 32, width: int = 48) -> None:
+        super().__init__()
+        self.z_dim, self.width = z_dim, width
+        self.project = nn.Sequential(nn.Linear(z_dim, 4 * width * 25, bias=False), nn.BatchNorm1d(4 * width * 25),
+                                     nn.ReLU())
+        self.body = nn.Sequential(
+            nn.ConvTranspose2d(4 * width, 2 * width, 4, stride=2, padding=1, bias=False),  # 10x10
+            nn.BatchNorm2d(2 * width), nn.ReLU(),
+            nn.Upsample(scale_factor=2, mode="nearest"),  # 20x20
+            nn.Conv2d(2 * width, 3, 3, padding=1), nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.project(z).view(-1, 4 * self.width, 5, 5)
+        return self.body(h)
+
+
+class Discriminator(nn.Module):
+    """(3, 20, 20) RGB -> one logit (real vs generated): 20 -> 10 -> 5 by strided convolutions.
+    `spectral=True` bounds each layer's gain (spectral norm) so it cannot overpower the generator;
+    otherwise batch norm, as in the original DCGAN."""
+
+    def __init__(self, width: int = 32, spectral: bool = False) -> None:
+        super().__init__()
+        sn = nn.utils.spectral_norm if spectral else (lambda m: m)
+        norm = (lambda c: nn.Identity()) if spectral else nn.BatchNorm2d
+        self.features = nn.Sequential(
+            sn(nn.Conv2d(3, width, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),  # 10x10
+            sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=spectral)), norm(2 * width),
+            nn.LeakyReLU(0.2),  # 5x5
+        )
+        self.head = sn(nn.Linear(2 * width * 25, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).flatten(1)).squeeze(1)
+
+
+@register_model("gan")
+class GAN(nn.Module):
+    """Generator + discriminator; `sample_rgb`/`sample_indices` draw sprites from random codes."""
+
+    def __init__(self, z_dim: int = 32, width: int = 48, d_width: int = 64, spectral: bool = False) -> None:
+        super().__init__()
+        self.config = {"z_dim": z_dim, "width": width, "d_width": d_width, "spectral": spectral}
+        self.z_dim = z_dim
+        self.generator = Generator(z_dim, width)
+        self.discriminator = Discriminator(d_width, spectral)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.generator(z)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def codes(self, n: int, seed: int | None = 0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n random codes from the standard normal prior (seeded: the same seed gives the same codes)."""
+        if generator is None:
+            generator = torch.Generator().manual_seed(seed if seed is not None else int(torch.seed() % 2**31))
+        return torch.randn(n, self.z_dim, generator=generator).to(self.device)
+
+    @torch.inference_mode()
+    def generate(self, z: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """Generator output for codes z (N, z_dim): (N, 3, 20, 20) in -1..1, in eval mode."""
+        was_training = self.training
+        self.eval()
+        z = torch.as_tensor(z, dtype=torch.float32, device=self.device)
+        if z.ndim == 1:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"codes must have shape (N, {self.z_dim}), got {tuple(z.shape)}")
+        out = torch.cat([self.generator(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+        self.train(was_training)
+        return out
+
+    def decode_rgb(self, z: torch.Tensor) -> np.ndarray:
+        """Raw RGB sprites for codes z: (N, 20, 20, 3) uint8 (the generator's own colours)."""
+        return to_rgb_uint8(self.generate(z))
+
+    def decode_indices(self, z: torch.Tensor, palette: np.ndarray) -> np.ndarray:
+        """Sprites for codes z as palette indices (N, 20, 20): every pixel snapped to its nearest colour."""
+        return snap_images(self.decode_rgb(z), palette)
+
+    def sample_rgb(self, n: int, seed: int = 0) -> np.ndarray:
+        """n raw RGB samples (N, 20, 20, 3) uint8 from seeded random codes."""
+        return self.decode_rgb(self.codes(n, seed))
+
+    def sample_indices(self, n: int, palette: np.ndarray, seed: int = 0) -> np.ndarray:
+        """n samples snapped to the palette, as indices (N, 20, 20)."""
+        return self.decode_indices(self.codes(n, seed), palette)
+
+    @torch.inference_mode()
+    def realness(self, rgb: np.ndarray) -> np.ndarray:
+        """The discriminator's probability that each (N, 20, 20, 3) uint8 sprite is real."""
+        was_training = self.training
+        self.eval()
+        x = rgb_to_tensor(rgb).to(self.device)
+        p = torch.sigmoid(self.discriminator(x)).cpu().numpy()
+        self.train(was_training)
+        return p
+
+
+# ----------------------------------------------------------------------------- conversions
+def rgb_to_tensor(rgb: np.ndarray) -> torch.Tensor:
+    """(N, 20, 20, 3) uint8 -> (N, 3, 20, 20) float in -1..1 (the generator's range)."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 4 or rgb.shape[-1] != 3:
+        raise ValueError(f"expected RGB sprites of shape (N, H, W, 3), got {rgb.shape}")
+    return torch.from_numpy(rgb.astype(np.float32) / 127.5 - 1.0).permute(0, 3, 1, 2).contiguous()
+
+
+def to_rgb_uint8(x: torch.Tensor) -> np.ndarray:
+    """(N, 3, H, W) in -1..1 -> (N, H, W, 3) uint8."""
+    x = x.detach().float().cpu().clamp(-1, 1)
+    return ((x + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def snap_images(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Palette indices (N, H, W) of the colours nearest to each pixel of (N, H, W, 3) uint8 RGB."""
+    rgb_t = torch.from_numpy(np.asarray(rgb, dtype=np.float32))
+    pal_t = torch.from_numpy(np.asarray(palette, dtype=np.float32))
+    out = [snap_to_palette(rgb_t[i:i + 64], pal_t) for i in range(0, len(rgb_t), 64)]
+    return torch.cat(out).numpy().astype(np.int64) if out else np.zeros(rgb.shape[:-1], dtype=np.int64)
+
+
+def snap_rgb(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """The same images with every pixel replaced by its nearest palette colour, (N, H, W, 3) uint8."""
+    return np.asarray(palette, dtype=np.uint8)[snap_images(rgb, palette)]
+
+
+# ----------------------------------------------------------------------------- training
+@dataclass
+class GANRun:
+    """What `train_gan` returns: the model, its History, and the per-epoch sample strips."""
+
+    model: GAN
+    history: History
+    strips: np.ndarray  # (S, n_strip, 20, 20, 3) uint8: raw samples from fixed codes
+    strip_epochs: list[int] = field(default_factory=list)
+
+    def extra(self) -> dict[str, Any]:
+        """Plain data for the checkpoint's `extra` (loads with torch.load(weights_only=True))."""
+        return {"history": self.history.to_dict(), "strips": torch.from_numpy(self.strips),
+                "strip_epochs": list(self.strip_epochs), "stopped_early": bool(self.history.stopped_early)}
+
+
+def sample_variety(rgb: np.ndarray) -> float:
+    """Mean pairwise RMS distance (0..1 RGB) between samples: near 0 when the generator collapses."""
+    from lecturekit.metrics import mean_pairwise_distance
+
+    return mean_pairwise_distance(rgb)
+
+
+def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal flips of real sprites: twice the sprites for D to learn from (creatures look as
+    plausible mirrored). (Random shifts, applied to real and generated sprites alike, made this small
+    generator draw shifted sprites: they are not used.)"""
+    flip = (torch.rand(len(x), generator=generator) < 0.5).to(x.device)
+    return torch.where(flip[:, None, None, None], x.flip(-1), x)
+
+
+def train_gan(
+    rgb: np.ndarray,
+    *,
+    epochs: int | None = 180,
+    max_minutes: float | None = None,
+    batch_size: int = 32,
+    lr_g: float = 5e-4,
+    lr_d: float = 5e-4,
+    betas: tuple[float, float] = (0.5, 0.999),
+    z_dim: int = 32,
+    width: int = 48,
+    d_width: int = 64,
+    spectral: bool = False,
+    seed: int = 0,
+    n_strip: int = 8,
+    strip_every: int = 5,
+    ema: float | None = 0.999,
+    r1: float = 1.0,
+    device: torch.device | str | None = None,
+    progress_bar: bool = True,
+    model: GAN | None = None,
+) -> GANRun:
+    """Train a GAN on RGB sprites (N, 20, 20, 3) uint8, alternating one discriminator and one generator
+    step per batch. Stops after `epochs` or `max_minutes` (whichever first). Returns a GANRun.
+
+    With `ema`, the returned generator is an exponential moving average of the trained one's weights
+    (samples get smoother and steadier: the trained weights keep circling around a good point).
+    `r1` weighs a gradient penalty on real sprites that keeps the discriminator from growing
+    overconfident on the few training sprites. The defaults are the shipped settings (SHIPPED_TRAINING)."""
+    if epochs is None and max_minutes is None:
+        raise ValueError("train_gan() needs epochs or max_minutes, or it would never stop.")
+    device = torch.device(device) if device is not None else get_device()
+    torch.manual_seed(seed)
+    model = (model or GAN(z_dim=z_dim, width=width, d_width=d_width, spectral=spectral)).to(device)
+    G, D = model.generator, model.discriminator
+    G_avg = copy.deepcopy(G).eval() if ema else G
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
+    data = rgb_to_tensor(rgb)
+    if len(data) == 0:
+        raise ValueError("cannot train a GAN on an empty set of sprites.")
+    gen = torch.Generator().manual_seed(seed)
+    fixed_z = torch.randn(n_strip, model.z_dim, generator=torch.Generator().manual_seed(seed + 1)).to(device)
+    variety_z = torch.randn(64, model.z_dim, generator=torch.Generator().manual_seed(seed + 2)).to(device)
+    history = History()
+    strips: list[np.ndarray] = []
+    strip_epochs: list[int] = []
+    start = time.perf_counter()
+    deadline = start + max_minutes * 60 if max_minutes is not None else math.inf
+    total_epochs = epochs if epochs is not None else 10**9
+    n_batches = max(1, len(data) // batch_size)  # drop the ragged last batch: BatchNorm wants full ones
+    step = 0
+    epoch = 0
+    bar = progress(total=None if epochs is None else total_epochs * n_batches, desc="GAN training",
+                   disable=None if progress_bar else True)
+    while epoch < total_epochs:
+        model.train()
+        order = torch.randperm(len(data), generator=gen)
+        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
+        count = 0
+        for b in range(n_batches):
+            real = augment(data[order[b * batch_size:(b + 1) * batch_size]].to(device), gen)
+            z = torch.randn(len(real), model.z_dim, generator=gen).to(device)
+            # discriminator step: real -> 1, fake -> 0 (the fakes are detached: G is not updated here)
+            fake = G(z)
+            if r1:
+                real.requires_grad_(True)
+            real_logits, fake_logits = D(real), D(fake.detach())
+            d_loss = discriminator_loss(real_logits, fake_logits)
+            penalty = _r1_penalty(real_logits, real) if r1 else torch.zeros(())
+            opt_d.zero_grad(set_to_none=True)
+            (d_loss + 0.5 * r1 * penalty).backward()
+            opt_d.step()
+            # generator step: make D call the fakes real (non-saturating loss)
+            g_loss = generator_loss(D(fake))
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+            if ema:
+                _ema_update(G_avg, G, min(ema, (1 + step) / (10 + step)))
+            d_value, g_value = float(d_loss.detach()), float(g_loss.detach())
+            rec = {"step": step, "epoch": epoch, "loss": d_value, "d_loss": d_value, "g_loss": g_value,
+                   "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
+                   "d_fake": float(torch.sigmoid(fake_logits.detach()).mean())}
+            if not (math.isfinite(d_value) and math.isfinite(g_value)):
+                raise FloatingPointError(f"the GAN losses became non-finite at step {step}: lower the learning "
+                                         f"rates (lr_g={lr_g}, lr_d={lr_d}).")
+            history.steps.append(rec)
+            for k in sums:
+                sums[k] += rec[k]
+            count += 1
+            step += 1
+            bar.update(1)
+            if time.perf_counter() > deadline:
+                history.stopped_early = True
+                break
+        if ema:
+            recalibrate_batchnorm(G_avg, model.z_dim, batches=2, seed=seed + 3)
+        record = {"epoch": epoch, "seconds": time.perf_counter() - start, **{k: v / count for k, v in sums.items()}}
+        record["loss"] = record["d_loss"]
+        record["variety"] = sample_variety(_generate_rgb(G_avg, variety_z))
+        history.epochs.append(record)
+        if epoch % strip_every == 0 or history.stopped_early or epoch + 1 == total_epochs:
+            strips.append(_generate_rgb(G_avg, fixed_z))
+            strip_epochs.append(epoch)
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(d=f"{record['d_loss']:.2f}", g=f"{record['g_loss']:.2f}",
+                            variety=f"{record['variety']:.3f}")
+        epoch += 1
+        if history.stopped_early or time.perf_counter() > deadline:
+            history.stopped_early = history.stopped_early or epoch < total_epochs
+            break
+    if hasattr(bar, "close"):
+        bar.close()
+    if not strip_epochs or strip_epochs[-1] != epoch - 1:
+        strips.append(_generate_rgb(G_avg, fixed_z))
+        strip_epochs.append(epoch - 1)
+    if ema:
+        recalibrate_batchnorm(G_avg, model.z_dim, seed=seed + 3)
+        G.load_state_dict(G_avg.state_dict())
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return GANRun(model.cpu(), history, np.stack(strips), strip_epochs)
+
+
+def _r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean squared gradient of D's score with respect to the real sprites (R1, Mescheder et al. 2018):
+    keeps D's judgement smooth around the data, so it does not grow overconfident."""
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.pow(2).sum(dim=(1, 2, 3)).mean()
+
+
+@torch.inference_mode()
+def _generate_rgb(G: nn.Module, z: torch.Tensor) -> np.ndarray:
+    was_training = G.training
+    G.eval()
+    out = to_rgb_uint8(G(z))
+    G.train(was_training)
+    return out
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(G: nn.Module, z_dim: int, batches: int = 8, batch_size: int = 256, seed: int = 0) -> None:
+    """Recompute the generator's batch-norm statistics from fresh random codes.
+
+    The averaged (EMA) weights need their own statistics: the running averages collected while
+    training belong to the non-averaged weights, and with them the samples come out washed out."""
+    device = next(G.parameters()).device
+    norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    saved = [(m.momentum, m.training) for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a plain average over the batches below
+    was_training = G.training
+    G.train()
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(batches):
+        G(torch.randn(batch_size, z_dim, generator=g).to(device))
+    G.train(was_training)
+    for m, (momentum, _) in zip(norms, saved):
+        m.momentum = momentum
+
+
+@torch.no_grad()
+def _ema_update(avg: nn.Module, model: nn.Module, decay: float) -> None:
+    for a, p in zip(avg.parameters(), model.parameters()):
+        a.lerp_(p, 1.0 - decay)
+    for a, b in zip(avg.buffers(), model.buffers()):
+        a.copy_(b)
+
+
+def collapse_epochs(history: dict[str, Any] | History, data_variety: float, share: float = 1 / 3,
+                    skip: int = 5) -> list[int]:
+    """Epochs whose sample variety fell below `share` of the data's: the signature of mode collapse
+    (the generator draws (nearly) the same sprite for every code). The first `skip` epochs are left out:
+    an untrained generator draws nearly the same blob for every code too, which is not collapse."""
+    epochs = history.epochs if isinstance(history, History) else history["epochs"]
+    return [int(e["epoch"]) for e in epochs
+            if "variety" in e and e["epoch"] >= skip and e["variety"] < share * data_variety]
+
+
+def quality_scores(model: GAN, sprites: Any, train: Any, test: Any, n: int = 256, seed: int = 0) -> dict[str, float]:
+    """The numbers that define "shipped quality", on `n` samples snapped to the palette:
+
+    - `nearest_real_ratio` (lecturekit.scores): distance to the nearest training sprite over that of real
+      held-out sprites (1: as close as new real sprites; higher: less realistic);
+    - `two_sample_1nn` (lecturekit.scores): can a 1-nearest-neighbour rule tell samples from real training
+      sprites? 0.5: no (ideal), 1.0: always;
+    - `variety_ratio`: mean pairwise distance of the samples over that of real sprites (near 0: collapse);
+    - `copy_share`: share of samples that are near copies of a training sprite (memorisation)."""
+    from lecturekit.metrics import copy_share, mean_pairwise_distance
+    from lecturekit.scores import nearest_real_ratio, two_sample_1nn_accuracy
+
+    snapped = snap_rgb(model.sample_rgb(n, seed=seed), sprites.palette)
+    train_rgb, test_rgb = train.rgb(), test.rgb()
+    return {
+        "nearest_real_ratio": nearest_real_ratio(snapped, train_rgb, test_rgb),
+        "two_sample_1nn": two_sample_1nn_accuracy(snapped, train_rgb, seed=seed),
+        "variety_ratio": mean_pairwise_distance(snapped) / mean_pairwise_distance(train_rgb[:n]),
+        "copy_share": copy_share(snapped, train_rgb),
+    }
+
+
+# ----------------------------------------------------------------------------- command line
+# the settings of the shipped weights (train_gan's defaults are the same; listed here so they are in one place)
+SHIPPED_TRAINING: dict[str, Any] = {"epochs": 180, "batch_size": 32, "lr_g": 5e-4, "lr_d": 5e-4,
+                                    "betas": (0.5, 0.999), "z_dim": 32, "width": 48, "d_width": 64, "ema": 0.999,
+                                    "r1": 1.0}
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    """`python -m lecturekit train gan [--out PATH] [--minutes M] [--epochs E]`: reproduces data/weights/gan.pt
+    (trained on the kit's training sprites; prints the quality scores last)."""
+    from lecturekit.data import load_sprites
+    from lecturekit.paths import weights_dir
+
+    parser = argparse.ArgumentParser(prog="lecturekit train gan", description=train_main.__doc__)
+    parser.add_argument("--out", default=None, help="checkpoint path (default: the shipped data/weights/gan.pt)")
+    parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training")
+    parser.add_argument("--epochs", type=int, default=SHIPPED_TRAINING["epochs"],
+                        help=f"epochs (default {SHIPPED_TRAINING['epochs']})")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
+    settings = {**SHIPPED_TRAINING, "epochs": args.epochs}
+    cpu_start = time.process_time()
+    run = train_gan(train.rgb(), max_minutes=args.minutes, seed=args.seed, **settings)
+    cpu_seconds = time.process_time() - cpu_start
+    scores = quality_scores(run.model, sprites, train, test)
+    scores.update(train_seconds=run.history.seconds, train_cpu_seconds=cpu_seconds,
+                  epochs=len(run.history.epochs), steps=len(run.history.steps), threads=torch.get_num_threads())
+    out = Path(args.out) if args.out else weights_dir() / "gan.pt"
+    save_checkpoint(out, run.model,
+                    fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
+                    metrics=scores, extra={**run.extra(), "settings": {k: (list(v) if isinstance(v, tuple) else v)
+                                                                       for k, v in settings.items()}},
+                    half=True)
+    print(f"trained {len(run.history.epochs)} epochs ({len(run.history.steps)} steps) in {run.history.seconds:.0f} s "
+          f"wall, {cpu_seconds:.0f} s CPU -> {out}")
+    for k, v in scores.items():
+        print(f"{k} {v:.4f}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- the three families compared
+CONTROL = {
+    "real sprites (held-out)": "—",
+    "PixelRNN": "no code: only a prefix to complete",
+    "VAE": "10-d code, and an encoder finds a sprite's code",
+    "GAN": "code, but no encoder",
+}
+
+
+@dataclass
+class Comparison:
+    """Samples of each family (RGB (N, 20, 20, 3) uint8, by row name) and the table's rows."""
+
+    images: dict[str, np.ndarray]
+    rows: dict[str, dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    def table(self, digits: int = 3) -> str:
+        from lecturekit.metrics import format_table
+
+        return format_table(self.rows, digits=digits)
+
+
+def vae_expected_rgb(vae: Any, codes: torch.Tensor) -> np.ndarray:
+    """The VAE's picture of each code as the *expected* colour: the palette averaged with the decoder's
+    softmax weights, (N, 20, 20, 3) uint8. Where the decoder is unsure, colours mix: this is the blur."""
+    with torch.inference_mode():
+        probs = torch.softmax(vae.decode_logits(codes).float(), dim=1)  # (N, K, H, W)
+        palette = vae.palette.float().to(probs.device)
+        rgb = torch.einsum("nkhw,kc->nhwc", probs, palette)
+    return rgb.round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+
+
+def _timed(fn: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def compare_families(n: int = 64, seed: int = 0, *, gan_model: GAN | None = None, pixelrnn_model: Any = None,
+                     vae_model: Any = None, temperature: float = 1.0) -> Comparison:
+    """Draw `n` samples from each family (shipped weights unless models are given) and score them all
+    with the same metrics against the same training sprites (lecturekit.metrics, lecturekit.scores).
+
+    A family whose weights are missing is left out with a note, so the notebook still runs."""
+    import lecturekit
+    from lecturekit import metrics
+    from lecturekit.checkpoints import CheckpointError
+    from lecturekit.data import load_sprites
+    from lecturekit.scores import two_sample_1nn_accuracy
+
+    sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
+    palette, train_rgb = sprites.palette, train.rgb()
+    images: dict[str, np.ndarray] = {"real sprites (held-out)": test.rgb()}
+    seconds: dict[str, float] = {"real sprites (held-out)": float("nan")}
+    bpp: dict[str, float | None] = {"real sprites (held-out)": None}
+    control: dict[str, str] = {"real sprites (held-out)": CONTROL["real sprites (held-out)"]}
+    notes: list[str] = []
+
+    def load(name: str, given: Any) -> Any:
+        if given is not None:
+            return given
+        try:
+            return lecturekit.load_pretrained(name)
+        except (CheckpointError, ImportError) as err:
+            notes.append(f"{name}: left out ({err})")
+            return None
+
+    rnn = load("pixelrnn", pixelrnn_model)
+    if rnn is not None:
+        from lecturekit.models import pixelrnn
+
+        idx, secs = _timed(lambda: pixelrnn.sample(rnn, n, temperature=temperature, seed=seed))
+        images["PixelRNN"], seconds["PixelRNN"] = palette[idx], secs
+        bpp["PixelRNN"] = pixelrnn.bits_per_pixel(rnn, test.indices)
+        control["PixelRNN"] = CONTROL["PixelRNN"]
+    vae = load("vae", vae_model)
+    if vae is not None:
+        from lecturekit.models import vae as vae_module
+
+        codes = vae.random_codes(n, seed=seed)
+        expected, secs = _timed(lambda: vae_expected_rgb(vae, codes))
+        images["VAE: expected colour"], seconds["VAE: expected colour"] = expected, secs
+        argmax, secs = _timed(lambda: vae.decode_rgb(codes))
+        images["VAE: most likely colour"], seconds["VAE: most likely colour"] = argmax, secs
+        bound = vae_module.elbo_bits_per_pixel(vae, test.indices, seed=seed)["elbo_bpp"]
+        for row in ("VAE: expected colour", "VAE: most likely colour"):
+            bpp[row] = bound
+            control[row] = CONTROL["VAE"]
+        notes.append("VAE bits/pixel is an upper bound (the negative ELBO); PixelRNN's is exact; a GAN has none.")
+    g = load("gan", gan_model)
+    if g is not None:
+        raw, secs = _timed(lambda: g.sample_rgb(n, seed=seed))
+        images["GAN: raw RGB"], seconds["GAN: raw RGB"] = raw, secs
+        snapped, secs2 = _timed(lambda: snap_rgb(raw, palette))
+        images["GAN: snapped to palette"], seconds["GAN: snapped to palette"] = snapped, secs + secs2
+        for row in ("GAN: raw RGB", "GAN: snapped to palette"):
+            bpp[row] = None
+            control[row] = f"{g.z_dim}-d " + CONTROL["GAN"]
+    rows: dict[str, dict[str, Any]] = {}
+    real_scores = metrics.sample_scores(images["real sprites (held-out)"], palette, train_rgb)
+    for name, rgb in images.items():
+        scores = metrics.sample_scores(rgb, palette, train_rgb)
+        rows[name] = {
+            "in palette": scores["palette_share"],
+            "edge contrast": scores["edge_contrast"],
+            "sharpness": scores["palette_share"] * min(1.0, scores["edge_contrast"] / real_scores["edge_contrast"]),
+            "variety": scores["variety"],
+            "distinct": scores["distinct_share"],
+            "to nearest train": scores["nearest_train"],
+            "copies": scores["copy_share"],
+            "1-NN real vs drawn": two_sample_1nn_accuracy(rgb, train_rgb, seed=seed),
+            "bits/pixel": bpp[name],
+            "seconds": seconds[name],
+            "control": control[name],
+        }
+    return Comparison(images, rows, notes)
+
+
+def sharpness_score(row: dict[str, Any], real: dict[str, Any]) -> float:
+    """Share of pixels in the palette times edge contrast relative to real, capped at 1: 1 for sprites as
+    crisp as the real ones; mixed colours (blur) and soft edges both lower it. Extra contrast (noise)
+    is not rewarded."""
+    return float(row["in palette"] * min(1.0, row["edge contrast"] / real["edge contrast"]))
+
+
+def sharpness_verdict(comparison: Comparison) -> str:
+    """One line per family (computed from the table, not asserted): colours in the palette or mixed, edges
+    as strong as the real sprites' or softer (blur) or stronger (noise), then the ranking by sharpness_score."""
+    rows = comparison.rows
+    real = rows.get("real sprites (held-out)")
+    if real is None:
+        return ""
+    lines = []
+    names = [n for n in rows if not n.startswith("real")]
+    for name in names:
+        row = rows[name]
+        ratio = row["edge contrast"] / real["edge contrast"]
+        colours = "palette colours" if row["in palette"] >= 0.9 else "mixed colours"
+        edges = "softer edges" if ratio < 0.85 else "stronger edges (noise)" if ratio > 1.2 else "edges like real"
+        lines.append(f"{name:26s} {row['in palette']:4.0%} of pixels in the palette, edge contrast {ratio:4.0%} of "
+                     f"real: {colours}, {edges}; sharpness {sharpness_score(row, real):.2f}")
+    if names:
+        ranked = sorted(names, key=lambda n: sharpness_score(rows[n], real), reverse=True)
+        lines.append("sharpest to blurriest: " + " > ".join(ranked))
+    return "\n".join(lines)
+
+
+def plot_comparison(comparison: Comparison, columns: int = 12, scale: float = 0.55) -> Any:
+    """One row of samples per family, the real held-out sprites first (a matplotlib Figure)."""
+    import matplotlib.pyplot as plt
+
+    from lecturekit.plotting import show_sprites
+
+    names = list(comparison.images)
+    fig, axes = plt.subplots(len(names), 1, figsize=(columns * scale * 1.1, len(names) * (scale * 1.1 + 0.35)))
+    for ax, name in zip(np.atleast_1d(axes), names):
+        show_sprites(comparison.images[name][:columns], columns=columns, ax=ax)
+        ax.set_title(name, fontsize=9, loc="left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,448 @@
+"""PixelRNN on the sprites (notebook 03): one LSTM layer reads the 400 pixels in raster order and
+predicts a softmax over the palette for the next one.
+
+Two models share this file, so they share the sampler and are compared on the same held-out
+bits per pixel:
+- `PixelRNN(n_colors)` (kind "pixelrnn"), the lecture's model: one LSTM with 512 cells; its input at
+  pixel t is the previous pixel's colour (an embedding instead of a one-hot: the same thing, cheaper)
+  plus a learned embedding of the position t, so it need not count to 20 to know where a row starts.
+- `PixelRNN(n_colors, see_above=True)`, shipped as "pixelrnn_above": the same LSTM that also sees the
+  three pixels of the row above (above-left, above, above-right), all drawn already in raster order.
+  The plain LSTM must carry the row above for 20 steps in its state; this one reads it directly.
+
+Sampling keeps the LSTM state between pixels (one LSTM step per pixel, a whole batch at once), so
+drawing costs time linear in the number of pixels; the prefix of a completion is read in one call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lecturekit.checkpoints import register_model
+
+LN2 = math.log(2.0)
+SIZE = 20
+ProbabilitiesFn = Callable[[torch.Tensor, float], torch.Tensor]
+
+
+# ----------------------------------------------------------------------------- the exercises' references
+def teacher_forcing_inputs(pixels: torch.Tensor, start_token: int) -> torch.Tensor:
+    """The input sequence for teacher forcing: `pixels` (N, L) shifted one step right, `start_token` first.
+
+    The model at step t sees pixel t-1 and is trained to predict pixel t, so it never sees the answer.
+    """
+    start = torch.full_like(pixels[:, :1], start_token)
+    return torch.cat([start, pixels[:, :-1]], dim=1)
+
+
+def temperature_probabilities(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """softmax(logits / temperature) over the last axis: T < 1 sharpens, T > 1 flattens (T > 0)."""
+    scaled = logits / temperature
+    scaled = scaled - scaled.max(dim=-1, keepdim=True).values  # exp of a large number overflows
+    weights = torch.exp(scaled)
+    return weights / weights.sum(dim=-1, keepdim=True)
+
+
+def bits_per_pixel_from_logits(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy in bits: -log2 p(true colour), averaged over every pixel.
+
+    `logits` (..., K), `targets` (...) integer colours. log2(K) bits is a uniform guess; 0 is certainty.
+    """
+    nats = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+    return nats / LN2
+
+
+# ----------------------------------------------------------------------------- the model
+@register_model("pixelrnn")
+class PixelRNN(nn.Module):
+    """One LSTM layer over the pixels in raster order, a softmax over the palette at every pixel."""
+
+    def __init__(self, n_colors: int, hidden: int = 512, embed: int = 64, height: int = SIZE, width: int = SIZE,
+                 see_above: bool = False, positions: bool = True) -> None:
+        super().__init__()
+        if n_colors < 2:
+            raise ValueError(f"a palette of {n_colors} colour(s) leaves nothing to predict: use 2 or more.")
+        self.config = {"n_colors": int(n_colors), "hidden": int(hidden), "embed": int(embed), "height": int(height),
+                       "width": int(width), "see_above": bool(see_above), "positions": bool(positions)}
+        self.n_colors, self.height, self.width = int(n_colors), int(height), int(width)
+        self.n_pixels = self.height * self.width
+        self.start_token, self.pad_token = self.n_colors, self.n_colors + 1
+        self.slots = 4 if see_above else 1  # previous pixel (+ above-left, above, above-right)
+        self.embedding = nn.Embedding(self.n_colors + 2, embed)
+        self.position = nn.Embedding(self.n_pixels, embed * self.slots) if positions else None
+        self.lstm = nn.LSTM(embed * self.slots, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, self.n_colors)
+
+    # -- inputs
+    def check_pixels(self, pixels: Any, what: str = "pixels") -> torch.Tensor:
+        """(N, H, W) or (N, H*W) colour indices as a long tensor (N, H*W) on the model's device, checked."""
+        t = torch.as_tensor(np.asarray(pixels) if not isinstance(pixels, torch.Tensor) else pixels)
+        if t.is_floating_point():
+            raise ValueError(f"{what} must be integer colour indices (0..{self.n_colors - 1}), got floats: "
+                             "pass sprites.indices, not RGB values.")
+        if t.ndim == 2 and t.shape[-1] != self.n_pixels and t.shape == (self.height, self.width):
+            t = t[None]
+        if t.ndim == 3:
+            if tuple(t.shape[1:]) != (self.height, self.width):
+                raise ValueError(f"{what} have shape {tuple(t.shape)}, but this model draws "
+                                 f"{self.height}x{self.width} images: pass (N, {self.height}, {self.width}).")
+            t = t.reshape(t.shape[0], -1)
+        if t.ndim != 2:
+            raise ValueError(f"{what} must be (N, {self.height}, {self.width}) colour indices, "
+                             f"got shape {tuple(t.shape)}.")
+        lo, hi = (int(t.min()), int(t.max())) if t.numel() else (0, 0)
+        if lo < 0 or hi >= self.n_colors:
+            raise ValueError(f"{what} hold colour index {hi if hi >= self.n_colors else lo}"
+                             f" but this model knows {self.n_colors} colours (0..{self.n_colors - 1}): "
+                             "was it trained on another palette?")
+        return t.long().to(self.out.weight.device)
+
+    def input_tokens(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Token ids (N, L, slots) fed at each step: the previous pixel (and, with see_above, the three above)."""
+        prev = teacher_forcing_inputs(pixels, self.start_token)
+        if self.slots == 1:
+            return prev[..., None]
+        n, length = pixels.shape
+        padded = torch.full((n, self.width + 1), self.pad_token, dtype=pixels.dtype, device=pixels.device)
+        seq = torch.cat([padded, pixels], dim=1)  # seq[:, t + W + 1] is pixel t
+        t = torch.arange(length, device=pixels.device)
+        cols = t % self.width
+        slots = [prev]
+        for dx in (-1, 0, 1):
+            src = t - self.width + dx
+            ok = (t >= self.width) & (cols + dx >= 0) & (cols + dx < self.width)
+            tok = seq[:, (src + self.width + 1).clamp(min=0)]
+            slots.append(torch.where(ok[None, :], tok, torch.full_like(tok, self.pad_token)))
+        return torch.stack(slots, dim=-1)
+
+    def _lstm_inputs(self, tokens: torch.Tensor, start: int = 0) -> torch.Tensor:
+        n, length, _ = tokens.shape
+        x = self.embedding(tokens).reshape(n, length, -1)
+        if self.position is not None:
+            x = x + self.position.weight[start:start + length]
+        return x
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Logits (N, L, K) for every pixel given the ones before it (teacher forcing)."""
+        pixels = self.check_pixels(pixels)
+        hidden, _ = self.lstm(self._lstm_inputs(self.input_tokens(pixels)))
+        return self.out(hidden)
+
+    def loss(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy (nats per pixel) of the true colours."""
+        pixels = self.check_pixels(pixels)
+        logits = self(pixels)
+        return F.cross_entropy(logits.reshape(-1, self.n_colors), pixels.reshape(-1))
+
+    # -- one step at a time (sampling)
+    def _step_tables(self) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+        """Input-to-gate tables precomputed once per sampling call: a step is then one matmul."""
+        w_ih, w_hh = self.lstm.weight_ih_l0, self.lstm.weight_hh_l0
+        e = self.embedding.embedding_dim
+        tables = [self.embedding.weight @ w_ih[:, i * e:(i + 1) * e].T for i in range(self.slots)]
+        bias = self.lstm.bias_ih_l0 + self.lstm.bias_hh_l0
+        pos = (self.position.weight @ w_ih.T + bias) if self.position is not None else bias.expand(self.n_pixels, -1)
+        return tables, pos, w_hh.T.contiguous()
+
+    def _step_tokens(self, canvas: torch.Tensor, t: int) -> list[torch.Tensor]:
+        n = canvas.shape[0]
+        pad = torch.full((n,), self.pad_token, dtype=torch.long, device=canvas.device)
+        toks = [canvas[:, t - 1] if t > 0 else torch.full_like(pad, self.start_token)]
+        if self.slots > 1:
+            row, col = divmod(t, self.width)
+            for dx in (-1, 0, 1):
+                ok = row > 0 and 0 <= col + dx < self.width
+                toks.append(canvas[:, t - self.width + dx] if ok else pad)
+        return toks
+
+
+# ----------------------------------------------------------------------------- drawing
+def _model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _check_temperature(temperature: float) -> float:
+    t = float(temperature)
+    if not math.isfinite(t) or t < 0:
+        raise ValueError(f"temperature must be 0 (argmax) or a positive number, got {temperature}.")
+    return t
+
+
+def sample(model: PixelRNN, n: int = 16, *, temperature: float = 1.0, seed: int = 0,
+           prefix: Any = None, prefix_pixels: int = 0, greedy: bool = False,
+           probabilities_fn: ProbabilitiesFn | None = None) -> np.ndarray:
+    """Draw `n` sprites pixel by pixel; returns colour indices (n, H, W).
+
+    temperature 0 or greedy=True picks the most likely colour at each pixel (argmax: always the same
+    image); otherwise the colour is drawn from softmax(logits / temperature). With `prefix` (n, H, W)
+    the first `prefix_pixels` pixels are copied from it and the model draws the rest (completion).
+    `probabilities_fn(logits, temperature)` replaces the package's temperature softmax (for the exercise).
+    The LSTM state is carried from pixel to pixel: the cost grows linearly with the number of pixels.
+    """
+    temperature = _check_temperature(temperature)
+    greedy = greedy or temperature == 0
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}.")
+    probabilities_fn = probabilities_fn or temperature_probabilities
+    device = _model_device(model)
+    length = model.n_pixels
+    if not 0 <= prefix_pixels <= length:
+        raise ValueError(f"prefix_pixels must be in 0..{length}, got {prefix_pixels}.")
+    canvas = torch.zeros((n, length), dtype=torch.long, device=device)
+    if prefix_pixels:
+        if prefix is None:
+            raise ValueError("prefix_pixels > 0 needs the prefix sprites: pass prefix=(n, H, W) indices.")
+        given = model.check_pixels(prefix, "prefix")
+        if given.shape[0] != n:
+            raise ValueError(f"prefix holds {given.shape[0]} sprites but n={n}: they must match.")
+        canvas[:, :prefix_pixels] = given[:, :prefix_pixels]
+    generator = torch.Generator(device=device).manual_seed(int(seed))
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        tables, pos, w_hh_t = model._step_tables()
+        if prefix_pixels:  # read the known pixels in one fused LSTM call, keep its final state
+            tokens = model.input_tokens(canvas)[:, :prefix_pixels]
+            _, (h, c) = model.lstm(model._lstm_inputs(tokens))
+            h, c = h[0], c[0]
+        else:
+            h = torch.zeros((n, model.lstm.hidden_size), device=device)
+            c = torch.zeros_like(h)
+        w_out, b_out = model.out.weight.T.contiguous(), model.out.bias
+        for t in range(prefix_pixels, length):
+            gates = pos[t].expand(n, -1)
+            for table, tok in zip(tables, model._step_tokens(canvas, t)):
+                gates = gates + table[tok]
+            gates = torch.addmm(gates, h, w_hh_t)
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            logits = torch.addmm(b_out, h, w_out)
+            if greedy:
+                canvas[:, t] = logits.argmax(dim=1)
+            else:
+                probs = probabilities_fn(logits, temperature)
+                canvas[:, t] = torch.multinomial(probs, 1, generator=generator)[:, 0]
+    model.train(was_training)
+    return canvas.reshape(n, model.height, model.width).cpu().numpy()
+
+
+def complete(model: PixelRNN, sprites: Any, *, keep: float = 0.5, samples: int = 4, temperature: float = 1.0,
+             seed: int = 0) -> np.ndarray:
+    """Show the model the top `keep` share of each sprite's rows and let it draw the rest, `samples`
+    times each; returns (N, samples, H, W) colour indices (the kept rows copied from the sprite)."""
+    if not 0 <= keep <= 1:
+        raise ValueError(f"keep is the share of rows shown to the model, in 0..1; got {keep}.")
+    given = model.check_pixels(sprites, "sprites")
+    rows = int(round(keep * model.height))
+    repeated = given.repeat_interleave(samples, dim=0)
+    out = sample(model, len(repeated), temperature=temperature, seed=seed, prefix=repeated,
+                 prefix_pixels=rows * model.width)
+    return out.reshape(len(given), samples, model.height, model.width)
+
+
+def completion_images(real: Any, completions: np.ndarray, palette: np.ndarray, keep: float,
+                      hidden_colour: tuple[int, int, int] = (190, 190, 190)) -> np.ndarray:
+    """RGB rows for a figure: per sprite, the real one, what the model was shown (the rest grey), then
+    its completions; returns (N * (2 + samples), H, W, 3) uint8, to show with `columns=2 + samples`."""
+    real = np.asarray(real)
+    palette = np.asarray(palette, dtype=np.uint8)
+    n, samples, height = completions.shape[:3]
+    rows = int(round(keep * height))
+    shown = palette[real].copy()
+    shown[:, rows:] = np.asarray(hidden_colour, dtype=np.uint8)
+    parts = [palette[real][:, None], shown[:, None], palette[completions]]
+    return np.concatenate(parts, axis=1).reshape(n * (2 + samples), *shown.shape[1:])
+
+
+# ----------------------------------------------------------------------------- evaluation
+def bits_map(logits: torch.Tensor, pixels: Any, height: int = SIZE, width: int = SIZE) -> np.ndarray:
+    """Bits spent on each position (H, W), averaged over the sprites, from logits (N, H*W, K) already computed."""
+    targets = torch.as_tensor(np.asarray(pixels) if not isinstance(pixels, torch.Tensor) else pixels)
+    targets = targets.reshape(len(logits), -1).long().to(logits.device)
+    nats = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    return (nats.double().mean(dim=0) / LN2).reshape(height, width).cpu().numpy()
+
+
+def bits_per_position(model: PixelRNN, indices: Any, batch_size: int = 256) -> np.ndarray:
+    """Bits spent on each pixel position, averaged over the sprites: (H, W); where is the model unsure?"""
+    device = _model_device(model)
+    pixels = model.check_pixels(indices).to(device)
+    total = torch.zeros(model.n_pixels, dtype=torch.float64, device=device)
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(pixels), batch_size):
+            batch = pixels[start:start + batch_size]
+            logits = model(batch)
+            nats = F.cross_entropy(logits.transpose(1, 2), batch, reduction="none")
+            total += nats.double().sum(dim=0)
+    model.train(was_training)
+    return (total / max(len(pixels), 1) / LN2).reshape(model.height, model.width).cpu().numpy()
+
+
+def bits_per_pixel(model: PixelRNN, indices: Any, batch_size: int = 256) -> float:
+    """Held-out bits per pixel: -log2 p(sprite) / 400 averaged over the sprites (lower is better)."""
+    return float(bits_per_position(model, indices, batch_size).mean())
+
+
+# ----------------------------------------------------------------------------- training
+def lr_schedule(progress: float, warmup: float = 0.03, floor: float = 0.05) -> float:
+    """Learning-rate multiplier at `progress` in 0..1 of the run: a short warm-up, then cosine decay to `floor`."""
+    progress = min(max(progress, 0.0), 1.0)
+    if progress < warmup:
+        return max(progress / warmup, 0.02)
+    x = (progress - warmup) / (1 - warmup)
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * x))
+
+
+def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int = 512, embed: int = 64,
+                   see_above: bool = False, positions: bool = True, epochs: int | None = 12,
+                   minutes: float | None = None, batch_size: int = 32, lr: float = 3e-3, seed: int = 0,
+                   device: Any = None, progress_bar: bool = True) -> tuple[PixelRNN, Any]:
+    """Train a PixelRNN on `train` (N, 20, 20) indices; returns (model in eval mode, History).
+
+    Adam at a high learning rate with warm-up and cosine decay, gradient clipping, batch 32: the
+    lecture's recipe (lr 1e-3, batch 64, fixed rate) gets much less done per minute of CPU. With
+    `epochs` the decay follows the steps (repeatable); with only `minutes`, it follows the clock.
+    With `test`, every epoch records held-out bits per pixel ("test_bpp") in the history.
+    """
+    from lecturekit.device import seed_everything
+    from lecturekit.training import fit
+
+    if epochs is None and minutes is None:
+        raise ValueError("give epochs or minutes (or both), or training would never stop.")
+    seed_everything(seed)
+    train_t = torch.as_tensor(np.asarray(train), dtype=torch.long)
+    height, width = (int(train_t.shape[1]), int(train_t.shape[2])) if train_t.ndim == 3 else (SIZE, SIZE)
+    model = PixelRNN(n_colors, hidden=hidden, embed=embed, height=height, width=width, see_above=see_above,
+                     positions=positions)
+    model.check_pixels(train_t, "training sprites")
+    steps_per_epoch = math.ceil(len(train_t) / batch_size)
+    started = time.perf_counter()
+
+    def schedule(step: int) -> float:
+        if epochs is not None:
+            return lr_schedule(step / (epochs * steps_per_epoch))
+        return lr_schedule((time.perf_counter() - started) / (minutes * 60))  # type: ignore[operator]
+
+    eval_fn = None
+    if test is not None:
+        test_t = torch.as_tensor(np.asarray(test), dtype=torch.long)
+        eval_fn = lambda m: {"test_bpp": bits_per_pixel(m, test_t)}
+    history = fit(model, train_t, lambda m, batch: m.loss(batch), epochs=epochs, max_minutes=minutes,
+                  batch_size=batch_size, lr=lr, schedule=schedule, clip_grad=1.0, device=device, seed=seed,
+                  eval_fn=eval_fn, progress_bar=progress_bar, desc="PixelRNN" + (" (above)" if see_above else ""))
+    model.eval()
+    return model, history
+
+
+def round_to_half(model: PixelRNN) -> PixelRNN:
+    """Round the weights to float16 precision (kept as float32), as a checkpoint saved with half=True loads."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.half().float())
+    return model
+
+
+# ----------------------------------------------------------------------------- command line
+TRAINING_RECIPES = {  # name -> the recipe of the shipped checkpoint (the CLI's defaults reproduce it)
+    "pixelrnn": {"see_above": False, "epochs": 12},
+    "pixelrnn_above": {"see_above": True, "epochs": 10},
+}
+
+
+def _parser(name: str) -> argparse.ArgumentParser:
+    recipe = TRAINING_RECIPES[name]
+    p = argparse.ArgumentParser(
+        prog=f"lecturekit train {name}",
+        description=f"Train the {name} model. Without --lecture-files it trains on the kit's sprites (their "
+                    f"train/test split) and reproduces data/weights/{name}.pt; with them, on any files in the "
+                    "lecture's format, holding out a fixed seeded 5% of the sprites. The last line printed is "
+                    "`test_bits_per_pixel X`.")
+    p.add_argument("--lecture-files", nargs=2, metavar=("PIXELS", "COLORMAP"),
+                   help="pixel_color.txt and colormap.txt in the lecture's format")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="wall-time limit; alone (no --epochs) the learning-rate decay follows the clock")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"number of epochs (default {recipe['epochs']} on the kit's data; none with --lecture-files "
+                        "and --minutes)")
+    p.add_argument("--out", default=f"{name}.pt", help=f"where to write the checkpoint (default ./{name}.pt)")
+    p.add_argument("--hidden", type=int, default=512, help="LSTM cells (the lecture: 512)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def _train_cli(name: str, argv: Sequence[str]) -> int:
+    from lecturekit.checkpoints import save_checkpoint
+    from lecturekit.data import DataFormatError, load_sprites, read_lecture_files, split_indices
+
+    args = _parser(name).parse_args(list(argv))
+    recipe = TRAINING_RECIPES[name]
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        if args.lecture_files:
+            sprites = read_lecture_files(*args.lecture_files)
+            train_pos, test_pos = split_indices(len(sprites), 0.05, seed=0)
+            if len(test_pos) == 0:
+                test_pos, train_pos = train_pos[:1], train_pos[1:]
+            if len(train_pos) == 0:
+                raise DataFormatError(f"{args.lecture_files[0]}: only {len(sprites)} sprite(s); "
+                                      "training needs at least 2 (one is held out).")
+            train, test = sprites.subset(train_pos), sprites.subset(test_pos)
+        else:
+            sprites = load_sprites()
+            train, test = load_sprites("train"), load_sprites("test")
+    except (DataFormatError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    epochs = args.epochs
+    if epochs is None and (args.minutes is None or not args.lecture_files):
+        epochs = recipe["epochs"]
+    if args.minutes is not None and args.minutes <= 0:
+        print("error: --minutes must be positive.", file=sys.stderr)
+        return 2
+    print(f"training {name} on {len(train)} sprites ({sprites.n_colors} colours), holding out {len(test)}; "
+          f"epochs={epochs}, minutes={args.minutes}", flush=True)
+    model, history = train_pixelrnn(train.indices, sprites.n_colors, test=test.indices, hidden=args.hidden,
+                                    see_above=recipe["see_above"], epochs=epochs, minutes=args.minutes,
+                                    batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                                    progress_bar=not args.no_progress)
+    model = round_to_half(model.cpu())  # the shipped file stores float16: measure what will be loaded
+    test_bpp = bits_per_pixel(model, test.indices)
+    train_bpp = history.epochs[-1]["loss"] / LN2  # the last epoch's mean training loss, in bits
+    save_checkpoint(Path(args.out), model, half=True,
+                    fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
+                    metrics={"test_bits_per_pixel": test_bpp, "train_loss_bits_last_epoch": train_bpp,
+                             "train_seconds": history.seconds, "epochs": len(history.epochs)},
+                    extra={"history": history.to_dict(), "recipe": {**vars(args), "lecture_files": args.lecture_files}})
+    print(f"{len(history.epochs)} epoch(s) in {history.seconds:.0f} s; last epoch's training loss "
+          f"{train_bpp:.3f} bits/pixel; wrote {args.out}")
+    print(f"test_bits_per_pixel {test_bpp:.3f}")
+    return 0
+
+
+def train_main(argv: Sequence[str]) -> int:
+    """`python -m lecturekit train pixelrnn [--lecture-files PIXELS COLORMAP] [--minutes M] [--out CKPT]`."""
+    return _train_cli("pixelrnn", argv)
+
+
+def train_above_main(argv: Sequence[str]) -> int:
+    """`python -m lecturekit train pixelrnn_above ...`: the LSTM that also sees the row above."""
+    return _train_cli("pixelrnn_above", argv)
