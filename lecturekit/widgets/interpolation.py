@@ -48,7 +48,9 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         first = self.render()
         self.image = w.Image(value=png_bytes(first, self.scale), format="png", width=20 * self.scale,
                              height=20 * self.scale)
-        self.strip = w.Image(value=self._strip_png(), format="png")
+        strip_w, strip_h = self._strip_size()
+        # a fixed pixel size, under ~800 px: the front end must not stretch or shrink (and blur) the strip
+        self.strip = w.Image(value=self._strip_png(), format="png", width=strip_w, height=strip_h)
         for control, css in ((self.slider, "lk-gan-slider"), (self.image, "lk-gan-image"),
                              (self.strip, "lk-gan-strip"), (self.new_a, "lk-gan-new-a"),
                              (self.new_b, "lk-gan-new-b"), (self.snap, "lk-gan-snap"),
@@ -88,9 +90,18 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         """The sprite at the slider's position, (20, 20, 3) uint8."""
         return self._decode(self.code_at(float(self.slider.value)))[0]
 
+    def _strip_scale(self, n: int) -> int:
+        """The largest upscaling (at most scale/2) that keeps a strip of n sprites within 800 px."""
+        return max(1, min(max(2, self.scale // 2), 800 // (n * 21 - 1)))
+
+    def _strip_size(self) -> tuple[int, int]:
+        n = len(self.path_codes())
+        scale = self._strip_scale(n)
+        return (n * 21 - 1) * scale, 20 * scale
+
     def _strip_png(self) -> bytes:
         sprites = self._decode(self.path_codes())
-        return png_bytes(grid_rgb(sprites, columns=len(sprites), pad=1), max(2, self.scale // 2))
+        return png_bytes(grid_rgb(sprites, columns=len(sprites), pad=1), self._strip_scale(len(sprites)))
 
     # ---- callbacks (plain, synchronous)
     def _on_slider(self, _change: Any = None) -> None:
