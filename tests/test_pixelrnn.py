@@ -26,6 +26,7 @@ from lecturekit.models.pixelrnn import (
     bits_per_pixel,
     bits_per_pixel_from_logits,
     complete,
+    lr_schedule,
     sample,
     teacher_forcing_inputs,
     temperature_probabilities,
@@ -35,9 +36,11 @@ from lecturekit.models.pixelrnn import (
 torch.set_num_threads(1)
 
 
-def _model(see_above: bool = False, n_colors: int = 12, hidden: int = 32, seed: int = 0, size: int = 20) -> PixelRNN:
+def _model(see_above: bool = False, n_colors: int = 12, hidden: int = 32, seed: int = 0, size: int = 20,
+           positions: bool = False) -> PixelRNN:
     torch.manual_seed(seed)
-    model = PixelRNN(n_colors, hidden=hidden, embed=8, see_above=see_above, height=size, width=size)
+    model = PixelRNN(n_colors, hidden=hidden, embed=8, see_above=see_above, height=size, width=size,
+                     positions=positions)
     with torch.no_grad():  # sharper random predictions, so argmax and samples carry information
         for p in model.parameters():
             p.mul_(3)
@@ -52,10 +55,10 @@ def _striped_sprites(n: int, n_colors: int = 6, seed: int = 0) -> np.ndarray:
     return np.repeat(rows[:, :, None], 20, axis=2).astype(np.int64)
 
 
-@pytest.mark.parametrize("see_above", [False, True])
-def test_greedy_sampling_matches_teacher_forcing(see_above: bool) -> None:
+@pytest.mark.parametrize(("see_above", "positions"), [(False, False), (True, False), (True, True)])
+def test_greedy_sampling_matches_teacher_forcing(see_above: bool, positions: bool) -> None:
     # the step-by-step sampler and the whole-sequence forward pass must be the same model
-    model = _model(see_above)
+    model = _model(see_above, positions=positions)
     drawn = sample(model, 4, temperature=0)
     logits = model(torch.as_tensor(drawn))
     assert drawn.shape == (4, 20, 20)
@@ -63,7 +66,7 @@ def test_greedy_sampling_matches_teacher_forcing(see_above: bool) -> None:
 
 
 def test_sampler_never_reruns_the_prefix_through_forward(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = _model(see_above=True)
+    model = _model(see_above=True, positions=True)
     sprites = sample(model, 2, seed=1)
 
     def forbidden(*args, **kwargs):
@@ -124,6 +127,12 @@ def test_training_learns_structure_and_bits_fall() -> None:
     bpp = history.epoch_values("test_bpp")
     assert bpp[-1] < bpp[0] and bpp[-1] < 0.25 * math.log2(6)
     assert bits_per_pixel(model, test) == pytest.approx(bpp[-1], abs=1e-6)
+
+
+def test_lr_schedule_warms_up_holds_then_decays() -> None:
+    values = [lr_schedule(p / 100) for p in range(101)]
+    assert values[0] < 0.1 and values[10] == values[50] == 1.0
+    assert all(a >= b for a, b in zip(values[60:], values[61:])) and values[100] == pytest.approx(0.1)
 
 
 def test_exercise_references() -> None:

@@ -165,13 +165,18 @@ def test_notebook_03_temperature_sampler(page: Any, lab: JupyterLab) -> None:
     assert_crisp(page, image)
     temperature = readout(page, slider)
     press_slider(page, slider, times=6)  # +0.30: the same seed at another temperature draws other sprites
-    hotter = wait_new_src(page, image, first)
-    assert readout(page, slider) != temperature
+    wait_new_src(page, image, first)
+    wait_kernel_idle(page)  # each key press redraws: let the last one land before reading the picture
+    hotter = shown_src(page, image)
+    assert hotter != first and readout(page, slider) != temperature
     screenshot(widget, "03_temperature_sampler_hotter")
     page.locator(f"{button}").first.click()  # a new batch, by mouse
-    new_batch = wait_new_src(page, image, hotter)
+    wait_new_src(page, image, hotter)
+    wait_kernel_idle(page)
+    new_batch = shown_src(page, image)
     assert len({first, hotter, new_batch}) == 3
-    assert "batch 2" in page.locator(".lk-sampler-status").first.inner_text()
+    status = page.locator(".lk-sampler-status").first
+    page.wait_for_function("(el) => el.innerText.includes('batch 2')", arg=status.element_handle(), timeout=30_000)
     screenshot(widget, "03_temperature_sampler_new_batch")
 
 
