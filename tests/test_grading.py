@@ -332,3 +332,26 @@ def test_real_notebooks_solution_full_untouched_zero(tmp_path):
     assert not bad
     assert all(r.points == 0 for r in rows if r.student == "untouched")
 
+
+
+def test_a_cell_that_kills_its_kernel_at_once_is_the_one_blamed(tmp_path):
+    """SIGKILL can kill the kernel before its iopub 'busy' message leaves it; the kernel answered a
+    kernel_info request just before the cell, so the cell is known to have started (the CI flake)."""
+    from lecturekit.grading.execute import KernelSession
+
+    work = tmp_path / "work"
+    work.mkdir()
+    session = KernelSession(work, memory_mb=2048)
+    try:
+        session.start()
+        assert session.responsive() is True
+        assert session.run("x = 1", 30).status == "ok"
+        for _ in range(3):
+            out = session.run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", 30)
+            assert (out.status, out.started) == ("dead", True)
+            assert session.responsive() is False
+            later = session.run("x = 2", 30)
+            assert (later.status, later.started) == ("dead", False)
+            session.restart()
+    finally:
+        session.close()

@@ -160,12 +160,38 @@ class KernelSession:
         self.start()
 
     # ---- running code ----
+    def responsive(self, timeout: float = 10.0) -> bool | None:
+        """Whether the kernel answers a kernel_info request now: True, False (it has died), or None (no
+        answer in time, yet alive). Asked before each cell, so that a kernel that dies during the cell is
+        known to have been killed by that cell: the iopub "busy" message alone is not proof, since a
+        kernel killed at once (SIGKILL) can die before that message leaves it."""
+        if self.kc is None or not self.alive():
+            return False
+        kc = self.kc
+        try:
+            msg_id = kc.kernel_info()
+        except Exception:  # noqa: BLE001
+            return False if not self.alive() else None
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                reply = kc.get_shell_msg(timeout=0.05)
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return True
+            except (queue.Empty, zmq.ZMQError):
+                if not self.alive():
+                    return False
+            except Exception:  # noqa: BLE001 - a message that cannot be decoded: ignore it
+                pass
+        return None if self.alive() else False
+
     def run(self, code: str, timeout: float, expressions: dict[str, str] | None = None) -> Outcome:
         """Execute `code` (then evaluate `expressions`, which bypass IPython's input/AST transformers);
         never raises for anything the code does."""
-        start = time.monotonic()
-        if self.kc is None or not self.alive():
+        answered = self.responsive()
+        if self.kc is None or answered is False:
             return Outcome("dead", evalue="it had stopped before this cell", started=False)
+        start = time.monotonic()
         kc = self.kc
         msg_id = kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False,
                             user_expressions=expressions or {})
@@ -175,7 +201,7 @@ class KernelSession:
         error: dict[str, Any] | None = None
         reply: dict[str, Any] | None = None
         idle = False
-        started = False
+        started = answered is True  # it answered just now: whatever stops it from here on is this code
         reply_at = 0.0
         while True:
             now = time.monotonic()
