@@ -173,17 +173,23 @@ def check(name: str, fn: Callable[..., Any], hidden: bool = False) -> None:
         print(f"✓ {exercise.function}() passed the check.")
 
 
-def yours_or_reference(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+def yours_or_reference(name: str, fn: Callable[..., Any] | None) -> Callable[..., Any]:
     """The student's function when it passes the visible check, else the kit's reference (with a note),
     so that the cells after an unfinished exercise still run and only its own check fails."""
     exercise = get_exercise(name)
+    if fn is None:
+        print(f"note: {exercise.function}() is not defined (run its cell), so the cells below use the kit's version.")
+        return exercise.reference
     try:
         problems = run_cases(exercise, fn, 0)
+        why = "does not pass its check yet"
     except ExerciseNotDone:
-        problems = ["not written yet"]
+        problems, why = ["not written yet"], "is not written yet"
     except Exception as exc:  # noqa: BLE001 - any error in the student's code means: use the reference
-        problems = [f"{type(exc).__name__}: {exc}"]
+        problems, why = [f"{type(exc).__name__}: {exc}"], f"raises {type(exc).__name__}"
     if problems:
-        print(f"note: {exercise.function}() is not finished yet, so the cells below use the kit's version of it.")
+        print(f"note: your {exercise.function}() {why} (the exercise is not finished yet), so the cells below "
+              "use the kit's version of it.")
         return exercise.reference
+    print(f"using your {exercise.function}()")
     return fn

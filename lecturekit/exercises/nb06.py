@@ -3,15 +3,13 @@ and the lecture's interpolation between two codes."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import random
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from lecturekit.exercises import Exercise, ExerciseNotDone, WrongAnswer, check, register
+from lecturekit.exercises import Exercise, register, yours_or_reference
 from lecturekit.models.sentence_vae import greedy_next_tokens, interpolate_codes, kl_weight
 
 
@@ -78,20 +76,4 @@ register(Exercise(
 def use_if_correct(name: str, fn: Callable[..., Any] | None) -> Callable[..., Any]:
     """The student's function when it passes the visible check, else the package's reference (with a
     note), so the rest of the notebook runs before every exercise is done."""
-    from lecturekit.exercises import get_exercise
-
-    exercise = get_exercise(name)
-    if fn is None:
-        print(f"note: using the package's {exercise.function}() (yours is not defined).")
-        return exercise.reference
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            check(name, fn)
-    except ExerciseNotDone:
-        print(f"note: {exercise.function}() is not written yet; the package's version is used here.")
-        return exercise.reference
-    except (WrongAnswer, Exception):  # noqa: BLE001 - any failure: fall back, and say so
-        print(f"note: your {exercise.function}() does not pass its check yet; the package's version is used here.")
-        return exercise.reference
-    print(f"using your {exercise.function}()")
-    return fn
+    return yours_or_reference(name, fn)
