@@ -35,6 +35,15 @@ def load_groups() -> list[Group]:
     return groups
 
 
+def _torch_threads(restore: int | None = None) -> int:
+    """torch's CPU thread count; set back to `restore` when given."""
+    import torch
+
+    if restore is not None:
+        torch.set_num_threads(restore)
+    return torch.get_num_threads()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", default=[], help="run only the group making this row")
@@ -58,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and not set(names) & set(args.only):
             continue
         start = time.perf_counter()
-        rows = fn()
+        threads = _torch_threads()
+        try:
+            rows = fn()
+        finally:
+            _torch_threads(threads)  # a trainer that sets its own thread count (the GAN's 1) must not leak
         for name, (value, unit) in rows.items():
             results[name] = new[name] = {"value": round(float(value), 4), "unit": unit}
             print(f"{name:44s} {float(value):12.4f}  {unit}", flush=True)
