@@ -12,7 +12,6 @@ from lecturekit.checkpoints import load_checkpoint, save_checkpoint
 from lecturekit.models import gan
 from lecturekit.paths import weights_dir
 
-torch.set_num_threads(1)
 PALETTE = np.array([[255, 255, 255], [0, 0, 0], [220, 40, 40], [40, 160, 60], [40, 60, 210]], dtype=np.uint8)
 
 

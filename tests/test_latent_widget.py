@@ -10,7 +10,6 @@ from lecturekit.models import vae as V
 from lecturekit.widgets.latent import latent_grid_widget, latent_slider_widget
 
 pytest.importorskip("ipywidgets")
-torch.set_num_threads(1)
 K = 8
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from lecturekit.grading.course import CourseError, load_course
 from lecturekit.notebooks import (
     clean_notebook,
     markdown_cell,
@@ -78,12 +79,10 @@ def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
 
 
 def _graded_solutions() -> list[Path]:
-    out = []
-    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
-        nb = json.loads(path.read_text())
-        if any(c.get("metadata", {}).get("nbgrader", {}).get("grade") for c in nb["cells"]):
-            out.append(path)
-    return out
+    try:
+        return [a.path for a in load_course(ROOT / "solutions").values()]
+    except CourseError:
+        return []
 
 
 def test_nbgrader_generate_and_autograde(tmp_path):

@@ -33,8 +33,6 @@ from lecturekit.models.pixelrnn import (
     train_pixelrnn,
 )
 
-torch.set_num_threads(1)
-
 
 def _model(see_above: bool = False, n_colors: int = 12, hidden: int = 32, seed: int = 0, size: int = 20,
            positions: bool = False) -> PixelRNN:

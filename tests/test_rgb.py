@@ -97,7 +97,6 @@ def test_kit_rgb_crops_match_the_quantized_sprites() -> None:
 @pytest.mark.slow
 def test_rgb_regression_is_greyer_than_one_of_n(tmp_path) -> None:
     """The lecture's claim, on a short training run: regression outputs hug the middle."""
-    torch.set_num_threads(1)
     sprites = load_sprites()
     train = sprites.indices[:300]
     real = torch.as_tensor(sprites.rgb()[300:316] / 255.0, dtype=torch.float32)

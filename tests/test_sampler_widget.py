@@ -9,7 +9,6 @@ import torch
 from lecturekit.models.pixelrnn import PixelRNN
 from lecturekit.widgets.sampler import temperature_sampler
 
-torch.set_num_threads(1)
 PALETTE = np.array([[255, 255, 255]] + [[i * 20, 255 - i * 20, (i * 70) % 256] for i in range(1, 12)], dtype=np.uint8)
 
 

@@ -22,15 +22,6 @@ SENTENCES = [
 ] * 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models decode word by word: one thread is fastest, and far faster on a busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def vocab() -> Vocab:
     return sv.build_vocab(SENTENCES)

@@ -16,15 +16,6 @@ def _rows(html: str) -> list[str]:
     return re.findall(r"<td class='lk-interp-sentence'[^>]*>(.*?)</td>", html)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small models decode word by word: one thread is fastest, and far faster on a busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def model() -> sv.SentenceVAE:
     import lecturekit

@@ -70,7 +70,6 @@ def test_draw_colour_inverts_the_cdf() -> None:
 
 @pytest.mark.slow
 def test_both_models_learn_the_world_and_draw_valid_pictures(tmp_path) -> None:
-    torch.set_num_threads(1)
     train, test = tiny.make_tiny_world(4000, seed=0), tiny.make_tiny_world(300, seed=1)
     baseline = tiny.independent_pixels_bits(train, test)
     for model in (tiny.TinyMLP(), tiny.TinyRNN()):

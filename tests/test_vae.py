@@ -13,7 +13,6 @@ from lecturekit.checkpoints import load_checkpoint, pretrained_names, save_check
 from lecturekit.exercises import WrongAnswer, check, get_exercise
 from lecturekit.models import vae as V
 
-torch.set_num_threads(1)
 K = 12  # a small palette for the fast tests
 
 
