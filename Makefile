@@ -23,8 +23,11 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.lab-installed
 install: $(VENV)/.lab-installed
 
 ## Open the course (student notebooks) in JupyterLab.
+## JupyterLab refuses to start as root (containers, some lab machines) unless told: say it only there.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/
 
 ## Everything CI runs: lint, notebooks in sync, unit tests, every solution notebook under nbval, browser tests.
 test: $(VENV)/.test-installed
