@@ -132,12 +132,40 @@ def student_notebook(solution: Any, name: str = "notebook") -> Any:
     return nb
 
 
-def clean_notebook(nb: Any) -> Any:
-    """A copy without outputs, execution counts or cell ids (how notebooks are stored)."""
-    nb = copy.deepcopy(nb)
-    nb.nbformat_minor = 4
+_ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_KIND = {"markdown": "md", "code": "code", "raw": "raw"}
+
+
+def _slug(text: str, words: int = 4) -> str:
+    found = re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
+    return "-".join(found[:words])[:40] or "cell"
+
+
+def assign_cell_ids(nb: Any) -> None:
+    """Give every cell that has none a stable, readable id (its grade id, else a slug of its first words).
+
+    Cell ids are how translations (and reviewers) name a cell; once given, an id never changes, so a
+    cell keeps its translation when cells are inserted or moved around it."""
+    taken = {c.get("id") for c in nb.cells if c.get("id") and _ID_OK.match(c.get("id"))}
     for cell in nb.cells:
-        cell.pop("id", None)
+        if cell.get("id") and _ID_OK.match(cell.get("id")):
+            continue
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+        base = grade_id if grade_id and _ID_OK.match(grade_id) else f"{_KIND.get(cell.cell_type, 'cell')}-{_slug(first)}"
+        candidate, n = base, 2
+        while candidate in taken:
+            candidate, n = f"{base}-{n}", n + 1
+        cell["id"] = candidate
+        taken.add(candidate)
+
+
+def clean_notebook(nb: Any) -> Any:
+    """A copy without outputs or execution counts, every cell with a stable id (how solutions are stored)."""
+    nb = copy.deepcopy(nb)
+    nb.nbformat_minor = 5
+    assign_cell_ids(nb)
+    for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -198,7 +226,7 @@ def sync_notebooks(root: Path, check: bool = False) -> list[str]:
         target = out_dir / path.name
         if check:
             if path.read_text() != clean:
-                differences.append(f"solutions/{path.name} is stored with outputs or cell ids")
+                differences.append(f"solutions/{path.name} is stored with outputs or without cell ids")
             if not target.is_file() or target.read_text() != student:
                 differences.append(f"notebooks/{path.name} differs from its solution")
         else:

@@ -116,3 +116,29 @@ def test_the_shipped_notebooks_are_in_sync(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "lecturekit", "student", "--check", "--root", str(tmp_path)],
                             capture_output=True, text=True)
     assert result.returncode == 1 and "differs from its solution" in result.stdout
+
+
+def test_solution_cells_get_stable_ids_that_survive_an_inserted_cell(tmp_path: Path) -> None:
+    """Translations name cells by id: `student` gives each cell one, and an inserted cell moves no other id."""
+    (tmp_path / "solutions").mkdir()
+    path = tmp_path / "solutions" / "01_x.ipynb"
+    course = _course()
+    for cell in course.cells:
+        cell.pop("id", None)  # as the solutions were stored before they had ids
+    course.nbformat_minor = 4
+    nbformat.write(course, path)
+    sync_notebooks(tmp_path)
+    first = nbformat.read(path, as_version=4)
+    ids = [c["id"] for c in first.cells]
+    assert len(set(ids)) == len(ids) and all(ids)
+    assert "double" in ids and "md-a-tiny-course" in ids  # a graded cell is named by its grade id
+    first.cells.insert(1, nbformat.v4.new_markdown_cell("An inserted cell"))
+    del first.cells[1]["id"]
+    nbformat.write(first, path)
+    assert "solutions/01_x.ipynb is stored with outputs or without cell ids" in sync_notebooks(tmp_path, check=True)
+    sync_notebooks(tmp_path)
+    second = nbformat.read(path, as_version=4)
+    assert [c["id"] for c in second.cells[:1] + second.cells[2:]] == ids
+    assert second.cells[1]["id"] == "md-an-inserted-cell"
+    student = nbformat.read(tmp_path / "notebooks" / "01_x.ipynb", as_version=4)
+    assert all("id" not in c for c in student.cells)  # student copies stay id-free, as nbgrader 0.9 takes them
