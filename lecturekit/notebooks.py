@@ -152,7 +152,8 @@ def assign_cell_ids(nb: Any) -> None:
             continue
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
-        base = grade_id if grade_id and _ID_OK.match(grade_id) else f"{_KIND.get(cell.cell_type, 'cell')}-{_slug(first)}"
+        kind = _KIND.get(cell.cell_type, "cell")
+        base = grade_id if grade_id and _ID_OK.match(grade_id) else f"{kind}-{_slug(first)}"
         candidate, n = base, 2
         while candidate in taken:
             candidate, n = f"{base}-{n}", n + 1
@@ -215,7 +216,8 @@ def sync_notebooks(root: Path, check: bool = False) -> list[str]:
     out_dir.mkdir(exist_ok=True)
     differences: list[str] = []
     for path in solutions:
-        solution = nbformat.read(path, as_version=4)
+        # the v4 reader, not nbformat.read: that one fills a missing cell id with a random one
+        solution = nbformat.v4.reads(path.read_text())
         if not check:
             refresh_setup_cell(solution)
         problems = check_solution(solution, path.name)
