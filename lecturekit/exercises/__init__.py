@@ -32,11 +32,21 @@ class WrongAnswer(AssertionError):
     """The student's function returned something wrong; the message says what."""
 
 
+class ReferenceUnavailable(RuntimeError):
+    """Raised, in a grading kernel, by a kit function withheld there: the kit's own implementation of a
+    graded exercise cannot be the answer (see lecturekit/grading/withheld.py)."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(f"the kit's own implementation ({name}) cannot be the answer in graded work: "
+                         "write the function yourself")
+
+
 @dataclass
 class Exercise:
     """One graded function. `cases(seed)` returns argument tuples; `compare(got, want, args)` returns
     None when right, else a message for the student. `stochastic` exercises get a torch.Generator
-    seeded the same way for the student and the reference as their last argument."""
+    seeded the same way for the student and the reference as their last argument. The grader
+    withholds `reference` and `twins` from the student's kernel, so they must be named functions."""
 
     name: str
     function: str
@@ -47,6 +57,7 @@ class Exercise:
     atol: float = 1e-5
     rtol: float = 1e-4
     extra: dict[str, Any] = field(default_factory=dict)
+    twins: tuple[Callable[..., Any], ...] = ()  # other kit functions computing the same answer (withheld too)
 
     def verdict(self, got: Any, want: Any, args: Args) -> str | None:
         if self.compare is not None:

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from lecturekit.exercises import Exercise, compare_values, register, to_numpy
+from lecturekit.models.sentence_vae import gaussian_kl
 from lecturekit.models.vae import kl_divergence, latent_grid_codes
 
 
@@ -84,6 +85,7 @@ register(Exercise(
     name="nb04.kl_divergence",
     function="kl_divergence",
     reference=reference_kl_divergence,
+    twins=(kl_divergence, gaussian_kl),
     cases=lambda seed: [(m, lv) for m, lv, _ in _gaussian_cases(seed)],
     compare=_kl_compare,
     hint="0.5 * (exp(log_var) - 1 - log_var + mean**2), summed over the last dimension (one value per row).",

@@ -66,7 +66,7 @@ register(Exercise(
 register(Exercise(
     name="nb06.greedy_next_tokens",
     function="greedy_next_tokens",
-    reference=lambda logits, finished: greedy_next_tokens(logits, finished),
+    reference=greedy_next_tokens,
     cases=_greedy_cases,
     hint="logits.argmax(dim=-1) picks each row's most likely word; torch.where(finished, pad_id, ...) "
          "puts the padding id 0 where the sentence has already ended. Return int64 (torch.long).",

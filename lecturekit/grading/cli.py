@@ -16,7 +16,9 @@ by its name (03_pixelrnn.ipynb, "03_pixelrnn-Copy1.ipynb"...), else by the nbgra
 its cells (a renamed file). Every notebook anyone handed in is graded for every student (a student
 without it gets 'missing' rows); --notebook picks the notebooks instead.
 
-Each copy runs in a fresh Python kernel in its own temp folder. Only the answer cells are taken
+Each copy runs in a fresh Python kernel in its own temp folder, inside a bubblewrap sandbox that
+shows it nothing of the course, the instructor or the other students, and no network
+(--no-sandbox: as you). Only the answer cells are taken
 from the student's copy; tests and every other cell come from solutions/. Each exercise function is
 called on inputs drawn from a secret seed and its return values are compared with the reference
 outside the student's kernel.
@@ -24,7 +26,8 @@ outside the student's kernel.
 Writes: --out (CSV: student,notebook,grade_id,points,max_points,status; a TOTAL row per student),
 --feedback DIR (one Markdown file per student), and OUT_review.csv (answer cells worth a human look,
 files changed during the run). Statuses: passed, failed, error, timeout, missing.
-Exit status: 0 graded, 1 files of the course or package changed during the run, 2 usage error.
+Exit status: 0 graded, 1 files of the course or package were created, changed or deleted during the run,
+2 usage error (or no sandbox could be made: install bubblewrap, or pass --no-sandbox).
 """
 
 
@@ -47,23 +50,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true",
                         help="run every cell up to the last graded one (default: only what the graded functions need)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run kernels as you, without the bubblewrap sandbox (where bwrap is missing: macOS, "
+                             "Windows); student code can then read and change your files")
+    parser.add_argument("--processes", type=int, default=128,
+                        help="processes and threads per sandboxed kernel (default 128)")
+    parser.add_argument("--disk", type=int, default=2048,
+                        help="MB a kernel may write into its work folder (default 2048)")
     args = parser.parse_args(argv)
 
+    from lecturekit.grading.bwrap import SandboxUnavailable
     from lecturekit.grading.course import CourseError, default_solutions_dir
     from lecturekit.grading.grader import Options, grade
-    from lecturekit.grading.report import write_csv, write_feedback, write_review
+    from lecturekit.grading.report import NO_SANDBOX_WARNING, write_csv, write_feedback, write_review
 
-    if args.jobs < 1 or args.timeout <= 0 or args.memory < 0:
-        parser.error("--jobs must be >= 1, --timeout > 0 and --memory >= 0")
+    if args.jobs < 1 or args.timeout <= 0 or args.memory < 0 or args.processes < 16 or args.disk < 0:
+        parser.error("--jobs must be >= 1, --timeout > 0, --memory >= 0, --processes >= 16 and --disk >= 0")
     missing = [str(p) for p in args.submissions if not p.exists()]
     if missing:
         parser.error(f"not found: {', '.join(missing)}")
     solutions = args.solutions or default_solutions_dir()
     options = Options(timeout=args.timeout, memory_mb=args.memory, jobs=args.jobs, seed=args.seed, full=args.full,
-                      quiet=args.quiet)
+                      quiet=args.quiet, sandbox=not args.no_sandbox, processes=args.processes, disk_mb=args.disk)
+    if args.no_sandbox:
+        print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
     try:
         report = grade(args.submissions, solutions, options, notebooks=args.notebook or None)
-    except (CourseError, ValueError, FileNotFoundError) as exc:
+    except (CourseError, ValueError, FileNotFoundError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     feedback = args.feedback or args.out.parent / "feedback"
@@ -78,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     flagged = sum(len(r.flags) for r in report.reports)
     if flagged:
         print(f"{flagged} answer cell(s) flagged for a look: see {review}", file=sys.stderr)
+    if not report.sandboxed:
+        print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
     if report.changed:
-        print("WARNING: these files changed while student code ran (check them, and grade again from a clean "
-              "copy):\n  " + "\n  ".join(report.changed), file=sys.stderr)
+        print("WARNING: these files of the course or the package were created, changed or deleted while student "
+              "code ran (check them, and grade again from a clean copy):\n  " + "\n  ".join(report.changed),
+              file=sys.stderr)
         return 1
     return 0

@@ -2,8 +2,8 @@
 
 Tests, locked cells and points always come from here, never from a submission, so a student who
 edits, moves or deletes a test cell, or changes its metadata, changes nothing. The files are read
-(and hashed) before any student code runs; `changed_files` tells afterwards whether anything
-touched them during the run.
+before any student code runs; `changed_files` tells afterwards whether anything in the course
+folder or the package was created, changed or deleted during the run.
 """
 
 from __future__ import annotations
@@ -174,17 +174,37 @@ def distinctive_ids(course: dict[str, Assignment]) -> dict[str, set[str]]:
     return {name: {g for g in a.grade_ids() if counts[g] == 1} for name, a in course.items()}
 
 
-def tree_digest(paths: list[Path]) -> dict[str, str]:
-    """sha256 of each file, to notice files that changed while student code ran."""
-    out = {}
-    for p in paths:
+def tree_snapshot(roots: list[Path], limit: int = 500_000) -> dict[str, tuple[int, ...]]:
+    """Every file and folder under `roots` with what any write changes (size, mtime, ctime, inode, mode):
+    ctime moves on every write, even one that puts the old mtime back. Taken before and after a run, it
+    shows files that were created, changed or deleted while student code ran."""
+    out: dict[str, tuple[int, ...]] = {}
+    stack = [Path(r) for r in roots]
+    while stack and len(out) < limit:
+        path = stack.pop()
         try:
-            out[str(p)] = hashlib.sha256(p.read_bytes()).hexdigest()
+            st = path.lstat()
         except OSError:
-            out[str(p)] = "unreadable"
+            continue
+        out[str(path)] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+        if path.is_dir() and not path.is_symlink():
+            try:
+                stack.extend(path.iterdir())
+            except OSError:
+                pass
     return out
 
 
-def changed_files(before: dict[str, str], paths: list[Path]) -> list[str]:
-    after = tree_digest(paths)
-    return sorted(set(before) ^ set(after) | {p for p in before if p in after and before[p] != after[p]})
+def changed_files(before: dict[str, tuple[int, ...]], roots: list[Path]) -> list[str]:
+    """What was created, changed or deleted under `roots` since `before` was taken (folders whose only
+    change is an entry created or deleted inside them are left out: that entry is named)."""
+    after = tree_snapshot(roots)
+    out = []
+    for path in sorted(set(before) | set(after)):
+        if path not in after:
+            out.append(f"{path} (deleted)")
+        elif path not in before:
+            out.append(f"{path} (created)")
+        elif before[path] != after[path] and not (Path(path).is_dir() and before[path][3:] == after[path][3:]):
+            out.append(f"{path} (changed)")
+    return out

@@ -14,6 +14,7 @@ import queue
 import re
 import secrets
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from jupyter_client.connect import channel_socket_types
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import KernelManager
 
-from lecturekit.grading import sandbox
+from lecturekit.grading import bwrap, sandbox
 
 OUTPUT_CAP = 8_000  # characters of a cell's printed output kept (the rest is counted, not stored)
 MAX_MESSAGE_BYTES = 32 * 2**20  # a larger message from the kernel drops the connection instead of our memory
@@ -84,32 +85,69 @@ class Outcome:
 
 
 class KernelSession:
-    """One fresh kernel for one submission, in its own temp folder."""
+    """One fresh kernel for one submission, in its own work folder, importing `package` (a package copy
+    with the graded references withheld; None: a plain copy): in a bubblewrap sandbox when `sandboxed`,
+    else as the grader's OS user (`--no-sandbox`)."""
 
     def __init__(self, workdir: Path, memory_mb: int = 4096, startup_timeout: float = 120.0,
-                 hide: list[Path] | None = None):
+                 hide: list[Path] | None = None, package: Path | None = None, sandboxed: bool = False,
+                 processes: int = 128, disk_mb: int = 2048):
         self.workdir = workdir
         self.hide = hide
         self.memory_mb = memory_mb
         self.startup_timeout = startup_timeout
+        self.package = package
+        self.sandboxed = sandboxed
+        self.processes = processes
+        self.disk_mb = disk_mb
         self.km: KernelManager | None = None
         self.kc: CappedKernelClient | None = None
         self.pid: int | None = None
+        self.uid: int | None = None
         self.starts = 0
+        self.violation = ""  # why the watchdog stopped the kernel (memory or disk over the limit)
+        self._watchdog: threading.Thread | None = None
 
     # ---- life cycle ----
+    def _command(self, km: KernelManager) -> tuple[list[str], dict[str, str]]:
+        """The kernel's command line and environment (and, sandboxed, its connection over ipc sockets in
+        the work folder, which is all the sandbox shares with the grader)."""
+        if not self.sandboxed:
+            env = sandbox.kernel_env(self.workdir, self.memory_mb, hide=self.hide,
+                                     package=str(self.package) if self.package else None)
+            return sandbox.kernel_argv(), env
+        assert self.package is not None, "a sandboxed kernel needs its package copy"
+        from lecturekit.paths import data_dir
+
+        self.uid = bwrap.take_uid()
+        km.transport = "ipc"
+        km.ip = str(self.workdir / "kernel")
+        km.connection_file = str(self.workdir / "kernel.json")
+        km.write_connection_file()
+        if self.uid is not None:  # root: the kernel runs as its own unprivileged uid, which owns the work folder
+            for path in [self.workdir, *self.workdir.rglob("*")]:
+                os.chown(path, self.uid, self.uid, follow_symlinks=False)
+        argv = bwrap.bwrap_argv(self.workdir, self.package, data_dir(), sandbox.kernel_argv())
+        env = sandbox.kernel_env(self.workdir, self.memory_mb, processes=self.processes,
+                                 package=bwrap.PACKAGE_MOUNT, uid=self.uid)
+        return argv, env
+
     def start(self) -> None:
         km = KernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
-        km._kernel_spec = KernelSpec(argv=sandbox.kernel_argv(), display_name="lecturekit grader", language="python")
+        argv, env = self._command(km)
+        km._kernel_spec = KernelSpec(argv=argv, display_name="lecturekit grader", language="python")
         log = open(self.workdir.parent / f"{self.workdir.name}.kernel.log", "wb")  # noqa: SIM115
         with sandbox.spawning():
-            km.start_kernel(cwd=str(self.workdir), env=sandbox.kernel_env(self.workdir, self.memory_mb, hide=self.hide),
-                            stdout=log, stderr=subprocess.STDOUT)
+            km.start_kernel(cwd=str(self.workdir), env=env, stdout=log, stderr=subprocess.STDOUT)
             self.pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
             sandbox.register_kernel(self.pid, True)
         log.close()
         self.km = km
         self.starts += 1
+        self.violation = ""
+        if self.pid is not None:
+            self._watchdog = threading.Thread(target=self._watch, args=(self.pid,), daemon=True)
+            self._watchdog.start()
         kc = km.client()
         kc.start_channels()
         self.kc = kc
@@ -119,6 +157,35 @@ class KernelSession:
             detail = self._log_tail()
             self.close()
             raise RuntimeError(f"the grading kernel did not start: {exc}\n{detail}") from None
+
+    def _watch(self, pid: int) -> None:
+        """Stop the kernel when its processes together use more memory than the limit (each process's
+        address space is capped, many processes are not) or its work folder holds more than disk_mb."""
+        try:
+            import psutil
+
+            root = psutil.Process(pid)
+        except Exception:  # noqa: BLE001 - psutil missing or the kernel already gone
+            return
+        tick = 0
+        while self.pid == pid:
+            try:
+                tree = [root, *root.children(recursive=True)]
+                rss = sum(p.memory_info().rss for p in tree if p.is_running())
+            except Exception:  # noqa: BLE001 - the kernel is gone
+                return
+            why = ""
+            if self.memory_mb and rss > self.memory_mb * 2**20:
+                why = f"its processes used more than {self.memory_mb} MB of memory together"
+            elif self.disk_mb and tick % 4 == 0 and folder_bytes(self.workdir, self.disk_mb * 2**20) > \
+                    self.disk_mb * 2**20:
+                why = f"it wrote more than {self.disk_mb} MB to disk"
+            if why:
+                self.violation = why
+                sandbox.kill_pids([p.pid for p in tree])
+                return
+            tick += 1
+            time.sleep(0.25)
 
     def _log_tail(self) -> str:
         path = self.workdir.parent / f"{self.workdir.name}.kernel.log"
@@ -148,6 +215,8 @@ class KernelSession:
                 pass
         sandbox.kill_pids(pids)
         sandbox.register_kernel(self.pid, False)
+        bwrap.give_back_uid(self.uid)
+        self.uid = None
         try:
             (self.workdir.parent / f"{self.workdir.name}.kernel.log").unlink()
         except OSError:
@@ -239,7 +308,8 @@ class KernelSession:
                 except Exception:  # noqa: BLE001
                     pass
             if not got_any and not self.alive():
-                return Outcome("dead", output="".join(parts), seconds=time.monotonic() - start, started=started)
+                return Outcome("dead", evalue=self.violation, output="".join(parts), seconds=time.monotonic() - start,
+                               started=started)
         content = reply["content"]
         seconds = time.monotonic() - start
         payload = content.get("payload") if isinstance(content.get("payload"), list) else []
@@ -508,6 +578,23 @@ def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: st
     except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError) as exc:
         result.problem = f"the returned values could not be read back ({type(exc).__name__})"
         result.values, result.errors = [], []
+
+
+def folder_bytes(path: Path, stop_at: int) -> int:
+    """The bytes of the files under `path`, counted until `stop_at` is passed."""
+    total = 0
+    stack = [str(path)]
+    while stack and total <= stop_at:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+        except OSError:
+            continue
+    return total
 
 
 def clean_dir(path: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from lecturekit.exercises import Exercise, get_exercise
 from lecturekit.grading import sandbox
+from lecturekit.grading.bwrap import require_sandbox
 from lecturekit.grading.compare import (
     ExerciseResult,
     Verdict,
@@ -28,11 +29,12 @@ from lecturekit.grading.compare import (
     name_errors,
     plain_test_verdict,
 )
-from lecturekit.grading.course import Assignment, changed_files, load_course, tree_digest
+from lecturekit.grading.course import Assignment, changed_files, load_course, tree_snapshot
 from lecturekit.grading.execute import KernelSession, Outcome, call_exercise, clean_dir
 from lecturekit.grading.integrity import GUARD_INSTALL, GUARD_RESTORE, flags
 from lecturekit.grading.matching import Submission, gather, match_student
 from lecturekit.grading.plan import Plan, Step, build_plan, defined_functions, python_source
+from lecturekit.grading.withheld import cached_package_copy
 from lecturekit.notebooks import BEGIN_HIDDEN, END_HIDDEN
 
 HIDDEN_SEEDS = 3  # secret seeds per exercise (the notebook's hidden tests use 3 fixed ones)
@@ -47,6 +49,9 @@ class Options:
     full: bool = False  # run every cell up to the last graded one instead of only what is needed
     max_restarts: int = 2  # kernel restarts per submission after a crash or a stuck cell
     quiet: bool = False
+    sandbox: bool = True  # each kernel in a bubblewrap sandbox (False: as the grader's OS user, like nbgrader)
+    processes: int = 128  # processes and threads per sandboxed kernel
+    disk_mb: int = 2048  # what a kernel may write into its work folder
 
 
 @dataclass
@@ -78,6 +83,7 @@ class GradeReport:
     changed: list[str]
     seed: int
     seconds: float
+    sandboxed: bool = True
 
     def rows(self) -> list[Row]:
         """Every exercise row, then a TOTAL row per student."""
@@ -131,6 +137,7 @@ class _Run:
 
     def __init__(self, plan: Plan, sub: Submission, assignment: Assignment, options: Options, base_seed: int):
         self.plan, self.sub, self.assignment, self.options, self.base_seed = plan, sub, assignment, options, base_seed
+        self.package = kernel_package(assignment, options)
         self.verdicts: dict[str, Verdict] = {}
         self.answer_errors: dict[str, tuple[str, str]] = {}  # answer grade id -> (status, what happened)
         self.defined_by: dict[str, str] = {}  # function name -> grade id of the answer cell that defines it
@@ -201,7 +208,9 @@ class _Run:
         return out
 
     def execute(self, workdir: Path) -> None:
-        session = KernelSession(workdir, self.options.memory_mb, hide=[self.assignment.path.parent.parent])
+        session = KernelSession(workdir, self.options.memory_mb, hide=[self.assignment.path.parent.parent],
+                                package=self.package, sandboxed=self.options.sandbox,
+                                processes=self.options.processes, disk_mb=self.options.disk_mb)
         try:
             session.start()
             for step in self.plan.steps:
@@ -270,6 +279,12 @@ class _Run:
                                                                out.summary(), hidden)
                 return
         self.verdicts[g.grade_id] = plain_test_verdict(g.grade_id, g.points, "ok", "", "", False)
+
+
+def kernel_package(assignment: Assignment, options: Options) -> Path:
+    """The package copy this assignment's kernels import: the references of its exercises withheld."""
+    exercises = [get_exercise(n) for g in assignment.graded for n in g.exercises]
+    return cached_package_copy(exercises, link_data=not options.sandbox)
 
 
 def _student_view(plan: Plan, assignment: Assignment) -> dict:
@@ -351,11 +366,9 @@ def grade(paths: list[Path], solutions_dir: Path, options: Options | None = None
     if importlib.util.find_spec("ipykernel") is None:
         raise ValueError("grading runs each notebook in an ipykernel, which is not installed: "
                          "pip install 'lecturekit[instructor]' (or pip install ipykernel)")
+    if options.sandbox:
+        require_sandbox()
     course = load_course(Path(solutions_dir))
-    shim = Path(sandbox.shim_path())  # the package copy the kernels import
-    watched = sorted(Path(solutions_dir).glob("*.ipynb")) + sorted(sandbox.PACKAGE_DIR.rglob("*.py")) + sorted(
-        (shim / "lecturekit").rglob("*.py"))
-    before = tree_digest(watched)
     base_seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     students = gather([Path(p) for p in paths])
     matched = {}
@@ -375,6 +388,11 @@ def grade(paths: list[Path], solutions_dir: Path, options: Options | None = None
         raise ValueError(f"no notebook of the course ({', '.join(sorted(course))}) was found in the submissions"
                          + (f": {notes}" if notes else ""))
     jobs = [(matched[s].get(a) or Submission(s, a), course[a]) for s in sorted(students) for a in wanted]
+    from lecturekit.paths import data_dir
+
+    watched = [Path(solutions_dir).resolve().parent, sandbox.PACKAGE_DIR, data_dir().resolve(),
+               *{kernel_package(course[a], options) for a in wanted}]
+    before = tree_snapshot(watched)  # taken once the package copies exist, before any student code runs
     sandbox.become_subreaper()
     for name in sorted({n for a in wanted for g in course[a].graded for n in g.exercises}):
         _warm(get_exercise(name))
@@ -405,7 +423,7 @@ def grade(paths: list[Path], solutions_dir: Path, options: Options | None = None
         sandbox.sweep_orphans()
         sandbox.stop_subreaper()
     changed = changed_files(before, watched)
-    return GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start)
+    return GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start, options.sandbox)
 
 
 def _warm(exercise: Exercise) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from lecturekit.grading.grader import GradeReport, Row
 
+NO_SANDBOX_WARNING = ("graded WITHOUT the sandbox (--no-sandbox): student code ran as the grader's OS user and "
+                      "could read and change that user's files; check the files reported as changed")
 CSV_FIELDS = ["student", "notebook", "grade_id", "points", "max_points", "status"]
 
 
@@ -46,7 +48,10 @@ def feedback_text(report: GradeReport, student: str) -> str:
     rows = [row for r in mine for row in r.rows]
     got = sum(r.points for r in rows)
     top = sum(r.max_points for r in rows)
-    lines = [f"# Feedback for {student}", "", f"**Total: {_number(got)} / {_number(top)} points**", ""]
+    lines = [f"# Feedback for {student}", ""]
+    if not report.sandboxed:
+        lines += [f"> Warning: {NO_SANDBOX_WARNING}.", ""]
+    lines += [f"**Total: {_number(got)} / {_number(top)} points**", ""]
     for note in report.student_notes.get(student, []):
         lines.append(f"- note: {note}")
     for sub in mine:
@@ -95,11 +100,13 @@ def review_text(report: GradeReport) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["student", "notebook", "what"])
+    if not report.sandboxed:
+        writer.writerow(["", "", f"WARNING: {NO_SANDBOX_WARNING}"])
     for sub in sorted(report.reports, key=lambda r: (r.student, r.notebook)):
         for flag in sub.flags:
             writer.writerow([sub.student, sub.notebook, flag])
     for path in report.changed:
-        writer.writerow(["", "", f"changed during grading: {path}"])
+        writer.writerow(["", "", f"during grading: {path}"])
     return buf.getvalue()
 
 

@@ -1,14 +1,15 @@
-"""The limits around a student's kernel: its own temp folder as cwd and TMPDIR, an environment
-without the checkout on any path, resource limits, and no process left behind.
+"""The limits around a student's kernel, and no process left behind.
 
-What this does NOT do: the kernel runs as the grader's OS user, so code that looks for files by
-absolute path can read (and write) whatever that user can -- the checkout, including solutions/
-(in an editable install `lecturekit.paths.repo_root()` even names it), other kernels' temp
-folders, the grades file before the grader writes it at the end. Running kernels as another user or
-in a container is out of scope. The grader's defences do not depend on secrecy: tests and points
-are read into memory before any student code runs, verdicts are computed outside the kernel on
-inputs drawn from a secret seed, results come back as plain arrays, grades are written after every
-kernel is gone, and files of the course or of the package that change during a run are reported.
+By default each kernel runs in a bubblewrap sandbox (bwrap.py): it sees the system and its Python
+read-only, a package copy with the graded references withheld (withheld.py), and one writable work
+folder; nothing of the course, the instructor or the other students; no network; no other
+processes. With `--no-sandbox` it runs as the grader's OS user, as nbgrader does: its own temp
+folder as cwd and TMPDIR, an environment without the checkout on any path, and the same resource
+limits, but code that looks for files by absolute path can read and write whatever that user can.
+Either way the grader's defences do not depend on secrecy: tests and points are read into memory
+before any student code runs, verdicts are computed outside the kernel on inputs drawn from a secret
+seed, results come back as plain arrays, grades are written after every kernel is gone, and files of
+the course or of the package that appear, change or disappear during a run are reported.
 """
 
 from __future__ import annotations
@@ -29,13 +30,17 @@ PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL", "SYSTEMROOT",
              "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "VIRTUAL_ENV", "CONDA_PREFIX")
 
-# Run by the kernel's python before ipykernel starts: the resource limits, then the kernel.
+# Run by the kernel's python before ipykernel starts: the resource limits, then (root only) its own
+# unprivileged uid, then the kernel. JPY_PARENT_PID goes: in a new pid namespace ipykernel's parent
+# poller would take its parent for dead and exit (bwrap's --die-with-parent does that job).
 LAUNCHER = r"""
 import os, sys
+os.environ.pop("JPY_PARENT_PID", None)
 try:
     import resource
     for name, value in (("RLIMIT_AS", int(os.environ.pop("LK_GRADE_MEMORY", "0"))),
                         ("RLIMIT_FSIZE", int(os.environ.pop("LK_GRADE_FSIZE", "0"))),
+                        ("RLIMIT_NPROC", int(os.environ.pop("LK_GRADE_NPROC", "0"))),
                         ("RLIMIT_CORE", 0)):
         if hasattr(resource, name) and (value or name == "RLIMIT_CORE"):
             limit = getattr(resource, name)
@@ -44,6 +49,13 @@ try:
             resource.setrlimit(limit, (value, value))
 except ImportError:
     pass
+uid = int(os.environ.pop("LK_GRADE_UID", "0") or 0)
+if uid:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        sys.exit("the grading kernel could not drop to its own uid")
 hidden = {os.path.realpath(p) for p in os.environ.pop("LK_GRADE_HIDE", "").split(os.pathsep) if p}
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.getcwd()) not in hidden]
 if sys.path and sys.path[0] in ("", "."):
@@ -90,14 +102,19 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def kernel_env(workdir: Path, memory_mb: int, file_mb: int = 1024, hide: list[Path] | None = None) -> dict[str, str]:
+def kernel_env(workdir: Path, memory_mb: int, file_mb: int = 1024, hide: list[Path] | None = None,
+               processes: int = 0, package: str | None = None, uid: int | None = None) -> dict[str, str]:
     """The kernel's environment: the package copy first on the path, no checkout, its own TMPDIR, the limits."""
     env = base_env()
     env["TMPDIR"] = str(workdir)
-    env["PYTHONPATH"] = shim_path()
+    env["PYTHONPATH"] = package or shim_path()
     env["LK_GRADE_HIDE"] = os.pathsep.join(hidden_paths(hide))
     env["LK_GRADE_MEMORY"] = str(int(memory_mb) * 2**20 if memory_mb else 0)
     env["LK_GRADE_FSIZE"] = str(int(file_mb) * 2**20 if file_mb else 0)
+    env["LK_GRADE_NPROC"] = str(int(processes))
+    if uid:
+        env["LK_GRADE_UID"] = str(uid)
+        env["USER"] = env["LOGNAME"] = "student"
     return env
 
 
