@@ -1,9 +1,7 @@
 """Submissions written to cheat or to break the grader. Students can read the package and the visible
 tests, so each attack below uses that knowledge; the grader must give them what their code earns and
-finish the run (one grading run over all of them, two kernels at a time, through the CLI).
-
-Out of scope (see lecturekit/grading/sandbox.py): the kernel runs as the grader's OS user, so code that
-searches the whole disk can read what that user can; the grader does not rely on secrecy for that.
+finish the run (one grading run over all of them, two kernels at a time, through the CLI, in the
+sandbox). tests/test_grading_sandbox.py attacks the sandbox itself, and grades without it.
 """
 
 from __future__ import annotations
@@ -31,8 +29,10 @@ def _visible_sums() -> list[float]:
     return [round(float(x.sum()), 4) for (x,) in _add_cases(0)]
 
 
+DAEMON_MARK = "lk-daemon-7c21"  # in the daemon's command line, to find it from outside the sandbox
+
+
 def attacks(tmp: Path, out: Path, solutions: Path) -> dict[str, dict[str, str]]:
-    pidfile = tmp / "daemon.pid"
     return {
         # replaces every check it can find, then answers wrongly
         "patcher": {
@@ -96,11 +96,14 @@ def attacks(tmp: Path, out: Path, solutions: Path) -> dict[str, dict[str, str]]:
         "looper": {**RIGHT, "add_one": "def add_one(x):\n    while True:\n        pass",
                    "row_softmax": RIGHT["row_softmax"] + "\nimport time\nwhile True:\n    try:\n"
                                   "        time.sleep(0.05)\n    except BaseException:\n        pass"},
-        # leaves a daemon behind (double fork + setsid)
-        "daemon": {**RIGHT, "add_one": "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', "
+        # leaves a daemon behind (double fork + setsid); add_one is right only once the daemon runs
+        "daemon": {**RIGHT, "add_one": "import subprocess, sys, time, os\nsubprocess.Popen([sys.executable, '-c', "
                                        "'import os, sys, time\\nif os.fork(): os._exit(0)\\nos.setsid()\\n"
-                                       "open(sys.argv[1], \"w\").write(str(os.getpid()))\\ntime.sleep(600)', "
-                                       f"{str(pidfile)!r}])\n" + RIGHT["add_one"]},
+                                       "open(\"daemon.pid\", \"w\").write(str(os.getpid()))\\ntime.sleep(600)', "
+                                       f"{DAEMON_MARK!r}])\n"
+                                       "for _ in range(100):\n    if os.path.exists('daemon.pid'):\n        break\n"
+                                       "    time.sleep(0.05)\n"
+                                       "def add_one(x):\n    return x + (1 if os.path.exists('daemon.pid') else 2)"},
         # asks for more memory than the limit
         "hog": {**RIGHT, "add_one": "big = bytearray(6 * 2**30)\n" + RIGHT["add_one"]},
         # calls the package's grading registry (flagged for the instructor)
@@ -147,14 +150,14 @@ def test_hard_coding_the_visible_cases_fails(run):
 
 
 def test_writing_grades_feedback_or_solutions_does_not_stick(run):
-    assert status(run, "writer", "test_add_one") == ("failed", 0)
+    assert status(run, "writer", "test_add_one") == ("error", 0)  # the sandbox refuses the writes
     assert run["rows"][("writer", "TOTAL")]["points"] != "1000"
     assert float(run["rows"][("alice", "TOTAL")]["points"]) == 7
     assert float(run["rows"][("alice", "test_add_one")]["max_points"]) == 2  # the solution was read before
     assert (run["out"].parent / "feedback" / "alice.md").read_text() != "hacked"
     assert (run["out"].parent / "feedback" / "writer.md").read_text() != "all right"
-    assert run["code"] == 1  # the changed solution file is reported
-    assert "01_demo.ipynb" in (run["out"].parent / "grades_review.csv").read_text()
+    assert run["code"] == 0  # nothing of the course changed
+    assert "during grading" not in (run["out"].parent / "grades_review.csv").read_text()
 
 
 def test_hidden_tests_cannot_be_read_from_the_kernel(run):
@@ -185,12 +188,9 @@ def test_dying_exiting_printing_looping_kernels_still_get_rows(run):
 
 def test_no_process_left_behind(run):
     psutil = pytest.importorskip("psutil")
-    pidfile = run["tmp"] / "daemon.pid"
-    assert pidfile.is_file(), "the daemon never started"
-    pid = int(pidfile.read_text())
-    alive = psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    assert not alive
-    assert status(run, "daemon", "test_add_one") == ("passed", 2)
+    assert status(run, "daemon", "test_add_one") == ("passed", 2)  # so the daemon did start
+    left = [p for p in psutil.process_iter(["cmdline"]) if DAEMON_MARK in " ".join(p.info["cmdline"] or [])]
+    assert [p for p in left if p.status() != psutil.STATUS_ZOMBIE] == []
 
 
 def test_reference_callers_are_flagged(run):

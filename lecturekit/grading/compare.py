@@ -92,8 +92,8 @@ def judge_exercise(exercise: Exercise, hidden: list[tuple], visible: list[tuple]
     if outcome.status == "timeout":
         return ExerciseResult(fn, 0, n, "timeout", [f"{fn}() did not finish within the time limit (an endless loop?)"])
     if outcome.status == "dead":
-        return ExerciseResult(fn, 0, n, "error", [f"the Python kernel stopped while {fn}() ran (it exited, crashed "
-                                                  "or went over the memory limit)"])
+        why = f": {outcome.evalue}" if outcome.evalue else " (it exited, crashed or went over the memory limit)"
+        return ExerciseResult(fn, 0, n, "error", [f"the Python kernel stopped while {fn}() ran{why}"])
     if result.problem:
         return ExerciseResult(fn, 0, n, "error", [result.problem])
     if not result.defined:

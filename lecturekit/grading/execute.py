@@ -107,6 +107,7 @@ class KernelSession:
         self.starts = 0
         self.violation = ""  # why the watchdog stopped the kernel (memory or disk over the limit)
         self._watchdog: threading.Thread | None = None
+        self._handed_in = {p.name for p in workdir.iterdir()} if workdir.is_dir() else set()
 
     # ---- life cycle ----
     def _command(self, km: KernelManager) -> tuple[list[str], dict[str, str]]:
@@ -183,6 +184,14 @@ class KernelSession:
             if why:
                 self.violation = why
                 sandbox.kill_pids([p.pid for p in tree])
+                if "disk" in why:  # a restarted kernel starts from the folder as the grader made it
+                    for path in self.workdir.iterdir():
+                        if path.name in self._handed_in:
+                            continue
+                        if path.is_dir() and not path.is_symlink():
+                            clean_dir(path)
+                        else:
+                            path.unlink(missing_ok=True)
                 return
             tick += 1
             time.sleep(0.25)
