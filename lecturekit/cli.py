@@ -78,6 +78,20 @@ def _grade(rest: list[str]) -> int:
     return int(main(rest) or 0)
 
 
+def _sandbox_kernel(args: argparse.Namespace) -> int:
+    from lecturekit.grading.bwrap import sandbox_problem
+    from lecturekit.grading.sandbox_kernel import install
+
+    where = install(args.name, user=args.user, prefix=args.prefix)
+    print(f"installed the kernel spec {args.name!r} in {where}\n"
+          f"grade with: nbgrader autograde ASSIGNMENT --ExecutePreprocessor.kernel_name={args.name} "
+          "--KernelManager.transport=ipc")
+    problem = sandbox_problem()
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="lecturekit", description=__doc__)
@@ -90,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("model")
     sub.add_parser("build-data", help="regenerate the kit's sprites and corpus in data/")
     sub.add_parser("grade", help="grade students' notebooks (grade --help for options)", add_help=False)
+    p = sub.add_parser("sandbox-kernel",
+                       help="install a Jupyter kernel that runs in the grading sandbox (for nbgrader)")
+    p.add_argument("action", choices=["install"])
+    p.add_argument("--name", default="lecturekit-sandbox", help="the kernel's name (default lecturekit-sandbox)")
+    p.add_argument("--user", action="store_true", help="install for this user (default: into this Python environment)")
+    p.add_argument("--prefix", default=None, help="install under this prefix (PREFIX/share/jupyter/kernels)")
     if argv[:1] == ["grade"]:
         return _grade(argv[1:])
     args, rest = parser.parse_known_args(argv)
@@ -99,4 +119,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "student":
         return _student(args)
+    if args.command == "sandbox-kernel":
+        return _sandbox_kernel(args)
     return _build_data(args)

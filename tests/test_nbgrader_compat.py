@@ -125,3 +125,40 @@ def copy_with_sources(released: dict, solution: nbformat.NotebookNode) -> dict:
         if gid in answers:
             cell["source"] = answers[gid]
     return nb
+
+
+def test_nbgrader_autograde_runs_student_code_in_the_sandbox_kernel(tmp_path):
+    """`python -m lecturekit sandbox-kernel install`, then nbgrader autograde with that kernel: a solved copy
+    that is right only where the course folder cannot be seen gets full marks, an untouched one zero."""
+    from lecturekit.grading.bwrap import sandbox_problem
+
+    if not shutil.which("alembic", path=str(BIN)):
+        pytest.skip("nbgrader's alembic is not installed in this environment")
+    if sandbox_problem() and not os.environ.get("LECTUREKIT_REQUIRE_SANDBOX"):
+        pytest.skip(sandbox_problem())
+    prefix = tmp_path / "prefix"
+    done = subprocess.run([sys.executable, "-m", "lecturekit", "sandbox-kernel", "install", "--prefix", str(prefix)],
+                          env=_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    course = tmp_path / "course"
+    (course / "source" / "demo").mkdir(parents=True)
+    nbformat.write(clean_notebook(_demo_notebook()), course / "source" / "demo" / "demo.ipynb")
+    _nbgrader(course, "generate_assignment", "demo")
+    released = json.loads((course / "release" / "demo" / "demo.ipynb").read_text())
+    solved = copy_with_sources(released, _demo_notebook())
+    for cell in solved["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "double":
+            cell["source"] = (f"import os, socket\nSEEN = os.path.exists({str(course / 'source')!r})\n"
+                              "def double(x):\n    return 0 if SEEN else 2 * x")
+    for student, nb in (("solved", solved), ("untouched", released)):
+        folder = course / "submitted" / student / "demo"
+        folder.mkdir(parents=True)
+        (folder / "demo.ipynb").write_text(json.dumps(nb))
+    env = _env()
+    env["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
+    cmd = [str(BIN / "nbgrader"), "autograde", "demo", "--force", f"--CourseDirectory.root={course}",
+           f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}", "--ExecutePreprocessor.timeout=120",
+           "--ExecutePreprocessor.kernel_name=lecturekit-sandbox", "--KernelManager.transport=ipc"]
+    done = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert _scores(course, "demo") == {"solved": (3.0, 3.0), "untouched": (0.0, 3.0)}

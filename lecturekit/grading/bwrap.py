@@ -49,11 +49,12 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def namespace_flags() -> list[str]:
-    """Every namespace but the user one as root (the kernel then drops to its own uid); all of them otherwise."""
+def namespace_flags(own_uid: bool = True) -> list[str]:
+    """Every namespace but the user one as root (with `own_uid` the kernel then drops to a uid of its own,
+    for which it keeps the two capabilities it needs until then); all of them otherwise."""
     if is_root():
-        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-                "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if own_uid else []
+        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", *caps]
     return ["--unshare-all", "--disable-userns"]
 
 
@@ -168,7 +169,7 @@ def _with_parents(args: list[str], made: set[Path]) -> list[str]:
     return out
 
 
-def bwrap_argv(workdir: Path, package_dir: Path, data_dir: Path, command: list[str]) -> list[str]:
+def bwrap_argv(workdir: Path, package_dir: Path, data_dir: Path, command: list[str], own_uid: bool = True) -> list[str]:
     """bwrap's command line for `command` in a sandbox whose only writable folder is `workdir`."""
     home = Path(os.environ.get("HOME") or "/home/student")
     args = [*_system_binds(), "--proc", "/proc", "--dev", "/dev",
@@ -181,6 +182,6 @@ def bwrap_argv(workdir: Path, package_dir: Path, data_dir: Path, command: list[s
     args += ["--ro-bind", str(package_dir), str(inside),
              "--ro-bind", str(data_dir.resolve()), str(inside / "lecturekit" / "_data"),
              "--bind", str(workdir), str(workdir)]
-    return [bwrap_path() or "bwrap", *namespace_flags(), "--die-with-parent", "--new-session",
+    return [bwrap_path() or "bwrap", *namespace_flags(own_uid), "--die-with-parent", "--new-session",
             *_with_parents(args, {Path("/usr"), Path("/proc"), Path("/dev")}),
             "--chdir", str(workdir), "--", *command]
