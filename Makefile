@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: lab install test fast browser widgets7 lint student benchmarks clean
+.PHONY: lab install system-packages test fast browser widgets7 lint student benchmarks clean
 
 $(VENV)/.lab-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,14 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: install
 	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/
 
-## Everything CI runs: lint, notebooks in sync, unit tests, every solution notebook under nbval, browser tests.
-test: $(VENV)/.test-installed
+## What the tests need from the system (bubblewrap, chromium): installed when missing and possible, else
+## stops with the command to run.
+system-packages:
+	bash tests/system_packages.sh
+
+## Everything CI runs: lint, notebooks in sync, unit tests, every solution notebook under nbval, browser tests,
+## the grading sandbox under attack.
+test: system-packages $(VENV)/.test-installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash tests/run_all.sh $(PYTEST_ARGS)
 
 ## The fast suite: unit tests only (no notebooks, no browser, no slow training).
@@ -38,7 +44,7 @@ fast: $(VENV)/.test-installed
 	$(PY) -m pytest -q -m "not slow and not browser" tests $(PYTEST_ARGS)
 
 ## Only the browser tests (JupyterLab in headless /usr/bin/chromium; screenshots in tests/screenshots/).
-browser: $(VENV)/.test-installed
+browser: system-packages $(VENV)/.test-installed
 	LECTUREKIT_REQUIRE_BROWSER=1 $(PY) -m pytest -q -m browser tests/browser $(PYTEST_ARGS)
 
 ## Only the widget unit tests under ipywidgets 7.7 (Colab's version).

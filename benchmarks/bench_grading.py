@@ -1,5 +1,6 @@
-"""Grading rows: seconds per graded notebook copy (CPU, one kernel at a time), the same when every cell up
-to the last graded one runs (--full, what nbgrader does), and 100 copies with two kernels at a time.
+"""Grading rows: seconds per graded notebook copy (CPU, one kernel at a time) in the sandbox (the default)
+and without it, the same when every cell up to the last graded one runs (--full, what nbgrader does), and
+100 copies with two kernels at a time.
 
 The copies are of the real notebook 01 (solution, untouched student copy, and a copy with the first
 answer only), or of the first graded solution notebook when 01 is not there.
@@ -50,19 +51,28 @@ def _copies(folder: Path, n: int) -> list[Path]:
     return out
 
 
-def _grade(n: int, jobs: int, full: bool = False) -> tuple[float, list[float]]:
+def _grade(n: int, jobs: int, full: bool = False, sandbox: bool = True) -> tuple[float, list[float]]:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from lecturekit.grading import Options, grade
 
     with tempfile.TemporaryDirectory() as tmp:
-        report = grade(_copies(Path(tmp), n), ROOT / "solutions", Options(jobs=jobs, seed=1, full=full, quiet=True))
+        report = grade(_copies(Path(tmp), n), ROOT / "solutions",
+                       Options(jobs=jobs, seed=1, full=full, quiet=True, sandbox=sandbox))
     return report.seconds, [r.seconds for r in report.reports]
 
 
 def _per_submission() -> dict[str, tuple[float, str]]:
-    _, fast = _grade(3, 1)
+    """Sandboxed (the default) and not, in turn, so that both see the same machine load."""
+    boxed: list[float] = []
+    plain: list[float] = []
+    for _ in range(2):
+        boxed += _grade(3, 1)[1]
+        plain += _grade(3, 1, sandbox=False)[1]
     _, full = _grade(3, 1, full=True)
-    return {"grade_seconds_per_submission": (statistics.median(fast), "s"),
+    sandboxed, unsandboxed = statistics.median(boxed), statistics.median(plain)
+    return {"grade_seconds_per_submission": (sandboxed, "s"),
+            "grade_seconds_per_submission_nosandbox": (unsandboxed, "s"),
+            "grade_sandbox_overhead_percent": (100 * (sandboxed / unsandboxed - 1), "%"),
             "grade_seconds_per_submission_full": (statistics.median(full), "s")}
 
 
@@ -72,6 +82,7 @@ def _hundred() -> dict[str, tuple[float, str]]:
 
 
 BENCHMARKS = [
-    (("grade_seconds_per_submission", "grade_seconds_per_submission_full"), _per_submission),
+    (("grade_seconds_per_submission", "grade_seconds_per_submission_nosandbox", "grade_sandbox_overhead_percent",
+      "grade_seconds_per_submission_full"), _per_submission),
     (("grade_100_submissions_seconds",), _hundred),
 ]

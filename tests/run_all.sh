@@ -7,6 +7,8 @@ python -m lecturekit student --check
 export LECTUREKIT_PROGRESS=text MPLBACKEND=Agg
 # the browser tests (tests/browser, JupyterLab in headless Chromium) must run here: fail, never skip
 export LECTUREKIT_REQUIRE_BROWSER=1
+# and so must the grading sandbox's (bubblewrap): its attack suite fails, never skips
+export LECTUREKIT_REQUIRE_SANDBOX=1
 python -m pytest -q -p no:cacheprovider tests --nbval-lax solutions "$@"
 # the widget unit tests again under ipywidgets 7.7, what Colab ships
 bash tests/run_widgets_ipywidgets7.sh
