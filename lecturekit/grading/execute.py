@@ -29,6 +29,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import KernelManager
 
 from lecturekit.grading import bwrap, sandbox
+from lecturekit.grading.kernel_code import call_for_grader, kernel_source
 
 OUTPUT_CAP = 8_000  # characters of a cell's printed output kept (the rest is counted, not stored)
 MAX_MESSAGE_BYTES = 32 * 2**20  # a larger message from the kernel drops the connection instead of our memory
@@ -363,98 +364,6 @@ class KernelSession:
 
 # ---- the exercise call ----
 
-_CALL = r'''
-def __lk_grader_call(args_path, out_prefix, fname, token, budget):
-    import json, signal, time, traceback
-    import numpy as np
-    import torch
-    fn = get_ipython().user_ns.get(fname)
-    report = {"token": token, "defined": callable(fn), "kind": type(fn).__name__, "cases": []}
-    arrays = {}
-    counter = [0]
-
-    def encode(value, depth=0):
-        if depth > 20 or counter[0] > 20000:
-            return {"t": "other", "type": "too deeply nested"}
-        counter[0] += 1
-        if isinstance(value, torch.Tensor):
-            t = value.detach().cpu()
-            if t.layout != torch.strided:
-                t = t.to_dense()
-            dtype = str(t.dtype)
-            if t.dtype in (torch.bfloat16, torch.float16):
-                t = t.float()
-            key = "a%d" % len(arrays)
-            arrays[key] = t.numpy()
-            return {"t": "tensor", "k": key, "dtype": dtype}
-        if isinstance(value, np.ndarray):
-            if value.dtype.kind in "OV":
-                return {"t": "other", "type": "numpy array of Python objects"}
-            key = "a%d" % len(arrays)
-            arrays[key] = np.ascontiguousarray(value)
-            return {"t": "ndarray", "k": key}
-        if isinstance(value, np.generic):
-            key = "a%d" % len(arrays)
-            arrays[key] = np.asarray(value)
-            return {"t": "npscalar", "k": key}
-        if value is None or isinstance(value, (bool, int, float, str)):
-            if isinstance(value, str) and len(value) > 100000:
-                return {"t": "other", "type": "str of %d characters" % len(value)}
-            if isinstance(value, bool):
-                return {"t": "py", "v": bool(value)}
-            if isinstance(value, int):
-                value = int(value)
-                return {"t": "bigint", "v": str(value)} if abs(value) > 2**62 else {"t": "py", "v": value}
-            if isinstance(value, float):
-                value = float(value)
-                ok = value == value and value not in (float("inf"), float("-inf"))
-                return {"t": "py", "v": value} if ok else {"t": "float", "v": repr(value)}
-            return {"t": "py", "v": None if value is None else str(value)}
-        if isinstance(value, (tuple, list)) and len(value) <= 10000:
-            kind = "tuple" if isinstance(value, tuple) else "list"
-            return {"t": kind, "items": [encode(v, depth + 1) for v in value]}
-        if isinstance(value, dict) and len(value) <= 10000 and all(isinstance(k, str) for k in value):
-            return {"t": "dict", "items": {k: encode(v, depth + 1) for k, v in value.items()}}
-        return {"t": "other", "type": type(value).__name__}
-
-    if callable(fn):
-        cases = torch.load(args_path, weights_only=False)
-
-        class GraderTimeout(BaseException):
-            pass
-
-        def on_alarm(signum, frame):
-            raise GraderTimeout()
-
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        deadline = time.monotonic() + budget
-        try:
-            for args in cases:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    report["cases"].append({"error": {"type": "Timeout", "message": "not run: time was up"}})
-                    continue
-                try:
-                    signal.setitimer(signal.ITIMER_REAL, left)
-                    try:
-                        value = fn(*args)
-                    finally:
-                        signal.setitimer(signal.ITIMER_REAL, 0)
-                    report["cases"].append({"value": encode(value)})
-                except GraderTimeout:
-                    report["cases"].append({"error": {"type": "Timeout", "message": "time was up"}})
-                except BaseException as err:
-                    frames = traceback.extract_tb(err.__traceback__)[1:]
-                    where = ["line %s, in %s: %s" % (f.lineno, f.name, (f.line or "").strip()[:160])
-                             for f in frames[-3:]]
-                    report["cases"].append({"error": {"type": type(err).__name__, "message": str(err)[:600],
-                                                      "where": where}})
-        finally:
-            signal.signal(signal.SIGALRM, previous)
-    np.savez(out_prefix + ".npz", **arrays)
-    with open(out_prefix + ".json", "w") as f:
-        json.dump(report, f)
-'''
 
 
 class Unsupported:
@@ -537,8 +446,7 @@ def call_exercise(session: KernelSession, function: str, cases: list[tuple], tim
     except OSError as exc:
         return CallResult(Outcome("error"), problem=f"the grader could not hand the inputs over ({exc.strerror}): "
                                                     "did your code change or remove its working folder?")
-    code = (_CALL + f"\ntry:\n    __lk_grader_call({str(args_path)!r}, {str(out_prefix)!r}, {function!r}, {token!r}, "
-            f"{float(timeout)!r})\nfinally:\n    del __lk_grader_call\n")
+    code = kernel_source(call_for_grader, str(args_path), str(out_prefix), function, token, float(timeout))
     outcome = (run or session.run)(code, timeout + 10)
     result = CallResult(outcome)
     try:

@@ -31,7 +31,8 @@ from lecturekit.grading.compare import (
 )
 from lecturekit.grading.course import Assignment, changed_files, load_course, tree_snapshot
 from lecturekit.grading.execute import KernelSession, Outcome, call_exercise, clean_dir
-from lecturekit.grading.integrity import GUARD_INSTALL, GUARD_RESTORE, flags
+from lecturekit.grading.integrity import GUARD_RESTORE, flags
+from lecturekit.grading.kernel_code import install_guard, kernel_source
 from lecturekit.grading.matching import Submission, gather, match_student
 from lecturekit.grading.plan import Plan, Step, build_plan, defined_functions, python_source
 from lecturekit.grading.withheld import cached_package_copy
@@ -171,7 +172,7 @@ class _Run:
             if out.status in ("dead", "timeout"):
                 return False
             if step is self.plan.steps[0] and self.guard:
-                session.run(GUARD_INSTALL.replace("__LK_TOKEN__", self.token), self.options.timeout)
+                session.run(kernel_source(install_guard, self.token), self.options.timeout)
         return True
 
     def _restart(self, session: KernelSession) -> bool:
@@ -235,7 +236,7 @@ class _Run:
         if out.status in ("ok", "error"):
             self.executed.append(step)
         if setup and self.guard and out.status == "ok":
-            session.run(GUARD_INSTALL.replace("__LK_TOKEN__", self.token), self.options.timeout)
+            session.run(kernel_source(install_guard, self.token), self.options.timeout)
         if out.status == "ok":
             return
         text = out.summary()

@@ -20,65 +20,6 @@ import ast
 from lecturekit.exercises import Exercise
 from lecturekit.grading.plan import python_source
 
-GUARD_INSTALL = r'''
-def __lk_guard_install():
-    import builtins, sys, types
-    import numpy, numpy.testing
-    modules = {"builtins": builtins, "numpy": numpy, "numpy.testing": numpy.testing}
-    for name in ("torch", "torch.testing", "lecturekit.exercises"):
-        try:
-            __import__(name)
-            modules[name] = sys.modules[name]
-        except Exception:
-            pass
-    snapshots = {name: dict(vars(m)) for name, m in modules.items()}
-    shell = get_ipython()
-    classes = [c for c in type(shell).__mro__ if c is not object]
-    class_snapshots = [(c, dict(vars(c))) for c in classes]
-    instance = dict(vars(shell))
-    lists = {name: list(getattr(shell, name)) for name in ("ast_transformers", "input_transformers_post",
-                                                           "input_transformers_cleanup") if hasattr(shell, name)}
-    callbacks = {k: list(v) for k, v in shell.events.callbacks.items()}
-    hooks = (sys.excepthook, sys.displayhook, shell.custom_exceptions, shell.input_transformer_manager)
-
-    def restore():
-        for name, module in modules.items():
-            sys.modules[name] = module
-            namespace = vars(module)
-            for key, value in snapshots[name].items():
-                if namespace.get(key, restore) is not value:
-                    namespace[key] = value
-        for cls, snap in class_snapshots:
-            for key, value in snap.items():
-                if vars(cls).get(key, restore) is not value:
-                    try:
-                        setattr(cls, key, value)
-                    except (AttributeError, TypeError):
-                        pass
-            for key in [k for k in vars(cls) if k not in snap]:
-                try:
-                    delattr(cls, key)
-                except (AttributeError, TypeError):
-                    pass
-        for key in [k for k in vars(shell) if k not in instance and callable(vars(shell)[k])]:
-            del vars(shell)[key]
-        for key, value in instance.items():
-            if callable(value) and vars(shell).get(key, restore) is not value:
-                vars(shell)[key] = value
-        for name, items in lists.items():
-            getattr(shell, name)[:] = items
-        for key, items in callbacks.items():
-            shell.events.callbacks[key] = list(items)
-        sys.excepthook, sys.displayhook, shell.custom_exceptions, shell.input_transformer_manager = hooks
-        return "__LK_TOKEN__"
-
-    guard = types.ModuleType("__lk_guard__")
-    guard.restore = restore
-    sys.modules["__lk_guard__"] = guard
-__lk_guard_install()
-del __lk_guard_install
-'''
-
 # evaluated as a user_expression: IPython's input and AST transformers (which a student can add) do not touch it
 GUARD_RESTORE = "__import__('sys').modules['__lk_guard__'].restore()"
 

@@ -25,45 +25,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import lecturekit
+from lecturekit.grading.kernel_code import kernel_source, launch_kernel
 
 PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL", "SYSTEMROOT",
              "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "VIRTUAL_ENV", "CONDA_PREFIX")
-
-# Run by the kernel's python before ipykernel starts: the resource limits, then (root only) its own
-# unprivileged uid, then the kernel. JPY_PARENT_PID goes: in a new pid namespace ipykernel's parent
-# poller would take its parent for dead and exit (bwrap's --die-with-parent does that job).
-LAUNCHER = r"""
-import os, sys
-os.environ.pop("JPY_PARENT_PID", None)
-try:
-    import resource
-    for name, value in (("RLIMIT_AS", int(os.environ.pop("LK_GRADE_MEMORY", "0"))),
-                        ("RLIMIT_FSIZE", int(os.environ.pop("LK_GRADE_FSIZE", "0"))),
-                        ("RLIMIT_NPROC", int(os.environ.pop("LK_GRADE_NPROC", "0"))),
-                        ("RLIMIT_CORE", 0)):
-        if hasattr(resource, name) and (value or name == "RLIMIT_CORE"):
-            limit = getattr(resource, name)
-            soft, hard = resource.getrlimit(limit)
-            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(limit, (value, value))
-except ImportError:
-    pass
-uid = int(os.environ.pop("LK_GRADE_UID", "0") or 0)
-if uid:
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-    if os.getuid() != uid or os.geteuid() != uid:
-        sys.exit("the grading kernel could not drop to its own uid")
-hidden = {os.path.realpath(p) for p in os.environ.pop("LK_GRADE_HIDE", "").split(os.pathsep) if p}
-sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.getcwd()) not in hidden]
-if sys.path and sys.path[0] in ("", "."):
-    sys.path[0] = os.getcwd()
-from ipykernel import kernelapp
-kernelapp.launch_new_instance()
-"""
-
 
 @lru_cache(maxsize=1)
 def shim_path() -> str:
@@ -119,7 +85,7 @@ def kernel_env(workdir: Path, memory_mb: int, file_mb: int = 1024, hide: list[Pa
 
 
 def kernel_argv() -> list[str]:
-    return [sys.executable, "-c", LAUNCHER, "-f", "{connection_file}"]
+    return [sys.executable, "-c", kernel_source(launch_kernel), "-f", "{connection_file}"]
 
 
 # ---- no process left behind ----

@@ -65,7 +65,7 @@ def command(workdir: Path, private: Path, package: Path) -> list[str]:
     """bwrap's command line: the kernel reads the connection file that `prepare` wrote into the private folder."""
     from lecturekit.paths import data_dir
 
-    kernel = [sys.executable, "-c", sandbox.LAUNCHER, "-f", f"{IPC_MOUNT}/connection.json"]
+    kernel = [*sandbox.kernel_argv()[:-1], f"{IPC_MOUNT}/connection.json"]
     argv = bwrap.bwrap_argv(workdir, package, data_dir(), kernel, own_uid=False)
     cut = argv.index("--chdir")
     return argv[:cut] + ["--bind", str(private), IPC_MOUNT] + argv[cut:]
