@@ -14,14 +14,10 @@ the course or of the package that appear, change or disappear during a run are r
 
 from __future__ import annotations
 
-import atexit
 import ctypes
 import os
-import shutil
 import sys
-import tempfile
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 import lecturekit
@@ -30,23 +26,6 @@ from lecturekit.grading.kernel_code import kernel_source, launch_kernel
 PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL", "SYSTEMROOT",
              "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "VIRTUAL_ENV", "CONDA_PREFIX")
-
-@lru_cache(maxsize=1)
-def shim_path() -> str:
-    """A folder for the front of the kernel's PYTHONPATH holding a copy of the lecturekit package (its
-    code, without `_solutions`; `_data` links to the kit's data). The kernel imports this copy, so
-    `lecturekit.__file__` and `lecturekit.paths.repo_root()` point at no checkout, and an editable
-    install's path entry (the checkout's root, which holds solutions/) is taken off `sys.path` (see
-    `hidden_paths`)."""
-    from lecturekit.paths import data_dir
-
-    folder = Path(tempfile.mkdtemp(prefix="lkgrade-site-"))
-    target = folder / "lecturekit"
-    shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "_solutions", "_data", "*.pyc"))
-    (target / "_data").symlink_to(data_dir().resolve(), target_is_directory=True)
-    atexit.register(shutil.rmtree, folder, True)
-    return str(folder)
-
 
 def hidden_paths(extra: list[Path] | None = None) -> list[str]:
     """Folders taken off the kernel's sys.path: the checkout's root (an editable install puts it there)."""
@@ -73,7 +52,11 @@ def kernel_env(workdir: Path, memory_mb: int, file_mb: int = 1024, hide: list[Pa
     """The kernel's environment: the package copy first on the path, no checkout, its own TMPDIR, the limits."""
     env = base_env()
     env["TMPDIR"] = str(workdir)
-    env["PYTHONPATH"] = package or shim_path()
+    if package is None:  # a plain package copy, nothing withheld (kernels started outside `grade`)
+        from lecturekit.grading.withheld import cached_package_copy
+
+        package = str(cached_package_copy([], link_data=True))
+    env["PYTHONPATH"] = package
     env["LK_GRADE_HIDE"] = os.pathsep.join(hidden_paths(hide))
     env["LK_GRADE_MEMORY"] = str(int(memory_mb) * 2**20 if memory_mb else 0)
     env["LK_GRADE_FSIZE"] = str(int(file_mb) * 2**20 if file_mb else 0)
