@@ -55,7 +55,7 @@ def namespace_flags(own_uid: bool = True) -> list[str]:
     if is_root():
         caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if own_uid else []
         return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", *caps]
-    return ["--unshare-all", "--disable-userns"]
+    return ["--unshare-all", "--unshare-user", "--disable-userns"]
 
 
 @lru_cache(maxsize=1)
