@@ -1,8 +1,9 @@
 """Regenerate the kit's data files in `data/` (deterministic: same bytes on every run).
 
-sprites: draw RGB creatures (lecturekit.sprites), save their sheet, centre-crop 40 -> 20, fit a
-k-means palette, merge rare colours (about 150-180 colours remain, like the lecture's 167), write
-the lecture's `pixel_color.txt` / `colormap.txt` and a seeded 5% test split.
+sprites: draw RGB creatures (lecturekit.sprites), record the factors each was drawn from
+(factors.json), save their sheet, centre-crop 40 -> 20, fit a k-means palette, merge rare colours
+(about 150-180 colours remain, like the lecture's 167), write the lecture's `pixel_color.txt` /
+`colormap.txt` and a seeded 5% test split.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from lecturekit import paths
 from lecturekit.data import SpriteSet, split_indices, write_lecture_files
 from lecturekit.palette import colors_for_share, fit_palette, merge_rare_colors, quantize
-from lecturekit.sprites import center_crop, generate_sprites, sprite_sheet
+from lecturekit.sprites import FACTOR_NAMES, center_crop, generate_sprites_with_factors, sprite_sheet
 
 KMEANS_COLORS = 200
 TARGET_COLORS = 168
@@ -36,7 +37,7 @@ def build_sprites(
     out_dir = Path(out_dir) if out_dir is not None else paths.data_dir() / "sprites"
     out_dir.mkdir(parents=True, exist_ok=True)
     extra = max(8, n // 50)  # spares, in case two sprites coincide after quantization
-    rgb40 = generate_sprites(n + extra, seed=seed)
+    rgb40, factors = generate_sprites_with_factors(n + extra, seed=seed)
     crops = center_crop(rgb40)
     palette = fit_palette(crops, KMEANS_COLORS, seed=seed)
     idx = quantize(crops, palette)
@@ -54,6 +55,7 @@ def build_sprites(
         raise RuntimeError(f"only {len(keep)} distinct sprites after quantization, wanted {n}")
     keep_arr = np.asarray(keep)
     rgb40, idx = rgb40[keep_arr], idx[keep_arr]
+    factors = [factors[i] for i in keep]
     # merge rare colours: raise the threshold until the palette is down to about TARGET_COLORS
     min_count = 1
     new_idx, new_pal = idx, palette
@@ -68,6 +70,7 @@ def build_sprites(
     write_lecture_files(sprites, out_dir / "pixel_color.txt", out_dir / "colormap.txt")
     _, test = split_indices(n, test_share=0.05, seed=seed)
     (out_dir / "split.json").write_text(json.dumps({"test": test.tolist()}) + "\n", encoding="utf-8")
+    write_factors(factors, out_dir / "factors.json")
     if verbose:
         n_rgb = len(np.unique(center_crop(rgb40).reshape(-1, 3), axis=0))
         print(
@@ -76,6 +79,18 @@ def build_sprites(
             f"{colors_for_share(new_idx, 0.9)} colours carry 90% of the pixels -> {out_dir}"
         )
     return sprites
+
+
+def write_factors(factors: list[dict], path: Path) -> None:
+    """factors.json: the generator's factors of every sprite, one per line of pixel_color.txt.
+
+    Stored column-wise (one list per factor, in line order) so the file stays small and a reader needs
+    only `json`; the sprites themselves do not depend on it (the pixels are drawn the same either way).
+    """
+    columns = {name: [f[name] for f in factors] for name in FACTOR_NAMES}
+    doc = {"about": "generator factors of each sprite, in the line order of pixel_color.txt "
+                    "(lecturekit.sprites.generate_creature_with_factors)", "factors": columns}
+    path.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def main(out_dir: Path | None = None) -> None:

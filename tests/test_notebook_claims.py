@@ -1,0 +1,127 @@
+"""The sentences the solution notebooks say about their outputs, checked against those outputs.
+
+Each solution notebook records the figures its markdown relies on (`lecturekit.claims.record`, in the
+cell that measures them). Here every notebook is executed once, top to bottom with the shipped weights,
+the recorded figures are read back, and each claim the text makes (who beats whom, which way a number
+moves, counts the text states) is asserted. A retrained model or a rebuilt data set that makes a
+sentence false fails here, naming the notebook and the sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER = "LECTUREKIT_CLAIMS_JSON "
+_EXECUTED: dict[str, dict[str, Any]] = {}
+
+
+def recorded(stem: str) -> dict[str, Any]:
+    """Execute solutions/<stem>.ipynb once per session; return what its cells recorded (and its run time)."""
+    if stem not in _EXECUTED:
+        from nbclient import NotebookClient
+
+        nb = nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", as_version=4)
+        nb.cells.append(
+            nbformat.v4.new_code_cell(
+                f"import json\nfrom lecturekit import claims\nprint({MARKER!r} + json.dumps(claims.RECORDED))"
+            )
+        )
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        os.environ.setdefault("LECTUREKIT_PROGRESS", "text")
+        start = time.perf_counter()
+        NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "solutions")}}
+        ).execute()
+        seconds = time.perf_counter() - start
+        text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+        line = next(ln for ln in text.splitlines() if ln.startswith(MARKER))
+        figures = json.loads(line[len(MARKER) :])
+        figures["_seconds"] = seconds
+        _EXECUTED[stem] = figures
+    return _EXECUTED[stem]
+
+
+def claim(condition: bool, notebook: str, sentence: str, figures: Any) -> None:
+    """Assert one sentence of a notebook; the failure names the sentence and the figures behind it."""
+    assert condition, f"{notebook}: the text says {sentence!r}, but the outputs show {figures}"
+
+
+@pytest.mark.slow
+def test_nb04_claims() -> None:
+    nb = "04_autoencoder_vs_vae"
+    r = recorded(nb)
+    knn = r["knn"]
+    ae_n01, ae_wide, vae = knn["AE, codes ~ N(0, I)"], knn["AE, codes as wide as its own"], knn["VAE, codes ~ N(0, I)"]
+    claim(
+        min(ae_wide) > max(vae),
+        nb,
+        "[AE codes as wide as its own] are still measurably worse than the VAE's, draw after draw",
+        {"AE": ae_wide, "VAE": vae},
+    )
+    claim(
+        min(ae_n01) > max(ae_wide),
+        nb,
+        "drawn as wide as its own codes, they look better",
+        {"N(0,I)": ae_n01, "wide": ae_wide},
+    )
+    claim(
+        7 < r["ae_spread"] / r["vae_spread"] < 14,
+        nb,
+        "its own codes spread about ten times wider",
+        (r["ae_spread"], r["vae_spread"]),
+    )
+    claim(r["recon"]["AE"] < r["recon"]["VAE"], nb, "The AE reconstructs a little better", r["recon"])
+    bits = r["bits"]
+    claim(
+        bits["PixelRNN (notebook 03), exact"] < bits["VAE: -ELBO (upper bound)"],
+        nb,
+        "[the negative ELBO is] worse than PixelRNN's",
+        bits,
+    )
+    claim(
+        bits["VAE: -ELBO (upper bound)"] < bits["per-position colour frequencies"],
+        nb,
+        "the VAE beats the per-position baseline",
+        bits,
+    )
+    sharp = r["sharpness"]
+    real = sharp["real held-out sprites"]["edge"]
+    claim(sharp["VAE, average colour (the decoder's mean)"]["edge"] < real, nb, "blur lowers [edge contrast]", sharp)
+    claim(
+        sharp["VAE, average colour (the decoder's mean)"]["palette"] < 0.9, nb, "a mixed colour is in no palette", sharp
+    )
+    claim(
+        min(r["kl_per_dim"]) > 1.0,
+        nb,
+        "every one of the ten carries information (the smallest far from 0)",
+        r["kl_per_dim"],
+    )
+    r2 = r["r2"]
+    claim(
+        len(r["clean_dims"]) <= 2,
+        nb,
+        "At most one or two dimensions follow it (or anything else) cleanly",
+        r["clean_dims"],
+    )
+    claim(
+        sum(v > 0.2 for v in r2["body type"]) >= 7 and max(r2["body type"]) < 0.9,
+        nb,
+        "Body type explains part of almost every dimension and all of none",
+        r2["body type"],
+    )
+    hue = sorted(r2["hue"], reverse=True)
+    claim(
+        0.25 < hue[1] and hue[0] < 0.5, nb, "Hue is shared by two dimensions, each explaining less than half", r2["hue"]
+    )
+    others = [v for name in ("saturation", "brightness", "size", "asymmetric") for v in r2[name]]
+    claim(max(others) < 0.2, nb, "Saturation, brightness, size and asymmetry hardly move any single dimension", others)
+    claim(2 <= r["hue_sectors_on_ring"] <= 6, nb, "the pair turns the colour between them", r["hue_sectors_on_ring"])
+    claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
