@@ -9,6 +9,7 @@ sprites: draw RGB creatures (lecturekit.sprites), record the factors each was dr
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +31,34 @@ def _save_png(rgb: np.ndarray, path: Path) -> None:
     Image.fromarray(rgb).save(path, format="PNG", optimize=False, compress_level=9)
 
 
-def build_sprites(
-    out_dir: Path | None = None, n: int = 900, seed: int = 0, verbose: bool = True
-) -> SpriteSet:
-    """Write sprites_rgb.png, pixel_color.txt, colormap.txt and split.json into `out_dir`."""
-    out_dir = Path(out_dir) if out_dir is not None else paths.data_dir() / "sprites"
-    out_dir.mkdir(parents=True, exist_ok=True)
+@dataclass
+class PaletteRecipe:
+    """Every stage of the kit's palette, as `build_sprites` makes it (notebook 02 replays it live).
+
+    `kmeans_palette`: k-means at KMEANS_COLORS; `keep`: the first n sprites still distinct after
+    quantizing with it; `min_count`: the smallest "used fewer than this many times" threshold at which
+    merging rare colours leaves at most TARGET_COLORS; `palette`, `indices`: the result, what
+    colormap.txt and pixel_color.txt hold; `counts_by_min_count`: palette size after merging at each
+    threshold tried (2 .. min_count), to show how the merge shrinks the palette.
+    """
+
+    kmeans_palette: np.ndarray
+    keep: np.ndarray
+    min_count: int
+    palette: np.ndarray
+    indices: np.ndarray
+    counts_by_min_count: dict[int, int]
+
+
+def draw_sprites(n: int = 900, seed: int = 0) -> tuple[np.ndarray, list[dict]]:
+    """The kit's creatures before any quantization: n plus a few spares, (40x40 RGB, their factors)."""
     extra = max(8, n // 50)  # spares, in case two sprites coincide after quantization
-    rgb40, factors = generate_sprites_with_factors(n + extra, seed=seed)
-    crops = center_crop(rgb40)
+    return generate_sprites_with_factors(n + extra, seed=seed)
+
+
+def palette_recipe(crops: np.ndarray, n: int = 900, seed: int = 0, target: int = TARGET_COLORS) -> PaletteRecipe:
+    """k-means at KMEANS_COLORS on all crops, keep the first `n` sprites that stay distinct, then merge
+    rare colours, raising the threshold one pixel at a time until at most `target` colours are left."""
     palette = fit_palette(crops, KMEANS_COLORS, seed=seed)
     idx = quantize(crops, palette)
     # keep the first n sprites that are still distinct after quantization
@@ -54,14 +74,30 @@ def build_sprites(
     if len(keep) < n:
         raise RuntimeError(f"only {len(keep)} distinct sprites after quantization, wanted {n}")
     keep_arr = np.asarray(keep)
-    rgb40, idx = rgb40[keep_arr], idx[keep_arr]
-    factors = [factors[i] for i in keep]
-    # merge rare colours: raise the threshold until the palette is down to about TARGET_COLORS
+    idx = idx[keep_arr]
+    # merge rare colours: raise the threshold until the palette is down to `target`
     min_count = 1
     new_idx, new_pal = idx, palette
-    while len(new_pal) > TARGET_COLORS:
+    sizes: dict[int, int] = {}
+    while len(new_pal) > target:
         min_count += 1
         new_idx, new_pal = merge_rare_colors(idx, palette, min_count)
+        sizes[min_count] = len(new_pal)
+    return PaletteRecipe(palette, keep_arr, min_count, new_pal, new_idx, sizes)
+
+
+def build_sprites(
+    out_dir: Path | None = None, n: int = 900, seed: int = 0, verbose: bool = True
+) -> SpriteSet:
+    """Write sprites_rgb.png, pixel_color.txt, colormap.txt, split.json and factors.json into `out_dir`."""
+    out_dir = Path(out_dir) if out_dir is not None else paths.data_dir() / "sprites"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rgb40, factors = draw_sprites(n, seed)
+    recipe = palette_recipe(center_crop(rgb40), n, seed)
+    palette, keep, min_count = recipe.kmeans_palette, recipe.keep, recipe.min_count
+    new_idx, new_pal = recipe.indices, recipe.palette
+    rgb40 = rgb40[keep]
+    factors = [factors[i] for i in keep]
     sprites = SpriteSet(new_idx, new_pal)
     n_distinct = len({s.tobytes() for s in sprites.indices})
     if n_distinct != n:

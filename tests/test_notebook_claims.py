@@ -125,3 +125,38 @@ def test_nb04_claims() -> None:
     claim(max(others) < 0.2, nb, "Saturation, brightness, size and asymmetry hardly move any single dimension", others)
     claim(2 <= r["hue_sectors_on_ring"] <= 6, nb, "the pair turns the colour between them", r["hue_sectors_on_ring"])
     claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
+
+
+@pytest.mark.slow
+def test_nb02_claims() -> None:
+    nb = "02_colour_quantization"
+    r = recorded(nb)
+    claim(r["sat_regression"] < 0.7 * r["sat_real"], nb, "Predicting RGB with squared error draws grey sprites", r)
+    claim(abs(r["sat_1n"] - r["sat_real"]) < 0.2 * r["sat_real"], nb, "its drawings keep the data's saturation", r)
+    claim(0.4 < r["white_share"] < 0.6, nb, "white background alone is about half of them", r["white_share"])
+    n90 = {int(k): v for k, v in r["kmeans_90"].items()}
+    claim(
+        all(0.55 < n90[k] / k < 0.75 for k in n90 if k >= 32) and 0.55 < r["palette_90"] / 168 < 0.75,
+        nb,
+        "from K = 32 on it is about two thirds of the palette",
+        (n90, r["palette_90"]),
+    )
+    claim(all(n90[k] <= 12 for k in n90 if k <= 16), nb, "Only for small palettes (K <= 16) is 'a handful' true", n90)
+    errors = [r["kmeans_error"][k] for k in sorted(r["kmeans_error"], key=int)]
+    claim(errors == sorted(errors, reverse=True), nb, "the error falls as K grows", errors)
+    claim(
+        all(merged >= direct - 0.1 for merged, direct in r["merge_vs_kmeans"]),
+        nb,
+        "fitting k-means with fewer colours is as good or better",
+        r["merge_vs_kmeans"],
+    )
+    claim(r["recipe_same"], nb, "it lands exactly on the shipped palette and sprite file", r["recipe_same"])
+    claim(r["recipe_sizes"][1:] == [200, 168], nb, "k-means with K = 200 ... at most 168 colours", r["recipe_sizes"])
+    claim(
+        r["recipe_errors"][2] - r["recipe_errors"][1] < 2.0,
+        nb,
+        "merging ... at a small cost in error",
+        r["recipe_errors"],
+    )
+    claim(r["recipe_seconds"] < 15, nb, "the recipe runs here in a few seconds", r["recipe_seconds"])
+    claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
