@@ -220,3 +220,39 @@ def test_nb06_claims() -> None:
         runs,
     )
     claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
+
+
+@pytest.mark.slow
+def test_nb03_claims() -> None:
+    nb = "03_pixelrnn"
+    r = recorded(nb)
+    bits = r["bits"]
+    claim(
+        bits["pixelrnn"] < bits["position"] < bits["unigram"] < bits["uniform"],
+        nb,
+        "the LSTM beats colour statistics by far",
+        bits,
+    )
+    claim(bits["pixelrnn"] < 0.5 * bits["position"], nb, "its bits per pixel are far below the baselines'", bits)
+    agree = {float(k): v for k, v in r["completion_agreement"].items()}
+    claim(agree[0.25] < 0.7 * agree[0.5], nb, "From the top 25% they are much weaker", agree)
+    claim(r["completion_chance"] < agree[0.25], nb, "more of the sprite shown, more of its own pixels drawn back", r)
+    claim(r["argmax_distinct"] == 1 and r["argmax_nonwhite"] == 0.0, nb, "Argmax draws an empty sprite, every time", r)
+    claim(r["sampled_distinct"] == 16, nb, "Sampling ... makes every drawing different", r["sampled_distinct"])
+    temps = {float(k): v for k, v in r["by_temperature"].items()}
+    claim(temps[0.3]["nonwhite"] < 0.05, nb, "at T = 0.3 the sprites are (nearly) empty", temps)
+    own = [temps[t]["own_bits"] for t in sorted(temps)]
+    claim(own == sorted(own), nb, "few bits at low T ... above 1 the drawings turn to noise", own)
+    claim(temps[1.4]["nonwhite"] > temps[1.0]["nonwhite"], nb, "above 1 every colour becomes likely", temps)
+    s = r["sample_scores"]
+    claim(
+        s["LSTM + row above"] < s["LSTM"] and r["above_bits"] < bits["pixelrnn"],
+        nb,
+        "The row above helps in both numbers",
+        (s, r["above_bits"]),
+    )
+    claim(
+        s["real held-out sprites"] + 0.2 < s["LSTM + row above"], nb, "still far from real held-out sprites' score", s
+    )
+    claim(s["LSTM"] > 0.75, nb, "at T = 1 the samples are mostly blobs and fragments (easy to tell from real)", s)
+    claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
