@@ -256,3 +256,27 @@ def test_nb03_claims() -> None:
     )
     claim(s["LSTM"] > 0.75, nb, "at T = 1 the samples are mostly blobs and fragments (easy to tell from real)", s)
     claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
+
+
+@pytest.mark.slow
+def test_nb05_claims() -> None:
+    nb = "05_gan"
+    r = recorded(nb)
+    claim(r["p_train"] - r["p_test"] > 0.05, nb, "verdict: D ... has partly memorised them", r)
+    claim(r["p_fake"] < r["p_test"], nb, "D calls generated sprites less real than held-out ones", r)
+    claim(not r["collapsed"] and r["last_variety"] > r["real_variety"] / 3, nb, "this run did not collapse", r)
+    claim(r["mid_gap"] < r["step_gap"], nb, "the midpoints differ less than two neighbouring steps of one path do", r)
+    claim(
+        r["real_mid_spherical"] <= r["real_mid_straight"] + 0.05,
+        nb,
+        "D does not find the spherical midpoints more real",
+        r,
+    )
+    rows = r["comparison"]
+    models = {k: v for k, v in rows.items() if not k.startswith("real")}
+    knn = {k: v["1-NN real vs drawn"] for k, v in models.items()}
+    claim(max(knn, key=knn.get) == "PixelRNN", nb, "PixelRNN is ... the easiest to tell from real sprites", knn)
+    sharp = {k: v["sharpness"] for k, v in models.items()}
+    claim(max(sharp, key=sharp.get) == "PixelRNN", nb, "PixelRNN is the sharpest", sharp)
+    claim(all(v["copies"] == 0 for v in models.values()), nb, "none of the three copies here", rows)
+    claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
