@@ -280,3 +280,33 @@ def test_nb05_claims() -> None:
     claim(max(sharp, key=sharp.get) == "PixelRNN", nb, "PixelRNN is the sharpest", sharp)
     claim(all(v["copies"] == 0 for v in models.values()), nb, "none of the three copies here", rows)
     claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
+
+
+@pytest.mark.slow
+def test_nb01_claims() -> None:
+    nb = "01_autoregressive_pixels"
+    r = recorded(nb)
+    bits = r["bits"]
+    mlp, rnn = bits["MLP, zero-padded input"], bits["RNN, variable-length input"]
+    floor, base = bits["the world's entropy (floor)"], bits["independent pixels (baseline)"]
+    claim(floor <= mlp < base and floor <= rnn < base, nb, "both work: between the floor and the baseline", bits)
+    drawn = r["drawings"]
+    claim(
+        mlp < rnn and drawn["MLP, zero-padded"]["valid"] > drawn["RNN"]["valid"],
+        nb,
+        "the zero-padded MLP is the better model: fewer held-out bits per picture and more valid drawings",
+        r,
+    )
+    claim(
+        sum(r["completion_valid"]) / len(r["completion_valid"]) > 0.5,
+        nb,
+        "most [completions] are pictures the world could make",
+        r["completion_valid"],
+    )
+    claim(
+        r["first_layer"]["400"] > 10 * r["rnn_size"] and r["first_layer"]["9"] < r["rnn_size"],
+        nb,
+        "The padded input grows with the picture ... The RNN's size does not depend on the picture",
+        r,
+    )
+    claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
