@@ -310,3 +310,22 @@ def test_nb01_claims() -> None:
         r,
     )
     claim(r["_seconds"] < 60, nb, "runs in under 60 s", r["_seconds"])
+
+
+@pytest.mark.slow
+def test_nb00_runs_in_budget() -> None:
+    """Notebook 00 states no measured claim beyond what it prints; it must still run, and fast."""
+    r = recorded("00_start_here")
+    claim(r["_seconds"] < 60, "00_start_here", "runs in under 60 s", r["_seconds"])
+
+
+def test_every_solution_notebook_has_a_claims_test() -> None:
+    """A new notebook gets its claims checked too: one test here per solution notebook."""
+    names = {p.stem for p in (ROOT / "solutions").glob("*.ipynb")}
+    tested = {name.split("_")[1] for name in globals() if name.startswith("test_nb")}
+    assert {n.split("_")[0] for n in names} == {t.removeprefix("nb") for t in tested}
+
+
+def test_claim_failure_names_the_notebook_and_sentence() -> None:
+    with pytest.raises(AssertionError, match="04_x: the text says 'A beats B'"):
+        claim(False, "04_x", "A beats B", {"A": 1, "B": 0})
