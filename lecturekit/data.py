@@ -213,6 +213,36 @@ def load_sprites(split: str = "all") -> SpriteSet:
     return sprites.subset(np.nonzero(is_test if split == "test" else ~is_test)[0])
 
 
+def load_sprite_factors(split: str = "all") -> dict[str, np.ndarray]:
+    """The generator's factors of the sprites of `split` (same order as `load_sprites(split)`).
+
+    `{"body type": str array, "hue": ..., "saturation": ..., "brightness": ..., "size": float arrays,
+    "asymmetric": bool array}`, from data/sprites/factors.json (written by `build-data` with the same
+    seeds as the sprites). The models never see these; notebook 04 uses them to read the VAE's code.
+    """
+    if split not in _SPLITS:
+        raise ValueError(f"split must be one of {', '.join(repr(s) for s in _SPLITS)}, got {split!r}")
+    path = sprites_dir() / "factors.json"
+    try:
+        columns = json.loads(path.read_text(encoding="utf-8"))["factors"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DataFormatError(
+            f"{path}: cannot read the sprite factors ({err}); rebuild with `python -m lecturekit build-data`."
+        ) from None
+    arrays = {name: np.asarray(values) for name, values in columns.items()}
+    n = len(load_sprites("all"))
+    if any(len(a) != n for a in arrays.values()):
+        raise DataFormatError(f"{path}: factors for {len(next(iter(arrays.values())))} sprites, "
+                              f"pixel_color.txt has {n}; rebuild with `python -m lecturekit build-data`.")
+    if split == "all":
+        return arrays
+    test = np.asarray(json.loads((sprites_dir() / "split.json").read_text(encoding="utf-8"))["test"], dtype=np.int64)
+    is_test = np.zeros(n, dtype=bool)
+    is_test[test] = True
+    keep = np.nonzero(is_test if split == "test" else ~is_test)[0]
+    return {name: a[keep] for name, a in arrays.items()}
+
+
 # ----------------------------------------------------------------------------- any sprite folder
 def _load_image_rgb(path: Path, size: int) -> np.ndarray:
     from PIL import Image

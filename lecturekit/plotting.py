@@ -101,3 +101,40 @@ def plot_losses(
         ax.set_title(title)
     ax.grid(alpha=0.3)
     return ax
+
+
+
+def show_labelled_grid(
+    images: np.ndarray,
+    columns: Sequence[str],
+    rows: Sequence[str],
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Sprites in a table whose columns and rows are labelled (code values, dimension names), so a
+    latent grid or a traversal can be read, not only looked at.
+
+    `images` holds len(rows) * len(columns) RGB sprites, row by row (the layout of notebook 04's
+    `grid_codes`: row r, column c is image r * len(columns) + c).
+    """
+    images = np.asarray(images)
+    n_cols, n_rows = len(columns), len(rows)
+    if len(images) != n_cols * n_rows:
+        raise ValueError(f"a {n_rows}x{n_cols} table needs {n_rows * n_cols} images, got {len(images)}")
+    sheet = sprite_sheet(images, columns=n_cols)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * n_cols + 1.5, 0.6 * n_rows + 1))
+    ax.imshow(sheet, interpolation="nearest")
+    w, h = sheet.shape[1] / n_cols, sheet.shape[0] / n_rows
+    ax.set_xticks([w * (i + 0.5) for i in range(n_cols)], list(columns))
+    ax.set_yticks([h * (i + 0.5) for i in range(n_rows)], list(rows))
+    ax.tick_params(length=0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    if title:
+        ax.set_title(title)
+    return ax

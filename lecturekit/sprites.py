@@ -886,8 +886,18 @@ _BUILDERS = {
 
 
 # ----------------------------------------------------------------------------- public API
-def generate_creature(seed: int) -> np.ndarray:
-    """One creature, (40, 40, 3) uint8 RGB on white, drawn only from `seed` (same seed, same bytes)."""
+FACTOR_NAMES = ("body type", "hue", "saturation", "brightness", "size", "asymmetric")
+
+
+def generate_creature_with_factors(seed: int) -> tuple[np.ndarray, dict]:
+    """One creature and the factors it was drawn from (the truth behind the sprite).
+
+    The factors are the generator's own choices, recorded as it makes them (no extra draws from
+    the random stream, so the pixels are the same bytes as `generate_creature(seed)`): body type,
+    the body's base colour as hue / saturation / brightness (HSV, each 0..1; hue is an angle, 0 and 1
+    are the same red), size (the scale k, 0.78..1.0) and whether the creature is drawn asymmetric.
+    Notebook 04 measures which factor each VAE code dimension follows; the VAE never sees them.
+    """
     rng = np.random.default_rng(seed)
     kind = str(rng.choice(BODY_TYPES, p=_TYPE_WEIGHTS / _TYPE_WEIGHTS.sum()))
     scheme = _Scheme(rng, kind)
@@ -895,7 +905,21 @@ def generate_creature(seed: int) -> np.ndarray:
     k = rng.uniform(0.78, 1.0)
     asym = rng.random() < 0.12
     _BUILDERS[kind](cv, rng, k, asym)
-    return _recentre(cv.render())
+    h, s, v = scheme.base
+    factors = {
+        "body type": kind,
+        "hue": round(float(h) % 1.0, 4),
+        "saturation": round(float(s), 4),
+        "brightness": round(float(v), 4),
+        "size": round(float(k), 4),
+        "asymmetric": bool(asym),
+    }
+    return _recentre(cv.render()), factors
+
+
+def generate_creature(seed: int) -> np.ndarray:
+    """One creature, (40, 40, 3) uint8 RGB on white, drawn only from `seed` (same seed, same bytes)."""
+    return generate_creature_with_factors(seed)[0]
 
 
 def _recentre(img: np.ndarray) -> np.ndarray:
@@ -922,19 +946,26 @@ def creature_seed(seed: int, i: int, attempt: int = 0) -> int:
 
 def generate_sprites(n: int, seed: int = 0) -> np.ndarray:
     """`n` distinct creatures, (n, 40, 40, 3) uint8; distinct also after the 20x20 centre crop."""
+    return generate_sprites_with_factors(n, seed)[0]
+
+
+def generate_sprites_with_factors(n: int, seed: int = 0) -> tuple[np.ndarray, list[dict]]:
+    """`generate_sprites(n, seed)` and, for each creature, the factors it was drawn from."""
     out = np.empty((n, SIZE, SIZE, 3), dtype=np.uint8)
+    factors: list[dict] = []
     seen: set[bytes] = set()
     for i in range(n):
         attempt = 0
         while True:
-            img = generate_creature(creature_seed(seed, i, attempt))
+            img, f = generate_creature_with_factors(creature_seed(seed, i, attempt))
             key = center_crop(img).tobytes()
             if key not in seen:
                 break
             attempt += 1
         seen.add(key)
         out[i] = img
-    return out
+        factors.append(f)
+    return out, factors
 
 
 def center_crop(images: np.ndarray, size: int = CROP) -> np.ndarray:

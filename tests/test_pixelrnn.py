@@ -219,3 +219,11 @@ def test_shipped_weights_beat_the_baselines_by_a_wide_margin(name: str) -> None:
     position = position_bits_per_pixel(train.indices, test.indices, train.n_colors)
     assert bpp < position - 1.0 < unigram_bits_per_pixel(train.indices, test.indices, train.n_colors)
     assert bpp == pytest.approx(model.checkpoint["meta"]["metrics"]["test_bits_per_pixel"], abs=1e-3)
+
+
+def test_bits_exercise_accepts_a_float_or_a_0d_tensor_as_its_text_says() -> None:
+    """Notebook 03, exercise 2: "return one number, as a Python float or a 0-d tensor (both are accepted)"."""
+    check("nb03.bits", lambda lg, t: float(bits_per_pixel_from_logits(lg, t)), hidden=True)
+    check("nb03.bits", lambda lg, t: torch.as_tensor(bits_per_pixel_from_logits(lg, t)).reshape(()), hidden=True)
+    with pytest.raises(WrongAnswer, match="one number"):
+        check("nb03.bits", lambda lg, t: -torch.log_softmax(lg, -1).gather(-1, t.unsqueeze(-1)).squeeze(-1) / np.log(2))

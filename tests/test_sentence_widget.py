@@ -70,3 +70,25 @@ def test_shipped_model_path_moves_between_the_lecture_sentences(model: sv.Senten
     w.steps.value = 6
     w.steps.value = 7
     assert w.rows == sampled  # sampling is seeded: same table for the same inputs
+
+
+def test_position_slider_slides_along_the_path(model: sv.SentenceVAE) -> None:
+    w = sentence_interpolation_widget(model)
+    assert "lk-position" in w.position._dom_classes and "lk-position-sentence" in w.at_position._dom_classes
+    assert w.position in w.children and w.at_position in w.children
+    assert w.sentence_at_position == w.rows[0] and "t = 0.00" in w.at_position.value  # starts at sentence A
+    w.position.value = 1.0
+    assert w.sentence_at_position == w.rows[-1] and "t = 1.00" in w.at_position.value
+    w.position.value = 0.5  # the middle row of a 7-step table is t = 0.5
+    assert w.sentence_at_position == w.rows[3]
+    seen = set()
+    for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3):  # between the table's rows, too
+        w.position.value = t
+        seen.add(w.sentence_at_position)
+    assert all(seen) and ("✓" in w.at_position.value or "·" in w.at_position.value)
+    w.sentence_b.value = "she went to the park with her dog"  # new sentences: the slider's sentence follows
+    assert w.sentence_at_position == sv.decode_codes(
+        model, (lambda m: (m[0] + 0.3 * (m[1] - m[0]))[None])(sv.encode_sentences(model, [w.sentence_a.value,
+                                                                                      w.sentence_b.value])[0]))[0]
+    w.sentence_a.value = ""
+    assert w.sentence_at_position == "" and w.at_position.value == ""

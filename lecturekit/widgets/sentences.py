@@ -3,7 +3,10 @@
 Type two sentences; the widget encodes both (posterior means), takes equally spaced codes on the
 line between them (both ends included) and shows what the decoder writes at each. Words the model
 does not know are named in a note and read as <unk>; an empty box gets a message, never a traceback.
-CSS classes: lk-sentence-a, lk-sentence-b, lk-steps, lk-decoding, lk-interp-table, lk-interp-note.
+A position slider (t from 0 = sentence A to 1 = sentence B) decodes the single code at that point of
+the line, between the table's rows too, so a student can slide along the path.
+CSS classes: lk-sentence-a, lk-sentence-b, lk-steps, lk-decoding, lk-interp-table, lk-interp-note,
+lk-position (the slider), lk-position-sentence (what is decoded there).
 """
 
 from __future__ import annotations
@@ -49,6 +52,22 @@ def interpolation_rows(model: SentenceVAE, sentence_a: str, sentence_b: str, n_s
     return rows, notes
 
 
+def decode_at(model: SentenceVAE, sentence_a: str, sentence_b: str, t: float, vocab: Any = None,
+              method: str = "greedy", seed: int = 0) -> str:
+    """The sentence decoded at position t of the line from A's code (t = 0) to B's (t = 1)."""
+    vocab = vocab if vocab is not None else model.vocab
+    for label, text in (("A", sentence_a), ("B", sentence_b)):
+        if not text or not text.strip():
+            raise SentenceError(f"sentence {label} is empty: type a sentence into box {label}.")
+    with torch.inference_mode():
+        mean, _ = encode_sentences(model, [sentence_a, sentence_b], vocab)
+        code = (mean[0] + float(t) * (mean[1] - mean[0]))[None, :]
+        kwargs: dict[str, Any] = {"method": method}
+        if method == "sample":
+            kwargs.update(temperature=0.7, generator=torch.Generator().manual_seed(seed))
+        return decode_codes(model, code, vocab, **kwargs)[0]
+
+
 def table_html(rows: list[str], grammatical: list[bool] | None = None) -> str:
     """The decoded path as an HTML table (position t from 0 to 1, the sentence, in the grammar or not)."""
     n = len(rows)
@@ -69,7 +88,8 @@ def sentence_interpolation_widget(model: SentenceVAE, vocab: Any = None, sentenc
                                   sentence_b: str = LECTURE_SENTENCES[1], steps: int = 7,
                                   method: str = "greedy", check_grammar: bool = True) -> Any:
     """Build the widget (an ipywidgets.VBox); its controls are attributes: `.sentence_a`, `.sentence_b`,
-    `.steps`, `.method`, `.table`, `.note`; `.rows` holds the sentences shown."""
+    `.steps`, `.method`, `.position`, `.at_position`, `.table`, `.note`; `.rows` holds the sentences shown,
+    `.sentence_at_position` the one decoded at the slider's t."""
     return SentenceInterpolationWidget(model, vocab, sentence_a, sentence_b, steps, method, check_grammar)
 
 
@@ -90,17 +110,24 @@ class SentenceInterpolationWidget(widgets.VBox):
         self.method = widgets.Dropdown(options=list(METHODS), value=method, description="decoding")
         self.table = widgets.HTML()
         self.note = widgets.HTML()
+        # FloatSlider's readout and step work the same in ipywidgets 7.7 and 8
+        self.position = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="position t",
+                                            readout_format=".2f", continuous_update=True, layout=wide)
+        self.at_position = widgets.HTML()
+        self.sentence_at_position = ""
         for control, css in ((self.sentence_a, "lk-sentence-a"), (self.sentence_b, "lk-sentence-b"),
                              (self.steps, "lk-steps"), (self.method, "lk-decoding"),
-                             (self.table, "lk-interp-table"), (self.note, "lk-interp-note")):
+                             (self.table, "lk-interp-table"), (self.note, "lk-interp-note"),
+                             (self.position, "lk-position"), (self.at_position, "lk-position-sentence")):
             control.add_class(css)
         self.rows: list[str] = []
         self.notes: list[str] = []
         super().__init__([self.sentence_a, self.sentence_b, widgets.HBox([self.steps, self.method]),
-                          self.note, self.table])
+                          self.note, self.position, self.at_position, self.table])
         self.add_class("lk-sentence-interpolation")
         for control in (self.sentence_a, self.sentence_b, self.steps, self.method):
             control.observe(self.update, names="value")
+        self.position.observe(self.update_position, names="value")
         self.update()  # warm-up: the first decode happens now, not on the first slider move
 
     def update(self, change: Any = None) -> None:
@@ -112,6 +139,7 @@ class SentenceInterpolationWidget(widgets.VBox):
             self.rows, self.notes = [], [str(exc)]
             self.note.value = f"<span style='color:#b45309'>{html.escape(str(exc))}</span>"
             self.table.value = ""
+            self.sentence_at_position, self.at_position.value = "", ""
             return
         grammatical = None
         if self.check_grammar:
@@ -121,3 +149,22 @@ class SentenceInterpolationWidget(widgets.VBox):
         self.rows, self.notes = rows, notes
         self.note.value = "<br>".join(f"<span style='color:#b45309'>{html.escape(n)}</span>" for n in notes)
         self.table.value = table_html(rows, grammatical)
+        self.update_position()
+
+    def update_position(self, change: Any = None) -> None:
+        """Decode the code at the slider's position t (between the table's rows too) and show it."""
+        t = float(self.position.value)
+        try:
+            sentence = decode_at(self.model, self.sentence_a.value, self.sentence_b.value, t, self.vocab,
+                                 self.method.value)
+        except SentenceError:
+            self.sentence_at_position, self.at_position.value = "", ""
+            return
+        mark = ""
+        if self.check_grammar:
+            from lecturekit.corpus import is_grammar_sentence
+
+            mark = " ✓ (in the grammar)" if is_grammar_sentence(sentence) else " · (not in the grammar)"
+        self.sentence_at_position = sentence
+        self.at_position.value = (f"<span style='font-family:monospace'>t = {t:.2f}</span>: "
+                                  f"<b>{html.escape(sentence) or '<i>(empty)</i>'}</b>{mark}")

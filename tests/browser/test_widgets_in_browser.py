@@ -259,4 +259,12 @@ def test_notebook_06_sentence_interpolation(page: Any, lab: JupyterLab) -> None:
     page.wait_for_function("(n) => document.querySelectorAll('.lk-interp-table tr').length === n",
                            arg=rows_before + 2, timeout=90_000, polling=200)
     screenshot(widget, "06_sentence_interpolation_more_steps")
+    # slide along the path: the sentence decoded at the slider's position follows (t = 0 -> 0.2)
+    position = page.locator(".lk-position-sentence").first
+    assert "t = 0.00" in position.inner_text()
+    press_slider(page, ".lk-position", times=4)  # 4 steps of 0.05
+    page.wait_for_function("() => document.querySelector('.lk-position-sentence').innerText.includes('t = 0.20')",
+                           timeout=90_000, polling=200)
+    assert readout(page, ".lk-position") == "0.20"
+    screenshot(widget, "06_sentence_interpolation_position")
 

@@ -1,0 +1,324 @@
+"""The sentences the solution notebooks say about their outputs, checked against those outputs.
+
+Each solution notebook records the figures its markdown relies on (`lecturekit.claims.record`, in the
+cell that measures them). Here every notebook is executed once, top to bottom with the shipped weights,
+the recorded figures are read back, and each claim the text makes (who beats whom, which way a number
+moves, counts the text states) is asserted. A retrained model or a rebuilt data set that makes a
+sentence false fails here, naming the notebook and the sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER = "LECTUREKIT_CLAIMS_JSON "
+_EXECUTED: dict[str, dict[str, Any]] = {}
+
+
+def recorded(stem: str) -> dict[str, Any]:
+    """Execute solutions/<stem>.ipynb once per session; return what its cells recorded (and its run time)."""
+    if stem not in _EXECUTED:
+        from nbclient import NotebookClient
+
+        nb = nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", as_version=4)
+        nb.cells.append(
+            nbformat.v4.new_code_cell(
+                f"import json\nfrom lecturekit import claims\nprint({MARKER!r} + json.dumps(claims.RECORDED))"
+            )
+        )
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        os.environ.setdefault("LECTUREKIT_PROGRESS", "text")
+        start = time.perf_counter()
+        NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "solutions")}}
+        ).execute()
+        seconds = time.perf_counter() - start
+        text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+        line = next(ln for ln in text.splitlines() if ln.startswith(MARKER))
+        figures = json.loads(line[len(MARKER) :])
+        figures["_seconds"] = seconds
+        _EXECUTED[stem] = figures
+    return _EXECUTED[stem]
+
+
+def claim(condition: bool, notebook: str, sentence: str, figures: Any) -> None:
+    """Assert one sentence of a notebook; the failure names the sentence and the figures behind it."""
+    assert condition, f"{notebook}: the text says {sentence!r}, but the outputs show {figures}"
+
+
+@pytest.mark.slow
+def test_nb04_claims() -> None:
+    nb = "04_autoencoder_vs_vae"
+    r = recorded(nb)
+    knn = r["knn"]
+    ae_n01, ae_wide, vae = knn["AE, codes ~ N(0, I)"], knn["AE, codes as wide as its own"], knn["VAE, codes ~ N(0, I)"]
+    claim(
+        min(ae_wide) > max(vae),
+        nb,
+        "[AE codes as wide as its own] are still measurably worse than the VAE's, draw after draw",
+        {"AE": ae_wide, "VAE": vae},
+    )
+    claim(
+        min(ae_n01) > max(ae_wide),
+        nb,
+        "drawn as wide as its own codes, they look better",
+        {"N(0,I)": ae_n01, "wide": ae_wide},
+    )
+    claim(
+        7 < r["ae_spread"] / r["vae_spread"] < 14,
+        nb,
+        "its own codes spread about ten times wider",
+        (r["ae_spread"], r["vae_spread"]),
+    )
+    claim(r["recon"]["AE"] < r["recon"]["VAE"], nb, "The AE reconstructs a little better", r["recon"])
+    bits = r["bits"]
+    claim(
+        bits["PixelRNN (notebook 03), exact"] < bits["VAE: -ELBO (upper bound)"],
+        nb,
+        "[the negative ELBO is] worse than PixelRNN's",
+        bits,
+    )
+    claim(
+        bits["VAE: -ELBO (upper bound)"] < bits["per-position colour frequencies"],
+        nb,
+        "the VAE beats the per-position baseline",
+        bits,
+    )
+    sharp = r["sharpness"]
+    real = sharp["real held-out sprites"]["edge"]
+    claim(sharp["VAE, average colour (the decoder's mean)"]["edge"] < real, nb, "blur lowers [edge contrast]", sharp)
+    claim(
+        sharp["VAE, average colour (the decoder's mean)"]["palette"] < 0.9, nb, "a mixed colour is in no palette", sharp
+    )
+    claim(
+        min(r["kl_per_dim"]) > 1.0,
+        nb,
+        "every one of the ten carries information (the smallest far from 0)",
+        r["kl_per_dim"],
+    )
+    r2 = r["r2"]
+    claim(
+        len(r["clean_dims"]) <= 2,
+        nb,
+        "At most one or two dimensions follow it (or anything else) cleanly",
+        r["clean_dims"],
+    )
+    claim(
+        sum(v > 0.2 for v in r2["body type"]) >= 7 and max(r2["body type"]) < 0.9,
+        nb,
+        "Body type explains part of almost every dimension and all of none",
+        r2["body type"],
+    )
+    hue = sorted(r2["hue"], reverse=True)
+    claim(
+        0.25 < hue[1] and hue[0] < 0.5, nb, "Hue is shared by two dimensions, each explaining less than half", r2["hue"]
+    )
+    others = [v for name in ("saturation", "brightness", "size", "asymmetric") for v in r2[name]]
+    claim(max(others) < 0.2, nb, "Saturation, brightness, size and asymmetry hardly move any single dimension", others)
+    claim(2 <= r["hue_sectors_on_ring"] <= 6, nb, "the pair turns the colour between them", r["hue_sectors_on_ring"])
+
+
+@pytest.mark.slow
+def test_nb02_claims() -> None:
+    nb = "02_colour_quantization"
+    r = recorded(nb)
+    claim(r["sat_regression"] < 0.7 * r["sat_real"], nb, "Predicting RGB with squared error draws grey sprites", r)
+    claim(abs(r["sat_1n"] - r["sat_real"]) < 0.2 * r["sat_real"], nb, "its drawings keep the data's saturation", r)
+    claim(0.4 < r["white_share"] < 0.6, nb, "white background alone is about half of them", r["white_share"])
+    n90 = {int(k): v for k, v in r["kmeans_90"].items()}
+    claim(
+        all(0.55 < n90[k] / k < 0.75 for k in n90 if k >= 32) and 0.55 < r["palette_90"] / 168 < 0.75,
+        nb,
+        "from K = 32 on it is about two thirds of the palette",
+        (n90, r["palette_90"]),
+    )
+    claim(all(n90[k] <= 12 for k in n90 if k <= 16), nb, "Only for small palettes (K <= 16) is 'a handful' true", n90)
+    errors = [r["kmeans_error"][k] for k in sorted(r["kmeans_error"], key=int)]
+    claim(errors == sorted(errors, reverse=True), nb, "the error falls as K grows", errors)
+    claim(
+        all(merged >= direct - 0.1 for merged, direct in r["merge_vs_kmeans"]),
+        nb,
+        "fitting k-means with fewer colours is as good or better",
+        r["merge_vs_kmeans"],
+    )
+    claim(r["recipe_same"], nb, "it lands exactly on the shipped palette and sprite file", r["recipe_same"])
+    claim(r["recipe_sizes"][1:] == [200, 168], nb, "k-means with K = 200 ... at most 168 colours", r["recipe_sizes"])
+    claim(
+        r["recipe_errors"][2] - r["recipe_errors"][1] < 2.0,
+        nb,
+        "merging ... at a small cost in error",
+        r["recipe_errors"],
+    )
+
+
+@pytest.mark.slow
+def test_nb06_claims() -> None:
+    nb = "06_sentence_vae"
+    r = recorded(nb)
+    from lecturekit.corpus import LECTURE_SENTENCES
+
+    a, b = LECTURE_SENTENCES
+    claim(
+        r["pair_back"][0] != a and r["lecture_pair_path"][0] != a,
+        nb,
+        "At t = 0 the decoder does not give back sentence A",
+        r["pair_back"],
+    )
+    claim(
+        r["pair_back"][1] == b and r["lecture_pair_path"][-1] == b,
+        nb,
+        "At t = 1 sentence B comes back word for word",
+        r["pair_back"],
+    )
+    exact = r["exact_reconstruction"]
+    claim(
+        exact["held-out"] < exact["training"] < 0.5,
+        nb,
+        "Exact reconstruction is rare, rarer still for sentences the model has not seen",
+        exact,
+    )
+    claim(
+        r["kit_inner_grammatical"] > r["lecture_inner_grammatical"],
+        nb,
+        "The kit's decoder writes a whole sentence at every point",
+        r,
+    )
+    claim(
+        r["paths_grammatical"] > 0.7,
+        nb,
+        "the line between two codes passes through (mostly) grammatical sentences",
+        r["paths_grammatical"],
+    )
+    runs = r["kl_curves"]
+    claim(
+        runs["no_annealing"]["kl"] < 1 < runs["annealed"]["kl"],
+        nb,
+        "posterior collapse (KL -> 0) without the fixes",
+        runs,
+    )
+    claim(
+        runs["no_annealing"]["nll_per_sentence"] < runs["annealed"]["nll_per_sentence"],
+        nb,
+        "the collapsed run can even have the lower held-out NLL",
+        runs,
+    )
+    claim(
+        runs["no_annealing"]["token_accuracy"] < runs["annealed"]["token_accuracy"],
+        nb,
+        "The reconstruction accuracy does [say whether the code is useful]",
+        runs,
+    )
+
+
+@pytest.mark.slow
+def test_nb03_claims() -> None:
+    nb = "03_pixelrnn"
+    r = recorded(nb)
+    bits = r["bits"]
+    claim(
+        bits["pixelrnn"] < bits["position"] < bits["unigram"] < bits["uniform"],
+        nb,
+        "the LSTM beats colour statistics by far",
+        bits,
+    )
+    claim(bits["pixelrnn"] < 0.5 * bits["position"], nb, "its bits per pixel are far below the baselines'", bits)
+    agree = {float(k): v for k, v in r["completion_agreement"].items()}
+    claim(agree[0.25] < 0.7 * agree[0.5], nb, "From the top 25% they are much weaker", agree)
+    claim(r["completion_chance"] < agree[0.25], nb, "more of the sprite shown, more of its own pixels drawn back", r)
+    claim(r["argmax_distinct"] == 1 and r["argmax_nonwhite"] == 0.0, nb, "Argmax draws an empty sprite, every time", r)
+    claim(r["sampled_distinct"] == 16, nb, "Sampling ... makes every drawing different", r["sampled_distinct"])
+    temps = {float(k): v for k, v in r["by_temperature"].items()}
+    claim(temps[0.3]["nonwhite"] < 0.05, nb, "at T = 0.3 the sprites are (nearly) empty", temps)
+    own = [temps[t]["own_bits"] for t in sorted(temps)]
+    claim(own == sorted(own), nb, "few bits at low T ... above 1 the drawings turn to noise", own)
+    claim(temps[1.4]["nonwhite"] > temps[1.0]["nonwhite"], nb, "above 1 every colour becomes likely", temps)
+    s = r["sample_scores"]
+    claim(
+        s["LSTM + row above"] < s["LSTM"] and r["above_bits"] < bits["pixelrnn"],
+        nb,
+        "The row above helps in both numbers",
+        (s, r["above_bits"]),
+    )
+    claim(
+        s["real held-out sprites"] + 0.2 < s["LSTM + row above"], nb, "still far from real held-out sprites' score", s
+    )
+    claim(s["LSTM"] > 0.75, nb, "at T = 1 the samples are mostly blobs and fragments (easy to tell from real)", s)
+
+
+@pytest.mark.slow
+def test_nb05_claims() -> None:
+    nb = "05_gan"
+    r = recorded(nb)
+    claim(r["p_train"] - r["p_test"] > 0.05, nb, "verdict: D ... has partly memorised them", r)
+    claim(r["p_fake"] < r["p_test"], nb, "D calls generated sprites less real than held-out ones", r)
+    claim(not r["collapsed"] and r["last_variety"] > r["real_variety"] / 3, nb, "this run did not collapse", r)
+    claim(r["mid_gap"] < r["step_gap"], nb, "the midpoints differ less than two neighbouring steps of one path do", r)
+    claim(
+        r["real_mid_spherical"] <= r["real_mid_straight"] + 0.05,
+        nb,
+        "D does not find the spherical midpoints more real",
+        r,
+    )
+    rows = r["comparison"]
+    models = {k: v for k, v in rows.items() if not k.startswith("real")}
+    knn = {k: v["1-NN real vs drawn"] for k, v in models.items()}
+    claim(max(knn, key=knn.get) == "PixelRNN", nb, "PixelRNN is ... the easiest to tell from real sprites", knn)
+    sharp = {k: v["sharpness"] for k, v in models.items()}
+    claim(max(sharp, key=sharp.get) == "PixelRNN", nb, "PixelRNN is the sharpest", sharp)
+    claim(all(v["copies"] == 0 for v in models.values()), nb, "none of the three copies here", rows)
+
+
+@pytest.mark.slow
+def test_nb01_claims() -> None:
+    nb = "01_autoregressive_pixels"
+    r = recorded(nb)
+    bits = r["bits"]
+    mlp, rnn = bits["MLP, zero-padded input"], bits["RNN, variable-length input"]
+    floor, base = bits["the world's entropy (floor)"], bits["independent pixels (baseline)"]
+    claim(floor <= mlp < base and floor <= rnn < base, nb, "both work: between the floor and the baseline", bits)
+    drawn = r["drawings"]
+    claim(
+        mlp < rnn and drawn["MLP, zero-padded"]["valid"] > drawn["RNN"]["valid"],
+        nb,
+        "the zero-padded MLP is the better model: fewer held-out bits per picture and more valid drawings",
+        r,
+    )
+    claim(
+        sum(r["completion_valid"]) / len(r["completion_valid"]) > 0.5,
+        nb,
+        "most [completions] are pictures the world could make",
+        r["completion_valid"],
+    )
+    claim(
+        r["first_layer"]["400"] > 10 * r["rnn_size"] and r["first_layer"]["9"] < r["rnn_size"],
+        nb,
+        "The padded input grows with the picture ... The RNN's size does not depend on the picture",
+        r,
+    )
+
+
+@pytest.mark.slow
+def test_nb00_runs() -> None:
+    """Notebook 00 states no measured claim beyond what it prints; it must still run. (How fast each notebook
+    runs is a benchmark row, `notebook_seconds_0N`: a timed assertion here would flake on a busy machine.)"""
+    recorded("00_start_here")  # a cell that raises fails here
+
+
+def test_every_solution_notebook_has_a_claims_test() -> None:
+    """A new notebook gets its claims checked too: one test here per solution notebook."""
+    names = {p.stem for p in (ROOT / "solutions").glob("*.ipynb")}
+    tested = {name.split("_")[1] for name in globals() if name.startswith("test_nb")}
+    assert {n.split("_")[0] for n in names} == {t.removeprefix("nb") for t in tested}
+
+
+def test_claim_failure_names_the_notebook_and_sentence() -> None:
+    with pytest.raises(AssertionError, match="04_x: the text says 'A beats B'"):
+        claim(False, "04_x", "A beats B", {"A": 1, "B": 0})
