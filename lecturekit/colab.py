@@ -70,10 +70,9 @@ def setup_notebook(verbose: bool = True, lang: str | None = None) -> Any:
     messages (`lang`, from a Chinese edition's setup cell; else LECTUREKIT_LANG) and report all that."""
     import torch
 
-    from lecturekit.i18n import get_language, set_language
-
     from lecturekit import __version__
     from lecturekit.device import get_device, seed_everything
+    from lecturekit.i18n import LANGUAGE_NAMES, get_language, set_language
     from lecturekit.progress import set_progress_bars
 
     if in_colab():
@@ -94,7 +93,8 @@ def setup_notebook(verbose: bool = True, lang: str | None = None) -> Any:
         gpu = f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""
         print(
             f"lecturekit {__version__} | torch {torch.__version__} | ipywidgets {ipywidgets.__version__} | "
-            f"python {platform.python_version()} | device: {device}{gpu} | language: {get_language()}"
+            f"python {platform.python_version()} | device: {device}{gpu} | "
+            f"language: {get_language()} ({LANGUAGE_NAMES[get_language()]})"
             + (" | Colab" if in_colab() else "")
         )
     return device

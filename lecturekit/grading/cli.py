@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true",
                         help="run every cell up to the last graded one (default: only what the graded functions need)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    parser.add_argument("--lang", default=None, help="feedback language: en, zh_CN or zh_TW (default: each "
+                        "student's edition, read from the notebook's metadata; else LECTUREKIT_LANG or English)")
     args = parser.parse_args(argv)
 
     from lecturekit.grading.course import CourseError, default_solutions_dir
@@ -58,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     missing = [str(p) for p in args.submissions if not p.exists()]
     if missing:
         parser.error(f"not found: {', '.join(missing)}")
+    from lecturekit.grading.report import student_languages
+    from lecturekit.i18n import set_language
+
+    try:
+        langs = {} if args.lang else student_languages(args.submissions)
+        set_language(args.lang or (next(iter(set(langs.values()))) if len(set(langs.values())) == 1 else None))
+    except ValueError as exc:
+        parser.error(str(exc))
     solutions = args.solutions or default_solutions_dir()
     options = Options(timeout=args.timeout, memory_mb=args.memory, jobs=args.jobs, seed=args.seed, full=args.full,
                       quiet=args.quiet)
@@ -68,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     feedback = args.feedback or args.out.parent / "feedback"
     write_csv(report, args.out)
-    write_feedback(report, feedback)
+    write_feedback(report, feedback, args.lang or langs)
     review = args.out.with_name(f"{args.out.stem}_review.csv")
     write_review(report, review)
     rows = report.rows()

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from lecturekit.grading.grader import GradeReport, Row
+from lecturekit.i18n import N_, get_language, translate
 
 CSV_FIELDS = ["student", "notebook", "grade_id", "points", "max_points", "status"]
 
@@ -40,39 +41,77 @@ def write_csv(report: GradeReport, path: Path) -> None:
     _atomic_write(Path(path), csv_text(report.rows()))
 
 
-def feedback_text(report: GradeReport, student: str) -> str:
-    """The student's feedback (Markdown): each exercise's result and what went wrong, no hidden test content."""
+_STATUS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"),
+           "missing": N_("missing")}
+
+
+def feedback_text(report: GradeReport, student: str, lang: str | None = None) -> str:
+    """The student's feedback (Markdown): each exercise's result and what went wrong, no hidden test content.
+
+    Written in `lang` (default: the language in force), so a class using the Chinese edition reads it in Chinese."""
+    t = lambda message: translate(message, lang or get_language())  # noqa: E731
     mine = sorted((r for r in report.reports if r.student == student), key=lambda r: r.notebook)
     rows = [row for r in mine for row in r.rows]
     got = sum(r.points for r in rows)
     top = sum(r.max_points for r in rows)
-    lines = [f"# Feedback for {student}", "", f"**Total: {_number(got)} / {_number(top)} points**", ""]
+    status = lambda s: t(_STATUS[s]) if s in _STATUS else s  # noqa: E731
+    lines = [t(N_("# Feedback for {student}")).format(student=student), "",
+             t(N_("**Total: {got} / {top} points**")).format(got=_number(got), top=_number(top)), ""]
     for note in report.student_notes.get(student, []):
-        lines.append(f"- note: {note}")
+        lines.append(t(N_("- note: {note}")).format(note=note))
     for sub in mine:
         sub_got = sum(r.points for r in sub.rows)
         sub_top = sum(r.max_points for r in sub.rows)
         lines += ["", f"## {sub.notebook} — {_number(sub_got)} / {_number(sub_top)}", "",
-                  "| exercise | points | result |", "|---|---|---|"]
+                  t(N_("| exercise | points | result |")), "|---|---|---|"]
         for row in sub.rows:
-            lines.append(f"| {row.grade_id} | {_number(row.points)} / {_number(row.max_points)} | {row.status} |")
+            points = f"{_number(row.points)} / {_number(row.max_points)}"
+            lines.append(f"| {row.grade_id} | {points} | {status(row.status)} |")
         same = len(sub.rows) > 1 and all(r.messages == sub.rows[0].messages for r in sub.rows)
         if same and sub.rows[0].messages:
             lines += ["", "```text", *_clip(sub.rows[0].messages), "```"]
         for row in [] if same else sub.rows:
             if row.messages:
-                lines += ["", f"**{row.grade_id}** ({row.status})", "", "```text", *_clip(row.messages), "```"]
+                lines += ["", f"**{row.grade_id}** ({status(row.status)})", "", "```text", *_clip(row.messages),
+                          "```"]
         if sub.notes:
-            lines += ["", "Notes:", ""]
+            lines += ["", t(N_("Notes:")), ""]
             for note in sub.notes:
                 first, *rest = note.splitlines() or [""]
                 lines.append(f"- {first}")
                 if rest:
                     lines += ["", "  ```text", *[f"  {ln}" for ln in rest[-8:]], "  ```"]
-    lines += ["", "Each exercise was called on new inputs the grader drew at random, and its results were "
-              "compared with the expected ones outside your notebook. Only the answer cells were taken from "
-              "your notebook; every other cell is the course's own."]
+    lines += ["", t(N_("Each exercise was called on new inputs the grader drew at random, and its results were "
+                       "compared with the expected ones outside your notebook. Only the answer cells were taken "
+                       "from your notebook; every other cell is the course's own."))]
     return "\n".join(lines).replace("```text\n```", "") + "\n"
+
+
+def submission_language(path: Path) -> str | None:
+    """The edition a handed-in notebook comes from (its metadata's lecturekit.lang), None if not marked."""
+    import json
+
+    from lecturekit.i18n import normalize_language
+
+    try:
+        lang = json.loads(Path(path).read_bytes()).get("metadata", {}).get("lecturekit", {}).get("lang")
+        return normalize_language(lang) if isinstance(lang, str) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def student_languages(paths: list[Path]) -> dict[str, str]:
+    """Each student's language, from the notebooks they handed in (the first marked one; else none)."""
+    from lecturekit.grading.matching import gather
+
+    out: dict[str, str] = {}
+    for student, entry in gather([Path(p) for p in paths]).items():
+        for file in entry.files:
+            lang = submission_language(file)
+            if lang:
+                out[student] = lang
+                break
+    return out
 
 
 def _clip(messages: list[str], limit: int = 40) -> list[str]:
@@ -80,12 +119,14 @@ def _clip(messages: list[str], limit: int = 40) -> list[str]:
     return out[:limit] + (["..."] if len(out) > limit else [])
 
 
-def write_feedback(report: GradeReport, folder: Path) -> list[Path]:
+def write_feedback(report: GradeReport, folder: Path, lang: str | dict[str, str] | None = None) -> list[Path]:
+    """One feedback file per student; `lang` is one language for all, or a language per student."""
     folder = Path(folder)
     paths = []
     for student in sorted({r.student for r in report.reports} | set(report.student_notes)):
         path = folder / f"{student}.md"
-        _atomic_write(path, feedback_text(report, student))
+        own = lang.get(student) if isinstance(lang, dict) else lang
+        _atomic_write(path, feedback_text(report, student, own))
         paths.append(path)
     return paths
 
