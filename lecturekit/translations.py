@@ -185,7 +185,7 @@ def sync_editions(root: Path, check: bool = False, converter: Callable[[str], st
 
     Returns (differences, stale): generated files that differ or were written, and one line per
     missing or stale translation. Paths in the lines are relative to `root`."""
-    from lecturekit.i18n import sync_catalogues
+    from lecturekit.i18n import catalogue_problems, sync_catalogues
 
     root = Path(root)
     if converter is None:
@@ -198,6 +198,7 @@ def sync_editions(root: Path, check: bool = False, converter: Callable[[str], st
     if converter is None:
         differences.append("zh_TW cannot be made or checked: `pip install opencc` (in the test extra)")
     differences += sync_catalogues(check=check, convert=converter)
+    stale += catalogue_problems(SOURCE_LANGUAGE)
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     for lang in EDITIONS:
         expected = set()
