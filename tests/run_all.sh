@@ -7,6 +7,8 @@ python -m lecturekit student --check
 export LECTUREKIT_PROGRESS=text MPLBACKEND=Agg
 # the browser tests (tests/browser, JupyterLab in headless Chromium) must run here: fail, never skip
 export LECTUREKIT_REQUIRE_BROWSER=1
+# nbval runs every notebook under solutions/: the English sources and the generated Chinese editions
+# (solutions/zh_CN/, solutions/zh_TW/: pytest collects the subfolders)
 python -m pytest -q -p no:cacheprovider tests --nbval-lax solutions "$@"
 # the widget unit tests again under ipywidgets 7.7, what Colab ships
 bash tests/run_widgets_ipywidgets7.sh
