@@ -54,8 +54,9 @@ def _student(args: argparse.Namespace) -> int:
     for line in stale:
         print(f"{'error' if args.check else 'warning'}: {line}", file=sys.stderr)
     if stale:
-        print(f"{len(stale)} cell(s) need a translation (they stay English in the Chinese editions meanwhile): "
-              "`python -m lecturekit translations` shows each with its English text.", file=sys.stderr)
+        print(f"{len(stale)} translation(s) missing or stale (such cells stay English in the Chinese editions "
+              "meanwhile): `python -m lecturekit translations` shows each cell with its English text; messages go "
+              "in lecturekit/locale/zh_CN/LC_MESSAGES/lecturekit.po.", file=sys.stderr)
     if args.check and (differences or stale):
         print("notebooks/ or the Chinese editions are out of sync with solutions/: run "
               "`python -m lecturekit student`.", file=sys.stderr)

@@ -14,6 +14,7 @@ the environment variable LECTUREKIT_LANG, else English.
 from __future__ import annotations
 
 import ast
+import functools
 import gettext
 import hashlib
 import os
@@ -79,6 +80,45 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name
 def translate(message: str, lang: str) -> str:
     """`message` in `lang`, whatever language is in force (e.g. feedback for one student)."""
     return _catalogue(normalize_language(lang)).gettext(message)
+
+
+@functools.cache
+def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Every catalogued message with {fields}, as a regular expression that matches its English text."""
+    path = po_path("zh_CN")
+    out = []
+    for msgid in (read_po(path) if path.is_file() else {}):
+        if not _PLACEHOLDER.search(msgid):
+            continue
+        pattern, seen = "", set()
+        for part in re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", msgid):
+            if part.startswith("{") and part.endswith("}"):
+                name = part[1:-1]
+                pattern += f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
+                seen.add(name)
+            else:
+                pattern += re.escape(part)
+        out.append((msgid, re.compile(pattern, re.S)))
+    return tuple(sorted(out, key=lambda t: -len(t[0])))  # the most specific message first
+
+
+def translate_message(text: str, lang: str) -> str:
+    """An English message already formatted (e.g. by the grader, which works in English) in `lang`:
+    the catalogue's translation with the same field values (themselves translated when they are messages);
+    the text itself when no catalogued message matches it."""
+    lang = normalize_language(lang)
+    if lang == "en" or not text.strip():
+        return text
+    catalogue = _catalogue(lang)
+    exact = catalogue.gettext(text)
+    if exact != text:
+        return exact
+    for msgid, pattern in _templates():
+        match = pattern.fullmatch(text)
+        if match:
+            fields = {k: translate_message(v, lang) for k, v in match.groupdict().items()}
+            return catalogue.gettext(msgid).format(**fields)
+    return text
 
 
 # ---- catalogues: extraction, .po reading and writing, .mo compiling (no external tools needed) ----
@@ -242,6 +282,7 @@ def sync_catalogues(check: bool = False, convert: object = None) -> list[str]:
             path.write_bytes(data)
             differences.append(f"{rel} written")
     _catalogues.clear()
+    _templates.cache_clear()
     return differences
 
 

@@ -54,11 +54,9 @@ def test_a_chinese_submission_gets_the_same_points_and_chinese_feedback(tmp_path
     chinese = _submission(ROOT / "notebooks" / "zh_CN" / f"{NOTEBOOK}.ipynb", tmp_path / "zh" / "alice")
     assert submission_language(english / f"{NOTEBOOK}.ipynb") is None
     assert student_languages([chinese]) == {"alice": "zh_CN"}
-    try:
-        en_rows, en_feedback = _grade(english, tmp_path / "out_en")
-        zh_rows, zh_feedback = _grade(chinese, tmp_path / "out_zh")
-    finally:
-        i18n.set_language(None)
+    en_rows, en_feedback = _grade(english, tmp_path / "out_en")
+    zh_rows, zh_feedback = _grade(chinese, tmp_path / "out_zh")
+    assert i18n.get_language() == "en"  # the grader itself works in English; only the feedback is translated
     assert en_rows == zh_rows
     assert en_rows["test_pad_prefix"] == ("2", "passed") and en_rows["test_image_log_prob"][0] == "0"
     assert en_rows["TOTAL"][0] == "2"
@@ -66,8 +64,10 @@ def test_a_chinese_submission_gets_the_same_points_and_chinese_feedback(tmp_path
     assert zh_feedback.startswith("# alice 的反馈") and "**总分：2 / 6 分**" in zh_feedback
     assert "| 练习 | 得分 | 结果 |" in zh_feedback and "| test_pad_prefix | 2 / 2 | 通过 |" in zh_feedback
     assert "数值和预期的不同" in zh_feedback and "values differ" not in zh_feedback
+    assert "image_log_prob()：9 组隐藏测试输入中答对 0 组" in zh_feedback
+    assert "提示：在每一步取出真实颜色的概率" in zh_feedback
+    assert "hidden cases" not in zh_feedback and "hint:" not in zh_feedback
     assert "Each exercise was called" not in zh_feedback and "评分程序随机抽取" in zh_feedback
     # --lang overrides what the notebook says
     _, tw_feedback = _grade(chinese, tmp_path / "out_tw", "--lang", "zh_TW")
-    i18n.set_language(None)
     assert tw_feedback.startswith("# alice 的回饋") and "數值和預期的不同" in tw_feedback

@@ -278,3 +278,15 @@ def test_widgets_show_chinese_labels() -> None:
     finally:
         i18n.set_language(None)
     assert "decoded" in table_html(["a b"], [True])
+
+
+def test_messages_formatted_in_english_are_translated_with_their_values() -> None:
+    """The grader works in English; its feedback is translated afterwards, field values included."""
+    hint = i18n.translate_message("hint: std = exp(log_var / 2); the code is mean + std * eps, element by element, "
+                                  "same shape as mean.", "zh_CN")
+    assert hint.startswith("提示：std = exp(log_var / 2)；code 是 mean + std * eps")
+    assert i18n.translate_message("case 2: expected shape (3, 4), got shape (3,)", "zh_TW") == \
+        "第 2 組輸入：應為形狀 (3, 4)，得到的形狀是 (3,)"
+    assert i18n.translate_message("something the catalogue does not know", "zh_CN") == \
+        "something the catalogue does not know"
+    assert i18n.translate_message("the values are wrong", "en") == "the values are wrong"

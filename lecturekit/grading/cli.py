@@ -61,11 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         parser.error(f"not found: {', '.join(missing)}")
     from lecturekit.grading.report import student_languages
-    from lecturekit.i18n import set_language
+    from lecturekit.i18n import normalize_language
 
     try:
-        langs = {} if args.lang else student_languages(args.submissions)
-        set_language(args.lang or (next(iter(set(langs.values()))) if len(set(langs.values())) == 1 else None))
+        lang = normalize_language(args.lang) if args.lang else student_languages(args.submissions)
     except ValueError as exc:
         parser.error(str(exc))
     solutions = args.solutions or default_solutions_dir()
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     feedback = args.feedback or args.out.parent / "feedback"
     write_csv(report, args.out)
-    write_feedback(report, feedback, args.lang or langs)
+    write_feedback(report, feedback, lang)
     review = args.out.with_name(f"{args.out.stem}_review.csv")
     write_review(report, review)
     rows = report.rows()

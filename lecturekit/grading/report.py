@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 from lecturekit.grading.grader import GradeReport, Row
-from lecturekit.i18n import N_, get_language, translate
+from lecturekit.i18n import N_, get_language, translate, translate_message
 
 CSV_FIELDS = ["student", "notebook", "grade_id", "points", "max_points", "status"]
 
@@ -41,6 +42,42 @@ def write_csv(report: GradeReport, path: Path) -> None:
     _atomic_write(Path(path), csv_text(report.rows()))
 
 
+# The grader works in English; these are its messages (lecturekit/grading/compare.py, grader.py), catalogued
+# here so that feedback_text can write them in the student's language (i18n.translate_message).
+GRADER_MESSAGES = (
+    N_("{fn}() is not defined in your notebook"),
+    N_("{fn}() is not defined in your notebook (your answer cell failed: {error})"),
+    N_("{fn} is a {kind}, not a function"),
+    N_("{fn}() is not written yet (it raises NotImplementedError)"),
+    N_("{fn}(): {right} of {n} hidden cases right"),
+    N_("not finished in time"),
+    N_("the notebook's visible check says:"),
+    N_("(it passes the notebook's visible check: test other shapes and edge cases)"),
+    N_("hint: {hint}"),
+    N_("the shape of the result is wrong"),
+    N_("the dtype of the result is wrong"),
+    N_("the result contains NaN or inf"),
+    N_("the result is the wrong kind of value"),
+    N_("the values are wrong"),
+    N_("the test cell did not finish within the time limit"),
+    N_("the Python kernel stopped during the test cell"),
+    N_("not answered yet (NotImplementedError)"),
+    N_("a hidden test failed ({ename})"),
+    N_("{name}.ipynb was not handed in"),
+    N_("not graded"),
+)
+_BULLET = re.compile(r"^(\s*(?:- )?)(.*)$", re.S)
+
+
+def _translated(lines: list[str], lang: str) -> list[str]:
+    """Message lines in `lang`, keeping their indentation and bullets."""
+    out = []
+    for line in lines:
+        lead, text = _BULLET.match(line).groups()  # type: ignore[union-attr]
+        out.append(lead + translate_message(text, lang))
+    return out
+
+
 _STATUS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"),
            "missing": N_("missing")}
 
@@ -49,7 +86,8 @@ def feedback_text(report: GradeReport, student: str, lang: str | None = None) ->
     """The student's feedback (Markdown): each exercise's result and what went wrong, no hidden test content.
 
     Written in `lang` (default: the language in force), so a class using the Chinese edition reads it in Chinese."""
-    t = lambda message: translate(message, lang or get_language())  # noqa: E731
+    lang = lang or get_language()
+    t = lambda message: translate(message, lang)  # noqa: E731
     mine = sorted((r for r in report.reports if r.student == student), key=lambda r: r.notebook)
     rows = [row for r in mine for row in r.rows]
     got = sum(r.points for r in rows)
@@ -69,11 +107,11 @@ def feedback_text(report: GradeReport, student: str, lang: str | None = None) ->
             lines.append(f"| {row.grade_id} | {points} | {status(row.status)} |")
         same = len(sub.rows) > 1 and all(r.messages == sub.rows[0].messages for r in sub.rows)
         if same and sub.rows[0].messages:
-            lines += ["", "```text", *_clip(sub.rows[0].messages), "```"]
+            lines += ["", "```text", *_translated(_clip(sub.rows[0].messages), lang), "```"]
         for row in [] if same else sub.rows:
             if row.messages:
-                lines += ["", f"**{row.grade_id}** ({status(row.status)})", "", "```text", *_clip(row.messages),
-                          "```"]
+                lines += ["", f"**{row.grade_id}** ({status(row.status)})", "", "```text",
+                          *_translated(_clip(row.messages), lang), "```"]
         if sub.notes:
             lines += ["", t(N_("Notes:")), ""]
             for note in sub.notes:
@@ -105,7 +143,11 @@ def student_languages(paths: list[Path]) -> dict[str, str]:
     from lecturekit.grading.matching import gather
 
     out: dict[str, str] = {}
-    for student, entry in gather([Path(p) for p in paths]).items():
+    try:
+        students = gather([Path(p) for p in paths])
+    except FileNotFoundError:  # the grader says which path is wrong
+        return out
+    for student, entry in students.items():
         for file in entry.files:
             lang = submission_language(file)
             if lang:
