@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from lecturekit.i18n import _
 from lecturekit.paths import weights_dir
 
 FORMAT = "lecturekit-checkpoint"
@@ -101,18 +102,19 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw checkpoint dict ({"meta", "state_dict", "extra"}), after checking it is one of ours."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}: check the path, or train one with `lecturekit train`.")
+        raise CheckpointError(_("no checkpoint at {path}: check the path, or train one with `lecturekit train`."
+                                ).format(path=path))
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a bad file
         raise CheckpointError(
-            f"{path} is not a readable checkpoint ({type(exc).__name__}: {str(exc)[:200]}). "
-            "It may be truncated or not a torch file: re-download or re-train it."
+            _("{path} is not a readable checkpoint ({error}). It may be truncated or not a torch file: "
+              "re-download or re-train it.").format(path=path, error=f"{type(exc).__name__}: {str(exc)[:200]}")
         ) from None
     if not isinstance(blob, dict) or not isinstance(blob.get("meta"), dict) or blob["meta"].get("format") != FORMAT:
         raise CheckpointError(
-            f"{path} is a torch file but not a lecturekit checkpoint (no lecturekit metadata). "
-            "Save models with lecturekit.checkpoints.save_checkpoint()."
+            _("{path} is a torch file but not a lecturekit checkpoint (no lecturekit metadata). "
+              "Save models with lecturekit.checkpoints.save_checkpoint().").format(path=path)
         )
     return blob
 
@@ -133,16 +135,18 @@ def load_checkpoint(
     meta = blob["meta"]
     if kind is not None and meta["kind"] != kind:
         raise CheckpointError(
-            f"{path} holds a {meta['kind']!r} model, not a {kind!r} model: "
-            f"load it with kind={meta['kind']!r}, or pick the {kind} checkpoint."
+            _("{path} holds a {have} model, not a {want} model: load it with kind={have}, or pick the {kind} "
+              "checkpoint.").format(path=path, have=repr(meta["kind"]), want=repr(kind), kind=kind)
         )
     for key, want in (fingerprints or {}).items():
         have = meta["fingerprints"].get(key)
         if have is not None and have != want:
             raise CheckpointError(
-                f"{path} was trained on data with {key} fingerprint {have}, but the data here has {want}: "
-                f"its outputs would mean other {'colours' if key == 'palette' else key}s. Train a new model "
-                "on this data (`python -m lecturekit train ...`) or load the data it was trained on."
+                _("{path} was trained on data with {key} fingerprint {have}, but the data here has {want}: its "
+                  "outputs would mean other {things}. Train a new model on this data (`python -m lecturekit "
+                  "train ...`) or load the data it was trained on.").format(
+                    path=path, key=key, have=have, want=want,
+                    things=_("colours") if key == "palette" else f"{key}s")
             )
     models = registered_models()
     if meta["kind"] not in models:
@@ -177,7 +181,8 @@ def load_pretrained(name: str, device: torch.device | str | None = None) -> nn.M
     path = weights_dir() / f"{name}.pt"
     if not path.is_file():
         raise CheckpointError(
-            f"no shipped weights called {name!r}; available: {', '.join(pretrained_names()) or 'none'}."
+            _("no shipped weights called {name}; available: {names}.").format(
+                name=repr(name), names=", ".join(pretrained_names()) or _("none"))
         )
     expected: dict[str, str] = {}
     blob_meta = read_checkpoint(path)["meta"]

@@ -37,19 +37,51 @@ def _root(path: str | None) -> Path:
 def _student(args: argparse.Namespace) -> int:
     from lecturekit.notebooks import NotebookSourceError, sync_notebooks
 
+    root = _root(args.root)
+    stale: list[str] = []
     try:
-        differences = sync_notebooks(_root(args.root), check=args.check)
-    except NotebookSourceError as exc:
+        differences = sync_notebooks(root, check=args.check)
+        if (root / "translations").is_dir():
+            from lecturekit.translations import sync_editions
+
+            more, stale = sync_editions(root, check=args.check)
+            differences += more
+    except (NotebookSourceError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for line in differences:
         print(line)
-    if args.check and differences:
-        print("notebooks/ is out of sync with solutions/: run `python -m lecturekit student`.", file=sys.stderr)
+    for line in stale:
+        print(f"{'error' if args.check else 'warning'}: {line}", file=sys.stderr)
+    if stale:
+        print(f"{len(stale)} translation(s) missing or stale (such cells stay English in the Chinese editions "
+              "meanwhile): `python -m lecturekit translations` shows each cell with its English text; messages go "
+              "in lecturekit/locale/zh_CN/LC_MESSAGES/lecturekit.po.", file=sys.stderr)
+    if args.check and (differences or stale):
+        print("notebooks/ or the Chinese editions are out of sync with solutions/: run "
+              "`python -m lecturekit student`.", file=sys.stderr)
         return 1
     if args.check:
-        print("notebooks/ is in sync with solutions/")
+        print("notebooks/ and the Chinese editions are in sync with solutions/")
     return 0
+
+
+def _translations(args: argparse.Namespace) -> int:
+    from lecturekit.translations import accept, report_issues
+
+    root = _root(args.root)
+    if args.accept:
+        for item in args.accept:
+            notebook, _, cell = item.partition(":")
+            try:
+                print(accept(root, notebook, cell))
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+        return 0
+    text = report_issues(root, notebook=args.notebook)
+    print(text)
+    return 0 if text.endswith("current translation") else 1
 
 
 def _train(args: argparse.Namespace, rest: list[str]) -> int:
@@ -99,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("student", help="regenerate notebooks/ from solutions/ (--check: only compare)")
     p.add_argument("--check", action="store_true", help="exit 1 when notebooks/ differs from solutions/")
     p.add_argument("--root", help="the kit's checkout (default: this one)")
+    p = sub.add_parser("translations", help="list the cells whose Chinese translation is missing or stale, "
+                       "with their English text (--accept NB:CELL: mark a reviewed translation current)")
+    p.add_argument("--notebook", help="only this notebook (part of its name, e.g. 03)")
+    p.add_argument("--accept", action="append", default=[], metavar="NOTEBOOK:CELL",
+                   help="stamp the translation of CELL with the current English hash (after you checked it fits)")
+    p.add_argument("--root", help="the kit's checkout (default: this one)")
     p = sub.add_parser("train", help="train a model: " + ", ".join(TRAINERS) + " (MODEL --help for options)",
                        add_help=False)
     p.add_argument("model")
@@ -121,4 +159,6 @@ def main(argv: list[str] | None = None) -> int:
         return _student(args)
     if args.command == "sandbox-kernel":
         return _sandbox_kernel(args)
+    if args.command == "translations":
+        return _translations(args)
     return _build_data(args)

@@ -38,18 +38,41 @@ if "google.colab" in sys.modules:
 from lecturekit.colab import setup_notebook
 DEVICE = setup_notebook()'''
 
+# The Chinese editions' setup cell: the same code, comments in Chinese, and the language set.
+_SETUP_COMMENTS = {
+    "zh_CN": ("# 设置（每个 notebook 的第一个 cell 都一样）。在 Colab 里它从\n"
+              f"# {REPO_URL} 安装 lecturekit（fork 过？在 lecturekit/colab.py 里改 REPO_URL，"
+              "再运行 `python -m lecturekit student`）；\n"
+              "# 在其他地方它只导入本套件，并报告所用的设备和语言。"),
+    "zh_TW": ("# 設定（每個 notebook 的第一個 cell 都一樣）。在 Colab 裡它從\n"
+              f"# {REPO_URL} 安裝 lecturekit（fork 過？在 lecturekit/colab.py 裡改 REPO_URL，"
+              "再執行 `python -m lecturekit student`）；\n"
+              "# 在其他地方它只匯入本套件，並回報所用的裝置和語言。"),
+}
+
+
+def setup_cell_source(lang: str = "en") -> str:
+    """The setup cell of an edition: English as SETUP_CELL; a Chinese edition also sets the kit's language."""
+    if lang == "en":
+        return SETUP_CELL
+    code = SETUP_CELL.split("\n", 3)[3]  # without the three English comment lines
+    code = code.replace("DEVICE = setup_notebook()", f'DEVICE = setup_notebook(lang="{lang}")')
+    return f"{_SETUP_COMMENTS[lang]}\n{code}"
+
 
 def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def setup_notebook(verbose: bool = True) -> Any:
+def setup_notebook(verbose: bool = True, lang: str | None = None) -> Any:
     """Prepare a notebook: in Colab enable its widget manager and use plain-text progress bars;
-    everywhere pick the device (the GPU when there is one), seed, and report versions."""
+    everywhere pick the device (the GPU when there is one), seed, set the language of the kit's
+    messages (`lang`, from a Chinese edition's setup cell; else LECTUREKIT_LANG) and report all that."""
     import torch
 
     from lecturekit import __version__
     from lecturekit.device import get_device, seed_everything
+    from lecturekit.i18n import LANGUAGE_NAMES, get_language, set_language
     from lecturekit.progress import set_progress_bars
 
     if in_colab():
@@ -60,6 +83,8 @@ def setup_notebook(verbose: bool = True) -> Any:
         except Exception as exc:  # noqa: BLE001 - an older Colab without it still runs the kit
             print(f"note: Colab's widget manager could not be enabled ({exc}); sliders may not show.")
         set_progress_bars("text")  # notebook bars break under Colab's widget manager
+    if lang is not None:
+        set_language(lang)
     device = get_device()
     seed_everything(0)
     if verbose:
@@ -68,6 +93,8 @@ def setup_notebook(verbose: bool = True) -> Any:
         gpu = f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""
         print(
             f"lecturekit {__version__} | torch {torch.__version__} | ipywidgets {ipywidgets.__version__} | "
-            f"python {platform.python_version()} | device: {device}{gpu}" + (" | Colab" if in_colab() else "")
+            f"python {platform.python_version()} | device: {device}{gpu} | "
+            f"language: {get_language()} ({LANGUAGE_NAMES[get_language()]})"
+            + (" | Colab" if in_colab() else "")
         )
     return device

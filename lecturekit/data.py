@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lecturekit import paths
+from lecturekit.i18n import _
 from lecturekit.palette import fit_palette, quantize
 
 SPRITE_SIZE = 20
@@ -81,18 +82,19 @@ def _read_lines(path: Path, what: str) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(
-            f"{path}: no such file ({what}); check the path, or rebuild the data with "
-            f"`python -m lecturekit build-data`."
+            _("{path}: no such file ({what}); check the path, or rebuild the data with "
+              "`python -m lecturekit build-data`.").format(path=path, what=what)
         )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise DataFormatError(f"{path}: not a text file ({err}); {what} must be plain text.") from None
+        raise DataFormatError(_("{path}: not a text file ({error}); {what} must be plain text.").format(
+            path=path, error=err, what=what)) from None
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
-        raise DataFormatError(f"{path}: the file is empty; it should hold {what}.")
+        raise DataFormatError(_("{path}: the file is empty; it should hold {what}.").format(path=path, what=what))
     return lines
 
 
@@ -103,8 +105,8 @@ def _ints(path: Path, lineno: int, line: str, what: str) -> list[int]:
             out.append(int(tok))
         except ValueError:
             raise DataFormatError(
-                f"{path}, line {lineno}: {tok!r} is not an integer; {what} must be whole "
-                f"numbers separated by spaces (fix or delete that line)."
+                _("{path}, line {line}: {token} is not an integer; {what} must be whole numbers separated by "
+                  "spaces (fix or delete that line).").format(path=path, line=lineno, token=repr(tok), what=what)
             ) from None
     return out
 
@@ -113,18 +115,18 @@ def read_palette_file(colormap_path: str | Path) -> np.ndarray:
     """The lecture's `colormap.txt`: one `R G B` line (0-255) per colour index."""
     path = Path(colormap_path)
     rows = []
-    for i, line in enumerate(_read_lines(path, "one `R G B` line per colour"), start=1):
-        vals = _ints(path, i, line, "palette entries")
+    for i, line in enumerate(_read_lines(path, _("one `R G B` line per colour")), start=1):
+        vals = _ints(path, i, line, _("palette entries"))
         if len(vals) != 3:
             raise DataFormatError(
-                f"{path}, line {i}: expected 3 values `R G B`, found {len(vals)}; each palette "
-                f"line must be exactly three integers 0-255."
+                _("{path}, line {line}: expected 3 values `R G B`, found {n}; each palette line must be exactly "
+                  "three integers 0-255.").format(path=path, line=i, n=len(vals))
             )
         bad = [v for v in vals if not 0 <= v <= 255]
         if bad:
             raise DataFormatError(
-                f"{path}, line {i}: RGB value {bad[0]} is out of range 0..255; use 0-255 "
-                f"integers (not 0-1 floats, not 16-bit)."
+                _("{path}, line {line}: RGB value {value} is out of range 0..255; use 0-255 integers (not 0-1 "
+                  "floats, not 16-bit).").format(path=path, line=i, value=bad[0])
             )
         rows.append(vals)
     return np.asarray(rows, dtype=np.uint8)
@@ -136,22 +138,23 @@ def read_lecture_files(pixel_path: str | Path, colormap_path: str | Path) -> Spr
     path = Path(pixel_path)
     n_px = SPRITE_SIZE * SPRITE_SIZE
     rows = []
-    for i, line in enumerate(_read_lines(path, f"one sprite per line, {n_px} colour indices"), start=1):
-        vals = _ints(path, i, line, "colour indices")
+    for i, line in enumerate(_read_lines(path, _("one sprite per line, {n} colour indices").format(n=n_px)), start=1):
+        vals = _ints(path, i, line, _("colour indices"))
         if len(vals) != n_px:
             raise DataFormatError(
-                f"{path}, line {i}: expected {n_px} values ({SPRITE_SIZE}x{SPRITE_SIZE} "
-                f"pixels), found {len(vals)}; every line must hold one whole sprite "
-                f"(a ragged or wrapped line?)."
+                _("{path}, line {line}: expected {n} values ({size}x{size} pixels), found {found}; every line must "
+                  "hold one whole sprite (a ragged or wrapped line?).").format(
+                    path=path, line=i, n=n_px, size=SPRITE_SIZE, found=len(vals))
             )
         lo, hi = min(vals), max(vals)
         if lo < 0:
-            raise DataFormatError(f"{path}, line {i}: colour index {lo} is negative; indices count from 0.")
+            raise DataFormatError(_("{path}, line {line}: colour index {index} is negative; indices count from 0."
+                                    ).format(path=path, line=i, index=lo))
         if hi >= len(palette):
             raise DataFormatError(
-                f"{path}, line {i}: colour index {hi} but the palette {Path(colormap_path)} "
-                f"has only {len(palette)} colours (0..{len(palette) - 1}): palette too short; "
-                f"use the colormap.txt that belongs to this pixel file."
+                _("{path}, line {line}: colour index {index} but the palette {palette} has only {n} colours "
+                  "(0..{top}): palette too short; use the colormap.txt that belongs to this pixel file.").format(
+                    path=path, line=i, index=hi, palette=Path(colormap_path), n=len(palette), top=len(palette) - 1)
             )
         rows.append(vals)
     indices = np.asarray(rows, dtype=np.int64).reshape(-1, SPRITE_SIZE, SPRITE_SIZE)
@@ -280,11 +283,12 @@ def read_sprite_folder(
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataFormatError(f"{folder}: not a folder; pass a folder of .png/.gif sprites.")
+        raise DataFormatError(_("{folder}: not a folder; pass a folder of .png/.gif sprites.").format(folder=folder))
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DataFormatError(
-            f"{folder}: no .png or .gif files in this folder; put your sprites there (one sprite per file)."
+            _("{folder}: no .png or .gif files in this folder; put your sprites there (one sprite per file)."
+              ).format(folder=folder)
         )
     rgb = np.stack([_load_image_rgb(p, size) for p in files])
     pal = fit_palette(rgb, n_colors) if palette is None else np.asarray(palette, dtype=np.uint8)

@@ -250,14 +250,28 @@ def sync_notebooks(root: Path, check: bool = False) -> list[str]:
 LINKS_BEGIN, LINKS_END = "<!-- colab-links: made by `python -m lecturekit student` -->", "<!-- /colab-links -->"
 
 
-def colab_links_markdown(names: list[str]) -> str:
-    """The README's table of "Open in Colab" links, made from lecturekit.colab.REPO_URL."""
-    rows = ["| notebook | student copy | solution |", "|---|---|---|"]
+_EDITION_LINKS = {"zh_CN": ("简体中文", "学生版", "答案"), "zh_TW": ("繁體中文", "學生版", "解答")}
+
+
+def colab_links_markdown(names: list[str], editions: tuple[str, ...] = ()) -> str:
+    """The README's table of "Open in Colab" links, made from lecturekit.colab.REPO_URL, one column per edition."""
+    head = "| notebook | English | " + " | ".join(_EDITION_LINKS[e][0] for e in editions)
+    rows = [head.rstrip(" |") + " |", "|---|---|" + "---|" * len(editions)]
     for name in names:
         stem = name.removesuffix(".ipynb")
-        rows.append(f"| {stem} | [Open in Colab]({colab_url('notebooks/' + name)}) "
-                    f"| [solution]({colab_url('solutions/' + name)}) |")
+        row = (f"| {stem} | [Open in Colab]({colab_url('notebooks/' + name)}) "
+               f"· [solution]({colab_url('solutions/' + name)}) |")
+        for lang in editions:
+            _, student, answer = _EDITION_LINKS[lang]
+            row += (f" [{student}]({colab_url(f'notebooks/{lang}/{name}')}) "
+                    f"· [{answer}]({colab_url(f'solutions/{lang}/{name}')}) |")
+        rows.append(row)
     return "\n".join(rows)
+
+
+def editions_of(root: Path) -> tuple[str, ...]:
+    """The translated editions a checkout has (a folder per language under translations/)."""
+    return tuple(lang for lang in _EDITION_LINKS if (root / "translations" / lang).is_dir())
 
 
 def sync_readme_links(root: Path, names: list[str], check: bool = False) -> list[str]:
@@ -270,7 +284,7 @@ def sync_readme_links(root: Path, names: list[str], check: bool = False) -> list
         return [] if not check else ["README.md has no colab-links block"]
     head, rest = text.split(LINKS_BEGIN, 1)
     _, tail = rest.split(LINKS_END, 1)
-    new = f"{head}{LINKS_BEGIN}\n{colab_links_markdown(names)}\n{LINKS_END}{tail}"
+    new = f"{head}{LINKS_BEGIN}\n{colab_links_markdown(names, editions_of(root))}\n{LINKS_END}{tail}"
     if new == text:
         return []
     if not check:

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from lecturekit.device import get_device
+from lecturekit.i18n import N_, _
 from lecturekit.progress import progress
 
 Batch = Any
@@ -97,7 +98,7 @@ def fit(
     eval_fn: Callable[[nn.Module], dict[str, float]] | None = None,
     on_epoch_end: Callable[[int, nn.Module, History], None] | None = None,
     progress_bar: bool = True,
-    desc: str = "training",
+    desc: str = N_("training"),
 ) -> History:
     """Train `model` by minimising `loss_fn(model, batch)`; return the History.
 
@@ -128,7 +129,8 @@ def fit(
             batches = data
         model.train()
         total = len(batches) if hasattr(batches, "__len__") else None
-        bar = progress(batches, total=total, desc=f"{desc} epoch {epoch + 1}", leave=False,
+        label = _("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1)
+        bar = progress(batches, total=total, desc=label, leave=False,
                        disable=None if progress_bar else True)
         running, count = 0.0, 0
         for batch in bar:

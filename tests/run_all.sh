@@ -9,6 +9,8 @@ export LECTUREKIT_PROGRESS=text MPLBACKEND=Agg
 export LECTUREKIT_REQUIRE_BROWSER=1
 # and so must the grading sandbox's (bubblewrap): its attack suite fails, never skips
 export LECTUREKIT_REQUIRE_SANDBOX=1
+# nbval runs every notebook under solutions/: the English sources and the generated Chinese editions
+# (solutions/zh_CN/, solutions/zh_TW/: pytest collects the subfolders)
 python -m pytest -q -p no:cacheprovider tests --nbval-lax solutions "$@"
 # the widget unit tests again under ipywidgets 7.7, what Colab ships
 bash tests/run_widgets_ipywidgets7.sh

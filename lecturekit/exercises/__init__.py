@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from lecturekit.i18n import _
+
 Args = tuple[Any, ...]
 
 
@@ -111,28 +113,30 @@ def compare_values(got: Any, want: Any, *, atol: float = 1e-5, rtol: float = 1e-
     got, want = to_numpy(got), to_numpy(want)
     if isinstance(want, tuple):
         if not isinstance(got, tuple) or len(got) != len(want):
-            return f"expected a tuple of {len(want)} values, got {type(got).__name__}"
+            return _("expected a tuple of {n} values, got {kind}").format(n=len(want), kind=type(got).__name__)
         for i, (g, w) in enumerate(zip(got, want)):
             problem = compare_values(g, w, atol=atol, rtol=rtol)
             if problem:
-                return f"value {i} of the tuple: {problem}"
+                return _("value {i} of the tuple: {problem}").format(i=i, problem=problem)
         return None
     if not isinstance(got, np.ndarray):
-        return f"expected an array or tensor, got {type(got).__name__} ({str(got)[:80]})"
+        return _("expected an array or tensor, got {kind} ({value})").format(
+            kind=type(got).__name__, value=str(got)[:80])
     if got.shape != want.shape:
-        return f"expected shape {tuple(want.shape)}, got shape {tuple(got.shape)}"
+        return _("expected shape {want}, got shape {got}").format(want=tuple(want.shape), got=tuple(got.shape))
     if want.dtype.kind in "iub" and got.dtype.kind not in "iub":
-        return f"expected integers ({want.dtype}), got {got.dtype}"
+        return _("expected integers ({want}), got {got}").format(want=want.dtype, got=got.dtype)
     if want.dtype.kind in "iub":
         wrong = int((got != want).sum())
-        return None if wrong == 0 else f"{wrong} of {want.size} values differ from the expected ones"
+        return None if wrong == 0 else _("{wrong} of {n} values differ from the expected ones").format(
+            wrong=wrong, n=want.size)
     got_f = got.astype(np.float64)
     want_f = want.astype(np.float64)
     if not np.all(np.isfinite(got_f)):
-        return "your result contains NaN or inf"
+        return _("your result contains NaN or inf")
     if not np.allclose(got_f, want_f, atol=atol, rtol=rtol):
         err = float(np.max(np.abs(got_f - want_f)))
-        return f"values differ from the expected ones (largest difference {err:.4g})"
+        return _("values differ from the expected ones (largest difference {err})").format(err=f"{err:.4g}")
     return None
 
 
@@ -145,11 +149,12 @@ def run_cases(exercise: Exercise, fn: Callable[..., Any], seed: int) -> list[str
             got = fn(*_fresh(args))
         except NotImplementedError:
             raise ExerciseNotDone(
-                f"{exercise.function}() is not written yet: replace `raise NotImplementedError()` with your code."
+                _("{function}() is not written yet: replace `raise NotImplementedError()` with your code.").format(
+                    function=exercise.function)
             ) from None
         problem = exercise.verdict(got, want, args)
         if problem:
-            problems.append(f"case {i + 1}: {problem}")
+            problems.append(_("case {n}: {problem}").format(n=i + 1, problem=problem))
     return problems
 
 
@@ -178,10 +183,11 @@ def check(name: str, fn: Callable[..., Any], hidden: bool = False) -> None:
     for seed in seeds:
         problems += run_cases(exercise, fn, seed)
     if problems:
-        hint = f"\nHint: {exercise.hint}" if exercise.hint else ""
-        raise WrongAnswer(f"{exercise.function}() is not right yet:\n- " + "\n- ".join(problems[:5]) + hint)
+        hint = "\n" + _("Hint: {hint}").format(hint=_(exercise.hint)) if exercise.hint else ""
+        raise WrongAnswer(_("{function}() is not right yet:").format(function=exercise.function) + "\n- "
+                          + "\n- ".join(problems[:5]) + hint)
     if not hidden:
-        print(f"✓ {exercise.function}() passed the check.")
+        print(_("✓ {function}() passed the check.").format(function=exercise.function))
 
 
 def yours_or_reference(name: str, fn: Callable[..., Any] | None) -> Callable[..., Any]:
@@ -189,18 +195,19 @@ def yours_or_reference(name: str, fn: Callable[..., Any] | None) -> Callable[...
     so that the cells after an unfinished exercise still run and only its own check fails."""
     exercise = get_exercise(name)
     if fn is None:
-        print(f"note: {exercise.function}() is not defined (run its cell), so the cells below use the kit's version.")
+        print(_("note: {function}() is not defined (run its cell), so the cells below use the kit's version.").format(
+            function=exercise.function))
         return exercise.reference
     try:
         problems = run_cases(exercise, fn, 0)
-        why = "does not pass its check yet"
+        why = _("does not pass its check yet")
     except ExerciseNotDone:
-        problems, why = ["not written yet"], "is not written yet"
+        problems, why = ["not written yet"], _("is not written yet")
     except Exception as exc:  # noqa: BLE001 - any error in the student's code means: use the reference
-        problems, why = [f"{type(exc).__name__}: {exc}"], f"raises {type(exc).__name__}"
+        problems, why = [f"{type(exc).__name__}: {exc}"], _("raises {error}").format(error=type(exc).__name__)
     if problems:
-        print(f"note: your {exercise.function}() {why} (the exercise is not finished yet), so the cells below "
-              "use the kit's version of it.")
+        print(_("note: your {function}() {why} (the exercise is not finished yet), so the cells below use the "
+                "kit's version of it.").format(function=exercise.function, why=why))
         return exercise.reference
-    print(f"using your {exercise.function}()")
+    print(_("using your {function}()").format(function=exercise.function))
     return fn

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lecturekit.exercises import Args, Exercise, register
+from lecturekit.i18n import N_
 from lecturekit.models.tiny import draw_colour, pad_prefix
 
 
@@ -32,7 +33,7 @@ def _pad_cases(seed: int) -> list[Args]:
 def _chain_cases(seed: int) -> list[Args]:
     g = torch.Generator().manual_seed(seed)
     cases: list[Args] = []
-    for _ in range(3):
+    for _i in range(3):
         batch = int(torch.randint(1, 6, (1,), generator=g))
         steps = int(torch.randint(2, 10, (1,), generator=g))
         k = int(torch.randint(2, 14, (1,), generator=g))
@@ -45,7 +46,7 @@ def _chain_cases(seed: int) -> list[Args]:
 def _draw_cases(seed: int) -> list[Args]:
     g = torch.Generator().manual_seed(seed)
     cases: list[Args] = []
-    for _ in range(3):
+    for _i in range(3):
         batch = int(torch.randint(1, 40, (1,), generator=g))
         k = int(torch.randint(2, 14, (1,), generator=g))
         probs = torch.softmax(torch.randn(batch, k, generator=g) * 2, dim=-1)
@@ -64,8 +65,8 @@ register(Exercise(
     function="pad_prefix",
     reference=pad_prefix,
     cases=_pad_cases,
-    hint="flatten the (B, t, 3) prefix to (B, t*3) and append (n_slots - t)*3 zeros per row with torch.cat "
-         "(prefix_rgb.new_zeros(...) makes zeros of the right dtype); t can be 0.",
+    hint=N_("flatten the (B, t, 3) prefix to (B, t*3) and append (n_slots - t)*3 zeros per row with torch.cat "
+         "(prefix_rgb.new_zeros(...) makes zeros of the right dtype); t can be 0."),
 ))
 
 register(Exercise(
@@ -73,8 +74,8 @@ register(Exercise(
     function="image_log_prob",
     reference=image_log_prob,
     cases=_chain_cases,
-    hint="pick the probability of the true colour at every step (step_probs.gather(-1, images.unsqueeze(-1)) or "
-         "fancy indexing), take torch.log, and sum over the steps (dim=1): log of a product = sum of logs.",
+    hint=N_("pick the probability of the true colour at every step (step_probs.gather(-1, images.unsqueeze(-1)) or "
+         "fancy indexing), take torch.log, and sum over the steps (dim=1): log of a product = sum of logs."),
 ))
 
 register(Exercise(
@@ -82,6 +83,6 @@ register(Exercise(
     function="draw_colour",
     reference=draw_colour,
     cases=_draw_cases,
-    hint="cdf = torch.cumsum(probs, dim=-1); the colour is the number of cdf entries <= u "
-         "((cdf <= u[:, None]).sum(-1)), i.e. the first colour whose cumulative probability exceeds u.",
+    hint=N_("cdf = torch.cumsum(probs, dim=-1); the colour is the number of cdf entries <= u "
+         "((cdf <= u[:, None]).sum(-1)), i.e. the first colour whose cumulative probability exceeds u."),
 ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lecturekit.exercises import Args, Exercise, register
+from lecturekit.i18n import N_, _
 
 
 def pixel_saturation(rgb: torch.Tensor) -> torch.Tensor:
@@ -46,7 +47,7 @@ def _one_hot_cases(seed: int) -> list[Args]:
 def _nearest_cases(seed: int) -> list[Args]:
     g = torch.Generator().manual_seed(seed)
     cases: list[Args] = []
-    for _ in range(3):
+    for _i in range(3):
         n = int(torch.randint(1, 50, (1,), generator=g))
         k = int(torch.randint(2, 30, (1,), generator=g))
         palette = torch.rand(k, 3, generator=g, dtype=torch.float64) * 255
@@ -68,7 +69,7 @@ def _compare_saturation(got: object, want: torch.Tensor, args: Args) -> str | No
 
     arr = to_numpy(got)
     if isinstance(arr, np.ndarray) and arr.dtype.kind == "f" and np.isnan(arr).any():
-        return "your result has NaN: a black pixel (max = 0) must get saturation 0, not 0/0"
+        return _("your result has NaN: a black pixel (max = 0) must get saturation 0, not 0/0")
     return compare_values(got, want)
 
 
@@ -78,8 +79,8 @@ register(Exercise(
     reference=pixel_saturation,
     cases=_saturation_cases,
     compare=_compare_saturation,
-    hint="hi = rgb.max(dim=-1).values, lo = rgb.min(dim=-1).values; saturation = (hi - lo) / hi, and 0 where "
-         "hi == 0 (torch.where, with hi.clamp_min(1e-12) in the division so that nothing divides by zero).",
+    hint=N_("hi = rgb.max(dim=-1).values, lo = rgb.min(dim=-1).values; saturation = (hi - lo) / hi, and 0 where "
+         "hi == 0 (torch.where, with hi.clamp_min(1e-12) in the division so that nothing divides by zero)."),
 ))
 
 register(Exercise(
@@ -87,7 +88,7 @@ register(Exercise(
     function="one_hot",
     reference=one_hot,
     cases=_one_hot_cases,
-    hint="torch.nn.functional.one_hot(indices, n_colors) and .float(); the new axis goes last.",
+    hint=N_("torch.nn.functional.one_hot(indices, n_colors) and .float(); the new axis goes last."),
 ))
 
 register(Exercise(
@@ -95,6 +96,6 @@ register(Exercise(
     function="nearest_palette_index",
     reference=nearest_palette_index,
     cases=_nearest_cases,
-    hint="squared distances of every pixel to every colour: ((pixels[:, None, :] - palette[None]) ** 2).sum(-1), "
-         "shape (N, K); then argmin over the colours (dim=1).",
+    hint=N_("squared distances of every pixel to every colour: ((pixels[:, None, :] - palette[None]) ** 2).sum(-1), "
+         "shape (N, K); then argmin over the colours (dim=1)."),
 ))

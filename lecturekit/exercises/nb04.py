@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from lecturekit.exercises import Exercise, compare_values, register, to_numpy
+from lecturekit.i18n import N_, _
 from lecturekit.models.sentence_vae import gaussian_kl
 from lecturekit.models.vae import kl_divergence, latent_grid_codes
 
@@ -44,10 +45,10 @@ def _reparam_compare(got: Any, want: Any, args: tuple[Any, ...]) -> str | None:
     got_t, want = _tensor(got), _tensor(want)
     if got_t.shape == want.shape:
         if torch.allclose(got_t, mean + torch.exp(log_var) * eps, atol=1e-5):
-            return ("you used exp(log_var) as the standard deviation (the lecture's shorthand); "
-                    "the std is exp(log_var / 2)")
+            return _("you used exp(log_var) as the standard deviation (the lecture's shorthand); "
+                     "the std is exp(log_var / 2)")
         if torch.allclose(got_t, mean + log_var * eps, atol=1e-5):
-            return "log_var is the log of the variance: the standard deviation is exp(log_var / 2), not log_var"
+            return _("log_var is the log of the variance: the standard deviation is exp(log_var / 2), not log_var")
     return problem
 
 
@@ -57,7 +58,7 @@ register(Exercise(
     reference=reference_reparameterize,
     cases=lambda seed: _gaussian_cases(seed),
     compare=_reparam_compare,
-    hint="std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean.",
+    hint=N_("std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean."),
 ))
 
 
@@ -73,11 +74,12 @@ def _kl_compare(got: Any, want: Any, args: tuple[Any, ...]) -> str | None:
     got_t, want = _tensor(got), _tensor(want)
     if got_t.shape == want.shape:
         if torch.allclose(got_t, 2 * want, rtol=1e-4, atol=1e-5):
-            return "your values are twice the KL: that is the lecture's penalty; multiply by 1/2"
+            return _("your values are twice the KL: that is the lecture's penalty; multiply by 1/2")
         if torch.allclose(got_t, -want, rtol=1e-4, atol=1e-5):
-            return "your values have the wrong sign: the KL is never negative (the notes' sign is flipped)"
+            return _("your values have the wrong sign: the KL is never negative (the notes' sign is flipped)")
     elif got_t.numel() == 1 or got_t.ndim == 0:
-        return f"expected one KL value per row, shape {tuple(want.shape)}: sum over the last dimension only"
+        return _("expected one KL value per row, shape {shape}: sum over the last dimension only").format(
+            shape=tuple(want.shape))
     return problem
 
 
@@ -88,7 +90,7 @@ register(Exercise(
     twins=(kl_divergence, gaussian_kl),
     cases=lambda seed: [(m, lv) for m, lv, _ in _gaussian_cases(seed)],
     compare=_kl_compare,
-    hint="0.5 * (exp(log_var) - 1 - log_var + mean**2), summed over the last dimension (one value per row).",
+    hint=N_("0.5 * (exp(log_var) - 1 - log_var + mean**2), summed over the last dimension (one value per row)."),
 ))
 
 
@@ -116,7 +118,7 @@ def _grid_compare(got: Any, want: Any, args: tuple[Any, ...]) -> str | None:
     base, values = _tensor(base), _tensor(values)
     got_t, want = _tensor(got), _tensor(want)
     if got_t.shape == want.shape and torch.allclose(got_t, latent_grid_codes(base, dim_y, dim_x, values)):
-        return "dim_x and dim_y are swapped: dim_x changes along a row (column index), dim_y down the rows"
+        return _("dim_x and dim_y are swapped: dim_x changes along a row (column index), dim_y down the rows")
     return problem
 
 
@@ -126,8 +128,8 @@ register(Exercise(
     reference=reference_grid_codes,
     cases=_grid_cases,
     compare=_grid_compare,
-    hint="start from base repeated n*n times (base.repeat(n * n, 1)); code number r * n + c gets "
-         "[dim_y] = values[r] and [dim_x] = values[c] (torch.repeat_interleave / .repeat help).",
+    hint=N_("start from base repeated n*n times (base.repeat(n * n, 1)); code number r * n + c gets "
+         "[dim_y] = values[r] and [dim_x] = values[c] (torch.repeat_interleave / .repeat help)."),
 ))
 
 

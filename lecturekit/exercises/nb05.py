@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from lecturekit.exercises import Args, Exercise, compare_values, register, to_numpy
+from lecturekit.i18n import N_, _
 from lecturekit.models.gan import discriminator_loss, generator_loss, snap_to_palette
 
 
@@ -16,16 +17,18 @@ def _scalar_compare(what: str) -> Any:
     def compare(got: Any, want: Any, args: Args) -> str | None:
         g = to_numpy(got)
         if isinstance(g, np.ndarray) and g.shape not in {(), (1,)} and g.size > 1:
-            return (f"expected one number (the {what} averaged over the batch), got an array of shape {g.shape}: "
-                    "take the .mean()")
+            return _("expected one number (the {what} averaged over the batch), got an array of shape {shape}: "
+                     "take the .mean()").format(what=what, shape=g.shape)
         if isinstance(g, np.ndarray) and g.shape == (1,):
             g = g.reshape(())
         if isinstance(g, np.ndarray) and not np.all(np.isfinite(g.astype(np.float64))):
-            return ("your result is NaN or inf: for large scores sigmoid() rounds to exactly 0 or 1 and log(0) = -inf; "
-                    "use F.softplus or F.binary_cross_entropy_with_logits, which work on the logits directly")
+            return _("your result is NaN or inf: for large scores sigmoid() rounds to exactly 0 or 1 and "
+                     "log(0) = -inf; use F.softplus or F.binary_cross_entropy_with_logits, which work on the logits "
+                     "directly")
         problem = compare_values(g, want, atol=1e-5, rtol=1e-4)
-        if problem and "differ" in problem:
-            problem += f" (expected {float(to_numpy(want)):.5f}, got {float(np.asarray(g, dtype=np.float64)):.5f})"
+        if problem and isinstance(g, np.ndarray) and g.size == 1 and g.dtype.kind == "f":  # values differ
+            problem += _(" (expected {want}, got {got})").format(want=f"{float(to_numpy(want)):.5f}",
+                                                                 got=f"{float(np.asarray(g, dtype=np.float64)):.5f}")
         return problem
 
     return compare
@@ -35,18 +38,21 @@ def _snap_compare(got: Any, want: Any, args: Args) -> str | None:
     """Right when every pixel got *a* nearest colour (ties and rounding may pick another equally near one)."""
     g, w = to_numpy(got), to_numpy(want)
     if not isinstance(g, np.ndarray):
-        return f"expected a tensor of colour indices, got {type(got).__name__}"
+        return _("expected a tensor of colour indices, got {kind}").format(kind=type(got).__name__)
     if g.shape != w.shape:
-        return f"expected shape {w.shape} (the image shape without the RGB axis), got {g.shape}"
+        return _("expected shape {want} (the image shape without the RGB axis), got {got}").format(
+            want=w.shape, got=g.shape)
     if g.dtype.kind not in "iu":
-        return f"expected integer colour indices (e.g. .argmin() gives int64), got {g.dtype}"
+        return _("expected integer colour indices (e.g. .argmin() gives int64), got {dtype}").format(dtype=g.dtype)
     rgb, palette = (to_numpy(a).astype(np.float64) for a in args)
     if g.size and (g.min() < 0 or g.max() >= len(palette)):
-        return f"indices must lie in 0..{len(palette) - 1} (the palette has {len(palette)} colours)"
+        return _("indices must lie in 0..{top} (the palette has {n} colours)").format(
+            top=len(palette) - 1, n=len(palette))
     d = ((rgb.reshape(-1, 1, 3) - palette[None]) ** 2).sum(-1)
     chosen = d[np.arange(len(d)), g.reshape(-1)]
     wrong = int((chosen > d.min(1) + 1e-3).sum())
-    return None if wrong == 0 else f"{wrong} of {len(d)} pixels did not get their nearest palette colour"
+    return None if wrong == 0 else _("{wrong} of {n} pixels did not get their nearest palette colour").format(
+        wrong=wrong, n=len(d))
 
 
 def _logits(g: torch.Generator, n: int, scale: float) -> torch.Tensor:
@@ -86,9 +92,9 @@ register(Exercise(
     reference=discriminator_loss,
     cases=_disc_cases,
     compare=_scalar_compare("loss"),
-    hint="real sprites should get label 1 and generated ones label 0: the loss is "
+    hint=N_("real sprites should get label 1 and generated ones label 0: the loss is "
          "mean(-log sigmoid(real_logits)) + mean(-log(1 - sigmoid(fake_logits))). "
-         "-log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = softplus(x) stay finite for any x.",
+         "-log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = softplus(x) stay finite for any x."),
 ))
 
 register(Exercise(
@@ -97,8 +103,8 @@ register(Exercise(
     reference=generator_loss,
     cases=_gen_cases,
     compare=_scalar_compare("loss"),
-    hint="the non-saturating loss asks the discriminator to call the fakes real: mean(-log sigmoid(fake_logits)) "
-         "= F.softplus(-fake_logits).mean() (not log(1 - sigmoid), which is the saturating one).",
+    hint=N_("the non-saturating loss asks the discriminator to call the fakes real: mean(-log sigmoid(fake_logits)) "
+         "= F.softplus(-fake_logits).mean() (not log(1 - sigmoid), which is the saturating one)."),
 ))
 
 register(Exercise(
@@ -107,6 +113,6 @@ register(Exercise(
     reference=snap_to_palette,
     cases=_snap_cases,
     compare=_snap_compare,
-    hint="for each pixel compute the squared distance to every palette colour (broadcast (P, 1, 3) against "
-         "(1, K, 3)), take argmin over the colours, and reshape to rgb.shape[:-1]; return integer indices.",
+    hint=N_("for each pixel compute the squared distance to every palette colour (broadcast (P, 1, 3) against "
+         "(1, K, 3)), take argmin over the colours, and reshape to rgb.shape[:-1]; return integer indices."),
 ))

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from lecturekit.exercises import Exercise, register, yours_or_reference
+from lecturekit.i18n import N_
 from lecturekit.models.sentence_vae import greedy_next_tokens, interpolate_codes, kl_weight
 
 
@@ -36,7 +37,7 @@ def _greedy_cases(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     g = torch.Generator().manual_seed(seed)
     rng = random.Random(seed)
     cases = []
-    for _ in range(3):
+    for _i in range(3):
         n, v = rng.choice([1, 4, 7]), rng.choice([5, 12, 50])
         logits = torch.randn(n, v, generator=g) * 3
         finished = torch.rand(n, generator=g) < 0.4
@@ -51,7 +52,7 @@ register(Exercise(
     function="kl_weight",
     reference=kl_weight,
     cases=_kl_weight_cases,
-    hint="return min(1, step / warmup_steps) as a float; when warmup_steps <= 0 there is no annealing: return 1.0.",
+    hint=N_("return min(1, step / warmup_steps) as a float; when warmup_steps <= 0 there is no annealing: return 1.0."),
 ))
 
 register(Exercise(
@@ -59,8 +60,8 @@ register(Exercise(
     function="interpolate_codes",
     reference=interpolate_codes,
     cases=_interp_cases,
-    hint="t = torch.linspace(0, 1, n_steps) gives both ends; row i is z_a + t[i] * (z_b - z_a), "
-         "shape (n_steps, d). Broadcasting: t[:, None] times (z_b - z_a)[None, :].",
+    hint=N_("t = torch.linspace(0, 1, n_steps) gives both ends; row i is z_a + t[i] * (z_b - z_a), "
+         "shape (n_steps, d). Broadcasting: t[:, None] times (z_b - z_a)[None, :]."),
 ))
 
 register(Exercise(
@@ -68,8 +69,8 @@ register(Exercise(
     function="greedy_next_tokens",
     reference=greedy_next_tokens,
     cases=_greedy_cases,
-    hint="logits.argmax(dim=-1) picks each row's most likely word; torch.where(finished, pad_id, ...) "
-         "puts the padding id 0 where the sentence has already ended. Return int64 (torch.long).",
+    hint=N_("logits.argmax(dim=-1) picks each row's most likely word; torch.where(finished, pad_id, ...) "
+         "puts the padding id 0 where the sentence has already ended. Return int64 (torch.long)."),
 ))
 
 

@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes and threads per sandboxed kernel (default 128)")
     parser.add_argument("--disk", type=int, default=2048,
                         help="MB a kernel may write into its work folder (default 2048)")
+    parser.add_argument("--lang", default=None, help="feedback language: en, zh_CN or zh_TW (default: each "
+                        "student's edition, read from the notebook's metadata; else LECTUREKIT_LANG or English)")
     args = parser.parse_args(argv)
 
     from lecturekit.grading.bwrap import SandboxUnavailable
@@ -69,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     missing = [str(p) for p in args.submissions if not p.exists()]
     if missing:
         parser.error(f"not found: {', '.join(missing)}")
+    from lecturekit.grading.report import student_languages
+    from lecturekit.i18n import normalize_language
+
+    try:
+        lang = normalize_language(args.lang) if args.lang else student_languages(args.submissions)
+    except ValueError as exc:
+        parser.error(str(exc))
     solutions = args.solutions or default_solutions_dir()
     options = Options(timeout=args.timeout, memory_mb=args.memory, jobs=args.jobs, seed=args.seed, full=args.full,
                       quiet=args.quiet, sandbox=not args.no_sandbox, processes=args.processes, disk_mb=args.disk)
@@ -81,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     feedback = args.feedback or args.out.parent / "feedback"
     write_csv(report, args.out)
-    write_feedback(report, feedback)
+    write_feedback(report, feedback, lang)
     review = args.out.with_name(f"{args.out.stem}_review.csv")
     write_review(report, review)
     rows = report.rows()

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 from lecturekit.grading.grader import GradeReport, Row
+from lecturekit.i18n import N_, get_language, translate, translate_message
 
 NO_SANDBOX_WARNING = ("graded WITHOUT the sandbox (--no-sandbox): student code ran as the grader's OS user and "
                       "could read and change that user's files; check the files reported as changed")
@@ -42,42 +44,120 @@ def write_csv(report: GradeReport, path: Path) -> None:
     _atomic_write(Path(path), csv_text(report.rows()))
 
 
-def feedback_text(report: GradeReport, student: str) -> str:
-    """The student's feedback (Markdown): each exercise's result and what went wrong, no hidden test content."""
+# The grader works in English; these are its messages (lecturekit/grading/compare.py, grader.py), catalogued
+# here so that feedback_text can write them in the student's language (i18n.translate_message).
+GRADER_MESSAGES = (
+    N_("{fn}() is not defined in your notebook"),
+    N_("{fn}() is not defined in your notebook (your answer cell failed: {error})"),
+    N_("{fn} is a {kind}, not a function"),
+    N_("{fn}() is not written yet (it raises NotImplementedError)"),
+    N_("{fn}(): {right} of {n} hidden cases right"),
+    N_("not finished in time"),
+    N_("the notebook's visible check says:"),
+    N_("(it passes the notebook's visible check: test other shapes and edge cases)"),
+    N_("hint: {hint}"),
+    N_("the shape of the result is wrong"),
+    N_("the dtype of the result is wrong"),
+    N_("the result contains NaN or inf"),
+    N_("the result is the wrong kind of value"),
+    N_("the values are wrong"),
+    N_("the test cell did not finish within the time limit"),
+    N_("the Python kernel stopped during the test cell"),
+    N_("not answered yet (NotImplementedError)"),
+    N_("a hidden test failed ({ename})"),
+    N_("{name}.ipynb was not handed in"),
+    N_("not graded"),
+)
+_BULLET = re.compile(r"^(\s*(?:- )?)(.*)$", re.S)
+
+
+def _translated(lines: list[str], lang: str) -> list[str]:
+    """Message lines in `lang`, keeping their indentation and bullets."""
+    out = []
+    for line in lines:
+        lead, text = _BULLET.match(line).groups()  # type: ignore[union-attr]
+        out.append(lead + translate_message(text, lang))
+    return out
+
+
+_STATUS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"),
+           "missing": N_("missing")}
+
+
+def feedback_text(report: GradeReport, student: str, lang: str | None = None) -> str:
+    """The student's feedback (Markdown): each exercise's result and what went wrong, no hidden test content.
+
+    Written in `lang` (default: the language in force), so a class using the Chinese edition reads it in Chinese."""
+    lang = lang or get_language()
+    t = lambda message: translate(message, lang)  # noqa: E731
     mine = sorted((r for r in report.reports if r.student == student), key=lambda r: r.notebook)
     rows = [row for r in mine for row in r.rows]
     got = sum(r.points for r in rows)
     top = sum(r.max_points for r in rows)
-    lines = [f"# Feedback for {student}", ""]
+    status = lambda s: t(_STATUS[s]) if s in _STATUS else s  # noqa: E731
+    lines = [t(N_("# Feedback for {student}")).format(student=student), ""]
     if not report.sandboxed:
         lines += [f"> Warning: {NO_SANDBOX_WARNING}.", ""]
-    lines += [f"**Total: {_number(got)} / {_number(top)} points**", ""]
+    lines += [t(N_("**Total: {got} / {top} points**")).format(got=_number(got), top=_number(top)), ""]
     for note in report.student_notes.get(student, []):
-        lines.append(f"- note: {note}")
+        lines.append(t(N_("- note: {note}")).format(note=note))
     for sub in mine:
         sub_got = sum(r.points for r in sub.rows)
         sub_top = sum(r.max_points for r in sub.rows)
         lines += ["", f"## {sub.notebook} — {_number(sub_got)} / {_number(sub_top)}", "",
-                  "| exercise | points | result |", "|---|---|---|"]
+                  t(N_("| exercise | points | result |")), "|---|---|---|"]
         for row in sub.rows:
-            lines.append(f"| {row.grade_id} | {_number(row.points)} / {_number(row.max_points)} | {row.status} |")
+            points = f"{_number(row.points)} / {_number(row.max_points)}"
+            lines.append(f"| {row.grade_id} | {points} | {status(row.status)} |")
         same = len(sub.rows) > 1 and all(r.messages == sub.rows[0].messages for r in sub.rows)
         if same and sub.rows[0].messages:
-            lines += ["", "```text", *_clip(sub.rows[0].messages), "```"]
+            lines += ["", "```text", *_translated(_clip(sub.rows[0].messages), lang), "```"]
         for row in [] if same else sub.rows:
             if row.messages:
-                lines += ["", f"**{row.grade_id}** ({row.status})", "", "```text", *_clip(row.messages), "```"]
+                lines += ["", f"**{row.grade_id}** ({status(row.status)})", "", "```text",
+                          *_translated(_clip(row.messages), lang), "```"]
         if sub.notes:
-            lines += ["", "Notes:", ""]
+            lines += ["", t(N_("Notes:")), ""]
             for note in sub.notes:
                 first, *rest = note.splitlines() or [""]
                 lines.append(f"- {first}")
                 if rest:
                     lines += ["", "  ```text", *[f"  {ln}" for ln in rest[-8:]], "  ```"]
-    lines += ["", "Each exercise was called on new inputs the grader drew at random, and its results were "
-              "compared with the expected ones outside your notebook. Only the answer cells were taken from "
-              "your notebook; every other cell is the course's own."]
+    lines += ["", t(N_("Each exercise was called on new inputs the grader drew at random, and its results were "
+                       "compared with the expected ones outside your notebook. Only the answer cells were taken "
+                       "from your notebook; every other cell is the course's own."))]
     return "\n".join(lines).replace("```text\n```", "") + "\n"
+
+
+def submission_language(path: Path) -> str | None:
+    """The edition a handed-in notebook comes from (its metadata's lecturekit.lang), None if not marked."""
+    import json
+
+    from lecturekit.i18n import normalize_language
+
+    try:
+        lang = json.loads(Path(path).read_bytes()).get("metadata", {}).get("lecturekit", {}).get("lang")
+        return normalize_language(lang) if isinstance(lang, str) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def student_languages(paths: list[Path]) -> dict[str, str]:
+    """Each student's language, from the notebooks they handed in (the first marked one; else none)."""
+    from lecturekit.grading.matching import gather
+
+    out: dict[str, str] = {}
+    try:
+        students = gather([Path(p) for p in paths])
+    except FileNotFoundError:  # the grader says which path is wrong
+        return out
+    for student, entry in students.items():
+        for file in entry.files:
+            lang = submission_language(file)
+            if lang:
+                out[student] = lang
+                break
+    return out
 
 
 def _clip(messages: list[str], limit: int = 40) -> list[str]:
@@ -85,12 +165,14 @@ def _clip(messages: list[str], limit: int = 40) -> list[str]:
     return out[:limit] + (["..."] if len(out) > limit else [])
 
 
-def write_feedback(report: GradeReport, folder: Path) -> list[Path]:
+def write_feedback(report: GradeReport, folder: Path, lang: str | dict[str, str] | None = None) -> list[Path]:
+    """One feedback file per student; `lang` is one language for all, or a language per student."""
     folder = Path(folder)
     paths = []
     for student in sorted({r.student for r in report.reports} | set(report.student_notes)):
         path = folder / f"{student}.md"
-        _atomic_write(path, feedback_text(report, student))
+        own = lang.get(student) if isinstance(lang, dict) else lang
+        _atomic_write(path, feedback_text(report, student, own))
         paths.append(path)
     return paths
 

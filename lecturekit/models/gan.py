@@ -31,6 +31,7 @@ from torch import nn
 
 from lecturekit.checkpoints import register_model, save_checkpoint
 from lecturekit.device import get_device
+from lecturekit.i18n import _
 from lecturekit.progress import progress
 from lecturekit.training import History
 
@@ -317,7 +318,7 @@ def train_gan(
     n_batches = max(1, len(data) // batch_size)  # drop the ragged last batch: BatchNorm wants full ones
     step = 0
     epoch = 0
-    bar = progress(total=None if epochs is None else total_epochs * n_batches, desc="GAN training",
+    bar = progress(total=None if epochs is None else total_epochs * n_batches, desc=_("GAN training"),
                    disable=None if progress_bar else True)
     while epoch < total_epochs:
         model.train()
@@ -422,10 +423,10 @@ def recalibrate_batchnorm(G: nn.Module, z_dim: int, batches: int = 8, batch_size
     was_training = G.training
     G.train()
     g = torch.Generator().manual_seed(seed)
-    for _ in range(batches):
+    for _i in range(batches):
         G(torch.randn(batch_size, z_dim, generator=g).to(device))
     G.train(was_training)
-    for m, (momentum, _) in zip(norms, saved):
+    for m, (momentum, _stats) in zip(norms, saved):
         m.momentum = momentum
 
 

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lecturekit.checkpoints import register_model
+from lecturekit.i18n import _
 
 LN2 = math.log(2.0)
 SIZE = 20
@@ -349,7 +350,7 @@ def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int =
         eval_fn = lambda m: {"test_bpp": bits_per_pixel(m, test_t)}
     history = fit(model, train_t, lambda m, batch: m.loss(batch), epochs=epochs, max_minutes=minutes,
                   batch_size=batch_size, lr=lr, schedule=schedule, clip_grad=1.0, device=device, seed=seed,
-                  eval_fn=eval_fn, progress_bar=progress_bar, desc="PixelRNN" + (" (above)" if see_above else ""))
+                  eval_fn=eval_fn, progress_bar=progress_bar, desc="PixelRNN" + (_(" (above)") if see_above else ""))
     model.eval()
     return model, history
 

@@ -27,6 +27,7 @@ from torch.nn import functional as F
 
 from lecturekit.checkpoints import register_model, save_checkpoint
 from lecturekit.data import SpriteSet
+from lecturekit.i18n import _
 from lecturekit.training import History
 
 # (row offset, column offset) of the pixels a model sees: all drawn before the current one in raster order
@@ -259,7 +260,7 @@ def train_window_model(
 
     return fit(model, (rgb01, idx), loss_fn, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
                schedule=lambda step: max(0.02, 1.0 - step / total_steps), progress_bar=progress_bar,
-               desc=f"{model.output} model", max_minutes=max_minutes, device="cpu")
+               desc=_("{output} model").format(output=model.output), max_minutes=max_minutes, device="cpu")
 
 
 @torch.inference_mode()

@@ -30,6 +30,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from lecturekit.checkpoints import register_model
+from lecturekit.i18n import _
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 DEFAULTS: dict[str, Any] = {
@@ -167,7 +168,7 @@ class SentenceVAE(nn.Module):
         token = torch.full((n, 1), BOS, dtype=torch.long, device=z.device)
         finished = torch.zeros(n, dtype=torch.bool, device=z.device)
         steps: list[torch.Tensor] = []
-        for _ in range(max_len):
+        for _i in range(max_len):
             logits, hidden = self.decoder_logits(token, z, hidden)
             logits = logits[:, -1].clone()
             logits[:, PAD] = -math.inf  # never write padding or a new <s>
@@ -186,7 +187,7 @@ class SentenceVAE(nn.Module):
         hidden = self.initial_hidden(z)  # (1, 1, H)
         beams: list[tuple[float, list[int], torch.Tensor]] = [(0.0, [], hidden)]
         done: list[tuple[float, list[int]]] = []
-        for _ in range(max_len):
+        for _i in range(max_len):
             tokens = torch.tensor([[b[1][-1] if b[1] else BOS] for b in beams], device=z.device)
             hid = torch.cat([b[2] for b in beams], dim=1)
             logits, hid = self.decoder_logits(tokens, z.expand(len(beams), -1), hid)
@@ -439,7 +440,7 @@ def interpolation_sentences(model: SentenceVAE, sentences: Sequence[str], n_pair
     """Greedy interpolation paths between `n_pairs` seeded random pairs of `sentences`, plus the lecture pair."""
     g = torch.Generator().manual_seed(seed)
     pairs = [LECTURE_SENTENCES]
-    for _ in range(n_pairs):
+    for _i in range(n_pairs):
         i, j = torch.randperm(len(sentences), generator=g)[:2].tolist()
         pairs.append((sentences[i], sentences[j]))
     vocab = vocab if vocab is not None else model.vocab
@@ -518,7 +519,7 @@ def train_sentence_vae(train: Sequence[str], test: Sequence[str] | None = None, 
 
     history = fit(model, batches, loss_fn, epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr,
                   clip_grad=5.0, device=device, seed=seed, eval_fn=eval_fn, progress_bar=progress_bar,
-                  desc="sentence VAE", schedule=lr_decay)
+                  desc=_("sentence VAE"), schedule=lr_decay)
     if log_every > 1:
         history.steps = [s for s in history.steps if s["step"] % log_every == 0]
     model.cpu().eval()

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lecturekit.checkpoints import register_model
+from lecturekit.i18n import _
 
 LATENT_DIM = 10
 SIZE = 20
@@ -89,7 +90,7 @@ def minimise_penalty(penalty: Any, steps: int = 50, lr: float = 0.1, start: tupl
     m = torch.tensor([[start[0]]], dtype=torch.float64, requires_grad=True)
     sigma = torch.tensor([[start[1]]], dtype=torch.float64, requires_grad=True)
     path = []
-    for _ in range(steps):
+    for _i in range(steps):
         value = penalty(m, sigma).sum()
         path.append((float(m.detach()), float(sigma.detach()), float(value.detach())))
         if not math.isfinite(path[-1][2]) or abs(path[-1][2]) > 1e6:
@@ -342,7 +343,7 @@ def elbo_bits_per_pixel(model: SpriteVAE, indices: Any, samples: int = 4, seed: 
     mean, log_var = model.encode(x)
     kl = kl_divergence(mean, log_var)
     recon = torch.zeros(len(x), device=x.device)
-    for _ in range(samples):
+    for _i in range(samples):
         logits = model.decoder(reparameterize(mean, log_var, generator=g), model.palette)
         recon += F.cross_entropy(logits, x, reduction="none").sum(dim=(1, 2)) / samples
     return {
@@ -457,7 +458,7 @@ def train_sprite_model(kind: str, train: Any, test: Any = None, *, epochs: int |
 
     history = fit(model, data, loss_fn, epochs=epochs, max_minutes=max_minutes, batch_size=batch_size, lr=lr,
                   schedule=schedule, clip_grad=5.0, device=device, seed=seed, eval_fn=eval_fn,
-                  progress_bar=progress_bar, desc=f"training the {kind.upper()}")
+                  progress_bar=progress_bar, desc=_("training the {kind}").format(kind=kind.upper()))
     model.cpu().eval()
     if isinstance(model, SpriteAutoencoder):
         model.fit_code_statistics(train.indices)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lecturekit.i18n import _
 from lecturekit.widgets import grid_rgb, png_bytes
 
 
@@ -39,12 +40,12 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         self._next_seed = max(seed_a, seed_b) + 1
         self.z_a = self._code(seed_a)
         self.z_b = self._code(seed_b)
-        self.slider = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=1.0 / (self.steps - 1), description="A → B",
+        self.slider = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=1.0 / (self.steps - 1), description=_("A → B"),
                                     continuous_update=True, readout_format=".2f")
-        self.snap = w.Checkbox(value=snap, description="snap to palette", indent=False)
-        self.spherical = w.Checkbox(value=spherical, description="spherical path", indent=False)
-        self.new_a = w.Button(description="new A", tooltip="draw a new random code for the start")
-        self.new_b = w.Button(description="new B", tooltip="draw a new random code for the end")
+        self.snap = w.Checkbox(value=snap, description=_("snap to palette"), indent=False)
+        self.spherical = w.Checkbox(value=spherical, description=_("spherical path"), indent=False)
+        self.new_a = w.Button(description=_("new A"), tooltip=_("draw a new random code for the start"))
+        self.new_b = w.Button(description=_("new B"), tooltip=_("draw a new random code for the end"))
         first = self.render()
         self.image = w.Image(value=png_bytes(first, self.scale), format="png", width=20 * self.scale,
                              height=20 * self.scale)
@@ -59,12 +60,12 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         self.slider.observe(self._on_slider, names="value")
         self.snap.observe(self._on_path, names="value")
         self.spherical.observe(self._on_path, names="value")
-        self.new_a.on_click(lambda _: self._new_end("a"))
-        self.new_b.on_click(lambda _: self._new_end("b"))
+        self.new_a.on_click(lambda _click: self._new_end("a"))
+        self.new_b.on_click(lambda _click: self._new_end("b"))
         super().__init__([
             w.HBox([self.image, w.VBox([self.slider, w.HBox([self.new_a, self.new_b]),
                                         w.HBox([self.snap, self.spherical])])]),
-            w.HTML("<b>the path A → B</b> (left to right)"),
+            w.HTML(_("<b>the path A → B</b> (left to right)")),
             self.strip,
         ])
         self.add_class("lk-gan-interpolation")

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lecturekit.i18n import _
 from lecturekit.widgets import grid_rgb, png_bytes
 
 SLIDER_RANGE = 3.0
@@ -58,27 +59,27 @@ class LatentSliders:
         self.image = widgets.Image(value=png_bytes(first, scale), format="png",
                                    width=first.shape[1] * scale, height=first.shape[0] * scale)
         self.image.add_class("lk-decoded")
-        self.random_button = widgets.Button(description="random", tooltip="a code drawn from N(0, I)")
+        self.random_button = widgets.Button(description=_("random"), tooltip=_("a code drawn from N(0, I)"))
         self.random_button.add_class("lk-random")
-        self.random_button.on_click(lambda _: self.randomize())
-        self.reset_button = widgets.Button(description="reset", tooltip="every dimension to 0")
+        self.random_button.on_click(lambda _click: self.randomize())
+        self.reset_button = widgets.Button(description=_("reset"), tooltip=_("every dimension to 0"))
         self.reset_button.add_class("lk-reset")
-        self.reset_button.on_click(lambda _: self.set_code(np.zeros(self.dim)))
+        self.reset_button.on_click(lambda _click: self.set_code(np.zeros(self.dim)))
         buttons = [self.random_button, self.reset_button]
         self.encode_button = self.sprite_picker = self.sprite_image = None
         if self.sprites is not None and len(self.sprites):
             self.sprite_picker = widgets.Dropdown(options=_sprite_options(len(self.sprites)), value=0,
-                                                  description="sprite")
+                                                  description=_("sprite"))
             self.sprite_picker.add_class("lk-sprite-pick")
             rgb = self._sprite_rgb(0)
             self.sprite_image = widgets.Image(value=png_bytes(rgb, scale // 2), format="png",
                                               width=rgb.shape[1] * (scale // 2), height=rgb.shape[0] * (scale // 2))
             self.sprite_image.add_class("lk-sprite")
             self.sprite_picker.observe(self._on_pick, names="value")
-            self.encode_button = widgets.Button(description="encode this sprite",
-                                                tooltip="set the sliders to the code of the chosen sprite")
+            self.encode_button = widgets.Button(description=_("encode this sprite"),
+                                                tooltip=_("set the sliders to the code of the chosen sprite"))
             self.encode_button.add_class("lk-encode")
-            self.encode_button.on_click(lambda _: self.encode_sprite())
+            self.encode_button.on_click(lambda _click: self.encode_sprite())
             buttons += [self.encode_button]
         self.status = widgets.HTML(value="")
         self.status.add_class("lk-status")
@@ -141,7 +142,7 @@ class LatentSliders:
         self.image.value = png_bytes(rgb, self.scale)
         ms = (time.perf_counter() - start) * 1000
         self.update_ms.append(ms)
-        self.status.value = f"<small>update: {ms:.1f} ms</small>"
+        self.status.value = _("<small>update: {ms} ms</small>").format(ms=f"{ms:.1f}")
         return ms
 
 
@@ -167,13 +168,13 @@ class LatentGrid:
         if len(set(dims)) != 2 or not all(0 <= int(d) < self.dim for d in dims):
             raise ValueError(f"dims must be two different code dimensions in 0..{self.dim - 1}, got {dims}")
         options = [(f"z[{i}]", i) for i in range(self.dim)]
-        self.dim_x = widgets.Dropdown(options=options, value=int(dims[0]), description="across")
-        self.dim_y = widgets.Dropdown(options=options, value=int(dims[1]), description="down")
-        base_options: list[tuple[str, int]] = [("zeros", -1)]
+        self.dim_x = widgets.Dropdown(options=options, value=int(dims[0]), description=_("across"))
+        self.dim_y = widgets.Dropdown(options=options, value=int(dims[1]), description=_("down"))
+        base_options: list[tuple[str, int]] = [(_("zeros"), -1)]
         if self.sprites is not None:
-            base_options += [(f"code of sprite {i}", i) for i in range(len(self.sprites))]
-        self.base = widgets.Dropdown(options=base_options, value=-1, description="others at")
-        self.span = widgets.FloatSlider(value=span, min=0.5, max=4.0, step=0.25, description="span",
+            base_options += [(_("code of sprite {i}").format(i=i), i) for i in range(len(self.sprites))]
+        self.base = widgets.Dropdown(options=base_options, value=-1, description=_("others at"))
+        self.span = widgets.FloatSlider(value=span, min=0.5, max=4.0, step=0.25, description=_("span"),
                                         continuous_update=False)
         for w, css in ((self.dim_x, "lk-grid-x"), (self.dim_y, "lk-grid-y"), (self.base, "lk-grid-base"),
                        (self.span, "lk-grid-span")):

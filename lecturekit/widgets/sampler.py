@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from lecturekit.i18n import _
 from lecturekit.widgets import grid_rgb, png_bytes
 
 
@@ -33,10 +34,11 @@ class TemperatureSampler(widgets.VBox):
         self.n, self.columns, self.scale = int(n), int(columns), int(scale)
         self.seed, self.batch = int(seed), 0
         self.temperature = widgets.FloatSlider(value=float(temperature), min=0.05, max=2.0, step=0.05,
-                                               description="temperature", continuous_update=False,
+                                               description=_("temperature"), continuous_update=False,
                                                readout_format=".2f")
-        self.mode = widgets.ToggleButtons(options=["sample", "argmax"], value="sample", description="pick")
-        self.draw = widgets.Button(description="draw a new batch", icon="refresh")
+        self.mode = widgets.ToggleButtons(options=[(_("sample"), "sample"), ("argmax", "argmax")], value="sample",
+                                          description=_("pick"))
+        self.draw = widgets.Button(description=_("draw a new batch"), icon="refresh")
         self.status = widgets.Label(value="")
         self.sprites = self._draw()  # warm-up: the first batch is drawn at build time
         picture = grid_rgb(self.palette[self.sprites], self.columns)
@@ -59,9 +61,10 @@ class TemperatureSampler(widgets.VBox):
                                seed=self.seed + self.batch)
         seconds = time.perf_counter() - start
         distinct = len({s.tobytes() for s in sprites})
-        how = "argmax" if greedy else f"sampling at T = {self.temperature.value:.2f}"
-        self.status.value = (f"batch {self.batch + 1}, {how}: {distinct} different sprite(s) of {self.n}, "
-                             f"drawn in {seconds:.2f} s")
+        how = "argmax" if greedy else _("sampling at T = {t}").format(t=f"{self.temperature.value:.2f}")
+        self.status.value = _("batch {batch}, {how}: {distinct} different sprite(s) of {n}, drawn in {seconds} s"
+                              ).format(
+            batch=self.batch + 1, how=how, distinct=distinct, n=self.n, seconds=f"{seconds:.2f}")
         return sprites
 
     def _png(self) -> bytes:

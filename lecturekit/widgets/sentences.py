@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
+from lecturekit.i18n import N_, _
 from lecturekit.models.sentence_vae import (
     LECTURE_SENTENCES,
     SentenceError,
@@ -26,7 +27,7 @@ from lecturekit.models.sentence_vae import (
     interpolate_codes,
 )
 
-METHODS = (("greedy", "greedy"), ("beam search (5)", "beam"), ("sampling (T=0.7)", "sample"))
+METHODS = (("greedy", "greedy"), (N_("beam search (5)"), "beam"), (N_("sampling (T=0.7)"), "sample"))
 
 
 def interpolation_rows(model: SentenceVAE, sentence_a: str, sentence_b: str, n_steps: int, vocab: Any = None,
@@ -36,14 +37,17 @@ def interpolation_rows(model: SentenceVAE, sentence_a: str, sentence_b: str, n_s
     notes = []
     for label, text in (("A", sentence_a), ("B", sentence_b)):
         if not text or not text.strip():
-            raise SentenceError(f"sentence {label} is empty: type a sentence into box {label}.")
+            raise SentenceError(_("sentence {label} is empty: type a sentence into box {label}.").format(label=label))
         unknown = vocab.unknown_words(text)
         if unknown:
             words = ", ".join(f"'{w}'" for w in unknown)
-            notes.append(f"sentence {label}: {words} {'is' if len(unknown) == 1 else 'are'} not in the model's "
-                         f"vocabulary ({len(vocab)} words) and {'is' if len(unknown) == 1 else 'are'} read as <unk>.")
+            message = (N_("sentence {label}: {words} is not in the model's vocabulary ({n} words) and is read as "
+                          "<unk>.") if len(unknown) == 1 else
+                       N_("sentence {label}: {words} are not in the model's vocabulary ({n} words) and are read as "
+                          "<unk>."))
+            notes.append(_(message).format(label=label, words=words, n=len(vocab)))
     with torch.inference_mode():
-        mean, _ = encode_sentences(model, [sentence_a, sentence_b], vocab)
+        mean, _log_var = encode_sentences(model, [sentence_a, sentence_b], vocab)
         codes = interpolate_codes(mean[0], mean[1], n_steps)
         kwargs: dict[str, Any] = {"method": method}
         if method == "sample":
@@ -71,13 +75,15 @@ def decode_at(model: SentenceVAE, sentence_a: str, sentence_b: str, t: float, vo
 def table_html(rows: list[str], grammatical: list[bool] | None = None) -> str:
     """The decoded path as an HTML table (position t from 0 to 1, the sentence, in the grammar or not)."""
     n = len(rows)
-    head = "<tr><th style='text-align:right;padding:2px 8px'>t</th><th style='text-align:left'>decoded</th>"
-    head += "<th style='padding:2px 8px'>grammar</th></tr>" if grammatical is not None else "</tr>"
+    head = ("<tr><th style='text-align:right;padding:2px 8px'>t</th><th style='text-align:left'>" + _("decoded")
+            + "</th>")
+    head += "<th style='padding:2px 8px'>" + _("grammar") + "</th></tr>" if grammatical is not None else "</tr>"
     body = []
+    empty = "<i>" + _("(empty)") + "</i>"
     for i, text in enumerate(rows):
         t = i / (n - 1) if n > 1 else 0.0
         cells = (f"<td style='text-align:right;padding:2px 8px;font-family:monospace'>{t:.2f}</td>"
-                 f"<td class='lk-interp-sentence' style='text-align:left'>{html.escape(text) or '<i>(empty)</i>'}</td>")
+                 f"<td class='lk-interp-sentence' style='text-align:left'>{html.escape(text) or empty}</td>")
         if grammatical is not None:
             cells += f"<td style='text-align:center'>{'✓' if grammatical[i] else '·'}</td>"
         body.append(f"<tr>{cells}</tr>")
@@ -104,10 +110,11 @@ class SentenceInterpolationWidget(widgets.VBox):
         self.vocab = vocab if vocab is not None else model.vocab
         self.check_grammar = check_grammar
         wide = widgets.Layout(width="520px")
-        self.sentence_a = widgets.Text(value=sentence_a, description="sentence A", layout=wide)
-        self.sentence_b = widgets.Text(value=sentence_b, description="sentence B", layout=wide)
-        self.steps = widgets.IntSlider(value=steps, min=2, max=15, description="steps")
-        self.method = widgets.Dropdown(options=list(METHODS), value=method, description="decoding")
+        self.sentence_a = widgets.Text(value=sentence_a, description=_("sentence A"), layout=wide)
+        self.sentence_b = widgets.Text(value=sentence_b, description=_("sentence B"), layout=wide)
+        self.steps = widgets.IntSlider(value=steps, min=2, max=15, description=_("steps"))
+        self.method = widgets.Dropdown(options=[(_(label), key) for label, key in METHODS], value=method,
+                                       description=_("decoding"))
         self.table = widgets.HTML()
         self.note = widgets.HTML()
         # FloatSlider's readout and step work the same in ipywidgets 7.7 and 8

@@ -268,3 +268,25 @@ def test_notebook_06_sentence_interpolation(page: Any, lab: JupyterLab) -> None:
     assert readout(page, ".lk-position") == "0.20"
     screenshot(widget, "06_sentence_interpolation_position")
 
+
+
+# ---- the Chinese edition ----
+
+def test_chinese_edition_shows_its_widget_in_chinese(page: Any, lab: JupyterLab) -> None:
+    """solutions/zh_CN/03 run in JupyterLab: the setup cell sets the language, and the sampler's button,
+    toggle and status line are in Chinese (labels come from the kit's gettext catalogue)."""
+    open_notebook(page, lab, "solutions/zh_CN/03_pixelrnn.ipynb")
+    run_all_cells(page)
+    image, button = ".lk-sampler-image", ".lk-sampler-draw"
+    wait_image_loaded(page, image)
+    widget = output_of(page, image)
+    assert page.locator(button).first.inner_text().strip() == "画一批新的"
+    text = widget.inner_text()
+    assert "采样" in text and "选取" in text and "draw a new batch" not in text
+    assert "language: zh_CN (简体中文)" in page.locator(".jp-Notebook").first.inner_text()
+    before = shown_src(page, image)
+    page.locator(button).first.click()
+    wait_new_src(page, image, before)
+    status = page.locator(".lk-sampler-status").first
+    page.wait_for_function("(el) => el.innerText.includes('第 2 批')", arg=status.element_handle(), timeout=30_000)
+    screenshot(widget, "zh_CN_03_temperature_sampler")

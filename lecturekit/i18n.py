@@ -1,0 +1,291 @@
+"""The language of what the kit prints and shows: English, 简体中文 (zh_CN) or 繁體中文 (zh_TW).
+
+Messages are marked in the code with `_("...")` (translated when shown) or `N_("...")` (only marked,
+e.g. an exercise hint defined at import time and translated when printed). The catalogues are
+standard gettext files shipped in the package: `lecturekit/locale/LANG/LC_MESSAGES/lecturekit.po`
+(the text people edit) and the `.mo` the standard library's `gettext` reads. The `.mo` files and the
+whole zh_TW catalogue are generated (`python -m lecturekit student`), and `student --check` verifies
+them, so no shipped binary is ever out of step with its source.
+
+The language in force: the last `set_language()` (the Chinese editions' setup cell calls it), else
+the environment variable LECTUREKIT_LANG, else English.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import gettext
+import hashlib
+import os
+import re
+import struct
+from pathlib import Path
+
+LANGUAGES = ("en", "zh_CN", "zh_TW")
+LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文", "zh_TW": "繁體中文"}
+DOMAIN = "lecturekit"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+_language: str | None = None
+_catalogues: dict[str, gettext.NullTranslations] = {}
+
+
+def normalize_language(lang: str | None) -> str:
+    """'zh-CN', 'zh_cn', 'zh_CN.UTF-8', 'zh-Hant'... as one of LANGUAGES; raises on an unknown language."""
+    raw = (lang or "en").strip()
+    key = raw.split(".")[0].replace("-", "_").lower()
+    aliases = {"en": "en", "en_us": "en", "en_gb": "en", "c": "en", "posix": "en",
+               "zh": "zh_CN", "zh_cn": "zh_CN", "zh_hans": "zh_CN", "zh_sg": "zh_CN",
+               "zh_tw": "zh_TW", "zh_hant": "zh_TW", "zh_hk": "zh_TW"}
+    if key not in aliases:
+        raise ValueError(f"unknown language {raw!r}: use one of {', '.join(LANGUAGES)}")
+    return aliases[key]
+
+
+def set_language(lang: str | None) -> str:
+    """Make the kit print and show its messages in `lang` (None: back to LECTUREKIT_LANG / English)."""
+    global _language
+    _language = None if lang is None else normalize_language(lang)
+    return get_language()
+
+
+def get_language() -> str:
+    """The language in force (see the module's docstring)."""
+    if _language is not None:
+        return _language
+    try:
+        return normalize_language(os.environ.get("LECTUREKIT_LANG") or "en")
+    except ValueError:
+        return "en"
+
+
+def _catalogue(lang: str) -> gettext.NullTranslations:
+    if lang not in _catalogues:
+        _catalogues[lang] = (gettext.NullTranslations() if lang == "en" else
+                             gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True))
+    return _catalogues[lang]
+
+
+def _(message: str) -> str:
+    """`message` in the language in force (itself when the catalogue has no translation)."""
+    return _catalogue(get_language()).gettext(message)
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name
+    """Marks a message for extraction without translating it yet (translate it with `_()` when shown)."""
+    return message
+
+
+def translate(message: str, lang: str) -> str:
+    """`message` in `lang`, whatever language is in force (e.g. feedback for one student)."""
+    return _catalogue(normalize_language(lang)).gettext(message)
+
+
+@functools.cache
+def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Every catalogued message with {fields}, as a regular expression that matches its English text."""
+    path = po_path("zh_CN")
+    out = []
+    for msgid in (read_po(path) if path.is_file() else {}):
+        if not _PLACEHOLDER.search(msgid):
+            continue
+        pattern, seen = "", set()
+        for part in re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", msgid):
+            if part.startswith("{") and part.endswith("}"):
+                name = part[1:-1]
+                pattern += f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
+                seen.add(name)
+            else:
+                pattern += re.escape(part)
+        out.append((msgid, re.compile(pattern, re.S)))
+    return tuple(sorted(out, key=lambda t: -len(t[0])))  # the most specific message first
+
+
+def translate_message(text: str, lang: str) -> str:
+    """An English message already formatted (e.g. by the grader, which works in English) in `lang`:
+    the catalogue's translation with the same field values (themselves translated when they are messages);
+    the text itself when no catalogued message matches it."""
+    lang = normalize_language(lang)
+    if lang == "en" or not text.strip():
+        return text
+    catalogue = _catalogue(lang)
+    exact = catalogue.gettext(text)
+    if exact != text:
+        return exact
+    for msgid, pattern in _templates():
+        match = pattern.fullmatch(text)
+        if match:
+            fields = {k: translate_message(v, lang) for k, v in match.groupdict().items()}
+            return catalogue.gettext(msgid).format(**fields)
+    return text
+
+
+# ---- catalogues: extraction, .po reading and writing, .mo compiling (no external tools needed) ----
+
+def extract_messages(package: Path | None = None) -> dict[str, list[str]]:
+    """Every string literal passed to `_()` or `N_()` in the package, with where it is used."""
+    package = Path(package or Path(__file__).resolve().parent)
+    found: dict[str, list[str]] = {}
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"_", "N_"}
+                    and len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                where = f"{path.relative_to(package.parent).as_posix()}:{node.lineno}"
+                found.setdefault(node.args[0].value, []).append(where)
+    return found
+
+
+def _po_unquote(text: str) -> str:
+    return ast.literal_eval(text) if text else ""
+
+
+def _po_quote(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
+    parts = escaped.split("\n")
+    if len(parts) == 1:
+        return f'"{escaped}"'
+    lines = [p + "\\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    return '""\n' + "\n".join(f'"{ln}"' for ln in lines)
+
+
+def read_po(path: Path) -> dict[str, str]:
+    """msgid -> msgstr of a .po file (the header entry, msgid "", included)."""
+    return read_po_text(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+def read_po_text(text: str, name: str = "catalogue") -> dict[str, str]:
+    """msgid -> msgstr of the text of a .po file (only the subset of the format `po_text` writes)."""
+    entries: dict[str, str] = {}
+    msgid: list[str] | None = None
+    msgstr: list[str] | None = None
+    current: list[str] | None = None
+
+    def flush() -> None:
+        if msgid is not None and msgstr is not None:
+            entries["".join(_po_unquote(s) for s in msgid)] = "".join(_po_unquote(s) for s in msgstr)
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("msgid "):
+            flush()
+            msgid, msgstr = [line[6:]], None
+            current = msgid
+        elif line.startswith("msgstr "):
+            msgstr = [line[7:]]
+            current = msgstr
+        elif line.startswith('"') and current is not None:
+            current.append(line)
+        elif not line or line.startswith("#"):
+            continue
+        else:
+            raise ValueError(f"{name}: cannot read the line {raw!r}")
+    flush()
+    return entries
+
+
+def po_text(entries: dict[str, str], where: dict[str, list[str]] | None = None) -> str:
+    """A .po file for `entries` (msgid -> msgstr), in a stable order, with `#:` source references."""
+    header = entries.get("", "Content-Type: text/plain; charset=UTF-8\n")
+    out = ['msgid ""', "msgstr " + _po_quote(header), ""]
+    for msgid in sorted(k for k in entries if k):
+        for ref in (where or {}).get(msgid, [])[:3]:
+            out.append(f"#: {ref}")
+        out += ["msgid " + _po_quote(msgid), "msgstr " + _po_quote(entries[msgid]), ""]
+    return "\n".join(out)
+
+
+def mo_bytes(entries: dict[str, str]) -> bytes:
+    """The GNU .mo encoding of `entries` (what `msgfmt` would write), read by `gettext.GNUTranslations`."""
+    keys = sorted(entries)
+    ids = [k.encode("utf-8") for k in keys]
+    strs = [entries[k].encode("utf-8") for k in keys]
+    n = len(keys)
+    key_start = 7 * 4 + 16 * n
+    value_start = key_start + sum(len(i) + 1 for i in ids)
+    offsets, koff, voff = [], key_start, value_start
+    for i, s in zip(ids, strs):
+        offsets.append((len(i), koff, len(s), voff))
+        koff += len(i) + 1
+        voff += len(s) + 1
+    out = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + 8 * n, 0, 0)
+    out += b"".join(struct.pack("ii", ln, off) for ln, off, _, _ in offsets)
+    out += b"".join(struct.pack("ii", ln, off) for _, _, ln, off in offsets)
+    out += b"".join(i + b"\0" for i in ids) + b"".join(s + b"\0" for s in strs)
+    return out
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def placeholders(text: str) -> list[str]:
+    """The str.format fields of a message, which a translation must keep."""
+    return sorted(_PLACEHOLDER.findall(text))
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def catalogue_problems(lang: str) -> list[str]:
+    """What is wrong with a catalogue: untranslated or obsolete messages, lost placeholders."""
+    path = po_path(lang)
+    if not path.is_file():
+        return [f"{path} is missing"]
+    entries = read_po(path)
+    wanted = extract_messages()
+    problems = []
+    for msgid in sorted(wanted):
+        if not entries.get(msgid):
+            problems.append(f"{lang}: no translation for {msgid!r} ({wanted[msgid][0]})")
+        elif placeholders(entries[msgid]) != placeholders(msgid):
+            problems.append(f"{lang}: the translation of {msgid!r} changes its {{fields}}")
+    for msgid in sorted(set(entries) - set(wanted) - {""}):
+        problems.append(f"{lang}: {msgid!r} is translated but no longer used (remove it)")
+    return problems
+
+
+def sync_catalogues(check: bool = False, convert: object = None) -> list[str]:
+    """Regenerate (or compare) the zh_TW catalogue from zh_CN and every .mo from its .po.
+
+    `convert` turns Simplified into Traditional text (lecturekit.translations.to_traditional);
+    the zh_CN .po is the one people edit, everything else here is made from it."""
+    differences: list[str] = []
+    cn = po_path("zh_CN")
+    if not cn.is_file():
+        return [f"{cn} is missing"]
+    entries = read_po(cn)
+    where = extract_messages()
+    # rewrite zh_CN itself in the canonical order (new messages get an empty msgstr to fill in)
+    canonical = {"": entries.get("", "")} | {m: entries.get(m, "") for m in where}
+    files: dict[Path, bytes] = {cn: po_text(canonical, where).encode("utf-8")}
+    if convert is not None:
+        tw = {k: (convert(v) if k else v.replace("zh_CN", "zh_TW")) for k, v in canonical.items()}  # type: ignore[operator]
+        files[po_path("zh_TW")] = po_text(tw, where).encode("utf-8")
+    for lang in ("zh_CN", "zh_TW"):
+        po = po_path(lang)
+        text = files.get(po) or (po.read_bytes() if po.is_file() else b"")
+        if not text:
+            continue
+        mo_entries = {k: v for k, v in read_po_text(text.decode("utf-8")).items() if v}
+        files[po.with_suffix(".mo")] = mo_bytes(mo_entries)
+    for path, data in files.items():
+        if path.is_file() and path.read_bytes() == data:
+            continue
+        rel = path.relative_to(LOCALE_DIR.parent.parent)
+        if check:
+            differences.append(f"{rel} is out of date (run `python -m lecturekit student`)")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            differences.append(f"{rel} written")
+    _catalogues.clear()
+    _templates.cache_clear()
+    return differences
+
+
+def digest(text: str) -> str:
+    """A short hash of an English source text: translations record the one they were made from."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
