@@ -39,8 +39,8 @@ class ReferenceUnavailable(RuntimeError):
     graded exercise cannot be the answer (see lecturekit/grading/withheld.py)."""
 
     def __init__(self, name: str = "") -> None:
-        super().__init__(f"the kit's own implementation ({name}) cannot be the answer in graded work: "
-                         "write the function yourself")
+        super().__init__(_("the kit's own implementation ({name}) cannot be the answer in graded work: "
+                           "write the function yourself").format(name=name))
 
 
 @dataclass

@@ -30,6 +30,7 @@ from jupyter_client.manager import KernelManager
 
 from lecturekit.grading import bwrap, sandbox
 from lecturekit.grading.kernel_code import call_for_grader, kernel_source
+from lecturekit.i18n import N_
 
 OUTPUT_CAP = 8_000  # characters of a cell's printed output kept (the rest is counted, not stored)
 MAX_MESSAGE_BYTES = 32 * 2**20  # a larger message from the kernel drops the connection instead of our memory
@@ -179,10 +180,10 @@ class KernelSession:
                 return
             why = ""
             if self.memory_mb and rss > self.memory_mb * 2**20:
-                why = f"its processes used more than {self.memory_mb} MB of memory together"
+                why = N_("its processes used more than {n} MB of memory together").format(n=self.memory_mb)
             elif self.disk_mb and tick % 4 == 0 and folder_bytes(self.workdir, self.disk_mb * 2**20) > \
                     self.disk_mb * 2**20:
-                why = f"it wrote more than {self.disk_mb} MB to disk"
+                why = N_("it wrote more than {n} MB to disk").format(n=self.disk_mb)
             if why:
                 self.violation = why
                 sandbox.kill_pids([p.pid for p in tree])

@@ -36,6 +36,7 @@ from lecturekit.grading.kernel_code import install_guard, kernel_source
 from lecturekit.grading.matching import Submission, gather, match_student
 from lecturekit.grading.plan import Plan, Step, build_plan, defined_functions, python_source
 from lecturekit.grading.withheld import cached_package_copy
+from lecturekit.i18n import N_
 from lecturekit.notebooks import BEGIN_HIDDEN, END_HIDDEN
 
 HIDDEN_SEEDS = 3  # secret seeds per exercise (the notebook's hidden tests use 3 fixed ones)
@@ -136,8 +137,8 @@ def _segments(source: str) -> list[tuple[str, bool]]:
 class _Run:
     """The execution of one plan in one kernel (restarting it, at most max_restarts times, after a crash)."""
 
-    withheld_note = ("some of the course's own cells could not run in the grader, which withholds the kit's "
-                     "implementations of the graded functions; this does not change your points")
+    withheld_note = N_("some of the course's own cells could not run in the grader, which withholds the kit's "
+                       "implementations of the graded functions; this does not change your points")
 
     def __init__(self, plan: Plan, sub: Submission, assignment: Assignment, options: Options, base_seed: int):
         self.plan, self.sub, self.assignment, self.options, self.base_seed = plan, sub, assignment, options, base_seed

@@ -12,11 +12,11 @@ import os
 import re
 from pathlib import Path
 
-from lecturekit.grading.grader import GradeReport, Row
+from lecturekit.grading.grader import GradeReport, Row, _Run
 from lecturekit.i18n import N_, get_language, translate, translate_message
 
-NO_SANDBOX_WARNING = ("graded WITHOUT the sandbox (--no-sandbox): student code ran as the grader's OS user and "
-                      "could read and change that user's files; check the files reported as changed")
+NO_SANDBOX_WARNING = N_("graded WITHOUT the sandbox (--no-sandbox): student code ran as the grader's OS user and "
+                        "could read and change that user's files; check the files reported as changed")
 CSV_FIELDS = ["student", "notebook", "grade_id", "points", "max_points", "status"]
 
 
@@ -63,6 +63,10 @@ GRADER_MESSAGES = (
     N_("the values are wrong"),
     N_("the test cell did not finish within the time limit"),
     N_("the Python kernel stopped during the test cell"),
+    N_("the Python kernel stopped while {fn}() ran: {why}"),
+    N_("the Python kernel stopped while {fn}() ran (it exited, crashed or went over the memory limit)"),
+    _Run.withheld_note,
+    NO_SANDBOX_WARNING,
     N_("not answered yet (NotImplementedError)"),
     N_("a hidden test failed ({ename})"),
     N_("{name}.ipynb was not handed in"),
@@ -97,7 +101,7 @@ def feedback_text(report: GradeReport, student: str, lang: str | None = None) ->
     status = lambda s: t(_STATUS[s]) if s in _STATUS else s  # noqa: E731
     lines = [t(N_("# Feedback for {student}")).format(student=student), ""]
     if not report.sandboxed:
-        lines += [f"> Warning: {NO_SANDBOX_WARNING}.", ""]
+        lines += [t(N_("> Warning: {warning}.")).format(warning=t(NO_SANDBOX_WARNING)), ""]
     lines += [t(N_("**Total: {got} / {top} points**")).format(got=_number(got), top=_number(top)), ""]
     for note in report.student_notes.get(student, []):
         lines.append(t(N_("- note: {note}")).format(note=note))
@@ -120,7 +124,7 @@ def feedback_text(report: GradeReport, student: str, lang: str | None = None) ->
             lines += ["", t(N_("Notes:")), ""]
             for note in sub.notes:
                 first, *rest = note.splitlines() or [""]
-                lines.append(f"- {first}")
+                lines.append(f"- {translate_message(first, lang)}")
                 if rest:
                     lines += ["", "  ```text", *[f"  {ln}" for ln in rest[-8:]], "  ```"]
     lines += ["", t(N_("Each exercise was called on new inputs the grader drew at random, and its results were "

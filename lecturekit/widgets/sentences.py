@@ -118,7 +118,7 @@ class SentenceInterpolationWidget(widgets.VBox):
         self.table = widgets.HTML()
         self.note = widgets.HTML()
         # FloatSlider's readout and step work the same in ipywidgets 7.7 and 8
-        self.position = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="position t",
+        self.position = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description=_("position t"),
                                             readout_format=".2f", continuous_update=True, layout=wide)
         self.at_position = widgets.HTML()
         self.sentence_at_position = ""
