@@ -17,8 +17,10 @@ import threading
 import uuid
 from pathlib import Path
 
+import nbformat
 import pytest
 from test_grading import HIDDEN_MARKER, _graded, make_course, put, with_answers
+from test_grading_adversarial import RIGHT
 
 import lecturekit
 from lecturekit.grading import bwrap
@@ -30,12 +32,6 @@ if bwrap.sandbox_problem() and not os.environ.get("LECTUREKIT_REQUIRE_SANDBOX"):
     pytestmark = [pytestmark, pytest.mark.skip(reason=f"no sandbox here: {bwrap.sandbox_problem()}")]
 
 PACKAGE = Path(lecturekit.__file__).resolve().parent
-RIGHT = {
-    "add_one": "def add_one(x):\n    return x + 1",
-    "row_softmax": "def row_softmax(x):\n    return torch.softmax(x, -1)",
-    "add_noise": "def add_noise(x, generator):\n    return x + torch.randn(x.shape, generator=generator)",
-    "count_positive": "def count_positive(values):\n    return sum(1 for v in values if v > 0)",
-}
 KIT_RIGHT = {
     "reparameterize": "def reparameterize(mean, log_var, eps):\n    return mean + torch.exp(0.5 * log_var) * eps",
     "kl_divergence": "def kl_divergence(mean, log_var):\n"
@@ -282,8 +278,6 @@ class Listener:
 def _course(root: Path) -> Path:
     solutions = make_course(root)
     nb = kit_notebook()
-    import nbformat
-
     nbformat.write(clean_notebook(nb), solutions / "03_kit.ipynb")
     nbformat.write(student_notebook(nb, "03_kit"), root / "notebooks" / "03_kit.ipynb")
     return solutions
