@@ -34,8 +34,6 @@ from lecturekit.device import get_device
 from lecturekit.progress import progress
 from lecturekit.training import History
 
-SIZE = 20
-
 
 # ----------------------------------------------------------------------------- losses (the exercises)
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -713,7 +711,7 @@ def _add_pixelrnn(rows: _FamilyRows, rnn: Any, test: Any, n: int, seed: int, tem
     from lecturekit.models import pixelrnn
 
     idx, secs = _timed(lambda: pixelrnn.sample(rnn, n, temperature=temperature, seed=seed))
-    rows.add("PixelRNN", rows.palette[idx], secs, pixelrnn.bits_per_pixel(rnn, test.indices), CONTROL["PixelRNN"])
+    rows.add("PixelRNN", rows.palette[idx], secs, pixelrnn.model_bits_per_pixel(rnn, test.indices), CONTROL["PixelRNN"])
 
 
 def _add_vae(rows: _FamilyRows, vae: Any, test: Any, n: int, seed: int) -> None:
