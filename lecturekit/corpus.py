@@ -513,13 +513,7 @@ class _Grammar:
 
     def finish(self) -> None:
         """Precompute sampling tables and the parse tables (lexical sets, FIRST sets, nullables)."""
-        for name, alts in self.rules.items():
-            for seq, _ in alts:
-                for item in seq:
-                    if item[0].isupper() and item not in self.rules:
-                        raise KeyError(f"rule {name} uses undefined {item}")
-                    if not item[0].isupper() and tokenize(item) != [item]:
-                        raise ValueError(f"rule {name}: {item!r} is not a single token")
+        self._check_rules()
         self._cum = {}
         for name, alts in self.rules.items():
             total, cum = 0.0, []
@@ -530,7 +524,20 @@ class _Grammar:
         # lexical rules (every alternative one terminal) are parsed by a set lookup
         self._lex = {n: {s[0] for s, _ in a} for n, a in self.rules.items()
                      if all(len(s) == 1 and not s[0][0].isupper() for s, _ in a)}
-        # nullable and FIRST sets by fixpoint, to prune the parse early
+        self._first_and_nullable()
+
+    def _check_rules(self) -> None:
+        """A typo in a rule (an undefined NONTERMINAL, two words glued as one token) fails here, not in a parse."""
+        for name, alts in self.rules.items():
+            for seq, _ in alts:
+                for item in seq:
+                    if item[0].isupper() and item not in self.rules:
+                        raise KeyError(f"rule {name} uses undefined {item}")
+                    if not item[0].isupper() and tokenize(item) != [item]:
+                        raise ValueError(f"rule {name}: {item!r} is not a single token")
+
+    def _first_and_nullable(self) -> None:
+        """Nullable rules and FIRST sets (the tokens a rule can start with) by fixpoint, to prune the parse early."""
         self._nullable: set[str] = set()
         self._first: dict[str, set[str]] = {n: set() for n in self.rules}
         changed = True
@@ -538,25 +545,29 @@ class _Grammar:
             changed = False
             for n, alts in self.rules.items():
                 for seq, _ in alts:
-                    nullable = True
-                    for item in seq:
-                        if item in self.rules:
-                            new = self._first[item] - self._first[n]
-                            if new:
-                                self._first[n] |= new
-                                changed = True
-                            if item not in self._nullable:
-                                nullable = False
-                                break
-                        else:
-                            if item not in self._first[n]:
-                                self._first[n].add(item)
-                                changed = True
-                            nullable = False
-                            break
+                    grew, nullable = self._absorb_first(n, seq)
+                    changed = changed or grew
                     if nullable and n not in self._nullable:
                         self._nullable.add(n)
                         changed = True
+
+    def _absorb_first(self, n: str, seq: tuple[str, ...]) -> tuple[bool, bool]:
+        """Add to FIRST(n) what alternative `seq` can start with; returns (FIRST(n) grew, `seq` can be empty)."""
+        grew = False
+        for item in seq:
+            if item in self.rules:
+                new = self._first[item] - self._first[n]
+                if new:
+                    self._first[n] |= new
+                    grew = True
+                if item not in self._nullable:
+                    return grew, False
+            else:
+                if item not in self._first[n]:
+                    self._first[n].add(item)
+                    grew = True
+                return grew, False
+        return grew, True
 
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, rng: random.Random, symbol: str = "S") -> list[str]:
