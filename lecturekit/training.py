@@ -129,12 +129,7 @@ def fit(
         model.train()
         mean_loss, step = _train_epoch(model, batches, rules, history, epoch, step,
                                        bar_desc=f"{desc} epoch {epoch + 1}", progress_bar=progress_bar)
-        record = {"epoch": epoch, "loss": mean_loss, "seconds": time.perf_counter() - start}
-        if eval_fn is not None:
-            model.eval()
-            with torch.no_grad():
-                record.update({k: float(v) for k, v in eval_fn(model).items()})
-        history.epochs.append(record)
+        history.epochs.append(_epoch_record(model, epoch, mean_loss, time.perf_counter() - start, eval_fn))
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
         epoch += 1
@@ -144,6 +139,17 @@ def fit(
     model.eval()
     history.seconds = time.perf_counter() - start
     return history
+
+
+def _epoch_record(model: nn.Module, epoch: int, mean_loss: float, seconds: float,
+                  eval_fn: Callable[[nn.Module], dict[str, float]] | None) -> dict[str, float]:
+    """The epoch's line in `history.epochs`, with `eval_fn`'s numbers (eval mode, no gradients: held-out data)."""
+    record = {"epoch": epoch, "loss": mean_loss, "seconds": seconds}
+    if eval_fn is not None:
+        model.eval()
+        with torch.no_grad():
+            record.update({k: float(v) for k, v in eval_fn(model).items()})
+    return record
 
 
 @dataclass
