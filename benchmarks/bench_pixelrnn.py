@@ -11,13 +11,13 @@ def _bits() -> dict[str, tuple[float, str]]:
     from lecturekit import load_pretrained
     from lecturekit.baselines import position_bits_per_pixel, unigram_bits_per_pixel
     from lecturekit.data import load_sprites
-    from lecturekit.models.pixelrnn import bits_per_pixel
+    from lecturekit.models.pixelrnn import model_bits_per_pixel
 
     train, test = load_sprites("train"), load_sprites("test")
     k = train.n_colors
     return {
-        "pixelrnn_test_bits_per_pixel": (bits_per_pixel(load_pretrained("pixelrnn"), test.indices), "bits/pixel"),
-        "pixelrnn_above_test_bits_per_pixel": (bits_per_pixel(load_pretrained("pixelrnn_above"), test.indices),
+        "pixelrnn_test_bits_per_pixel": (model_bits_per_pixel(load_pretrained("pixelrnn"), test.indices), "bits/pixel"),
+        "pixelrnn_above_test_bits_per_pixel": (model_bits_per_pixel(load_pretrained("pixelrnn_above"), test.indices),
                                                "bits/pixel"),
         "unigram_test_bits_per_pixel": (unigram_bits_per_pixel(train.indices, test.indices, k), "bits/pixel"),
         "position_test_bits_per_pixel": (position_bits_per_pixel(train.indices, test.indices, k), "bits/pixel"),

@@ -513,13 +513,7 @@ class _Grammar:
 
     def finish(self) -> None:
         """Precompute sampling tables and the parse tables (lexical sets, FIRST sets, nullables)."""
-        for name, alts in self.rules.items():
-            for seq, _ in alts:
-                for item in seq:
-                    if item[0].isupper() and item not in self.rules:
-                        raise KeyError(f"rule {name} uses undefined {item}")
-                    if not item[0].isupper() and tokenize(item) != [item]:
-                        raise ValueError(f"rule {name}: {item!r} is not a single token")
+        self._check_rules()
         self._cum = {}
         for name, alts in self.rules.items():
             total, cum = 0.0, []
@@ -530,7 +524,20 @@ class _Grammar:
         # lexical rules (every alternative one terminal) are parsed by a set lookup
         self._lex = {n: {s[0] for s, _ in a} for n, a in self.rules.items()
                      if all(len(s) == 1 and not s[0][0].isupper() for s, _ in a)}
-        # nullable and FIRST sets by fixpoint, to prune the parse early
+        self._first_and_nullable()
+
+    def _check_rules(self) -> None:
+        """A typo in a rule (an undefined NONTERMINAL, two words glued as one token) fails here, not in a parse."""
+        for name, alts in self.rules.items():
+            for seq, _ in alts:
+                for item in seq:
+                    if item[0].isupper() and item not in self.rules:
+                        raise KeyError(f"rule {name} uses undefined {item}")
+                    if not item[0].isupper() and tokenize(item) != [item]:
+                        raise ValueError(f"rule {name}: {item!r} is not a single token")
+
+    def _first_and_nullable(self) -> None:
+        """Nullable rules and FIRST sets (the tokens a rule can start with) by fixpoint, to prune the parse early."""
         self._nullable: set[str] = set()
         self._first: dict[str, set[str]] = {n: set() for n in self.rules}
         changed = True
@@ -538,25 +545,29 @@ class _Grammar:
             changed = False
             for n, alts in self.rules.items():
                 for seq, _ in alts:
-                    nullable = True
-                    for item in seq:
-                        if item in self.rules:
-                            new = self._first[item] - self._first[n]
-                            if new:
-                                self._first[n] |= new
-                                changed = True
-                            if item not in self._nullable:
-                                nullable = False
-                                break
-                        else:
-                            if item not in self._first[n]:
-                                self._first[n].add(item)
-                                changed = True
-                            nullable = False
-                            break
+                    grew, nullable = self._absorb_first(n, seq)
+                    changed = changed or grew
                     if nullable and n not in self._nullable:
                         self._nullable.add(n)
                         changed = True
+
+    def _absorb_first(self, n: str, seq: tuple[str, ...]) -> tuple[bool, bool]:
+        """Add to FIRST(n) what alternative `seq` can start with; returns (FIRST(n) grew, `seq` can be empty)."""
+        grew = False
+        for item in seq:
+            if item in self.rules:
+                new = self._first[item] - self._first[n]
+                if new:
+                    self._first[n] |= new
+                    grew = True
+                if item not in self._nullable:
+                    return grew, False
+            else:
+                if item not in self._first[n]:
+                    self._first[n].add(item)
+                    grew = True
+                return grew, False
+        return grew, True
 
     # -- sampling ------------------------------------------------------------------------------
     def sample(self, rng: random.Random, symbol: str = "S") -> list[str]:
@@ -936,7 +947,22 @@ def _questions(g: _Grammar) -> None:
 
 
 def _families(g: _Grammar) -> None:
-    """Feelings, weather, places, plans, food, work, school, family and travel."""
+    """The other sentence families, one theme per function, so that a theme can be read and changed on its own."""
+    _feelings(g)
+    _shared_words(g)
+    _weather(g)
+    _places(g)
+    _plans(g)
+    _food(g)
+    _work(g)
+    _school(g)
+    _family_life(g)
+    _travel(g)
+    _clock_talk(g)
+
+
+def _feelings(g: _Grammar) -> None:
+    """Feelings and moods: "i was so happy when my sister called"."""
     g.add("GOOD_EVENT", ["my REL_SG called", "NAME came home", "the package arrived", "we won the game",
                          "i got the job", "the rain stopped", "the baby smiled", "the results came out",
                          "we finally got home", "my REL_PL came to visit", "the sun came out",
@@ -957,33 +983,6 @@ def _families(g: _Grammar) -> None:
     g.add("FELT_GOOD", ["better", "much better", "a lot better", "great", "relieved", "calm", "full", "warm"])
     g.add("RESTFUL", ["a good night's sleep", "a hot shower", "a long walk", "a cup of coffee", "lunch",
                       "dinner", "a nap", "a hot bath", "a short break", "the weekend"])
-    g.add("MOVIE_ADJ", ["good", "really good", "boring", "funny", "too long", "great", "scary", "sad"])
-    g.add("PARTY", ["the party", "the wedding", "the game", "the concert", "the meeting", "the show",
-          "the race",
-                    "dinner", "the picnic", "the parade", "the barbecue"])
-    g.add("OPEN_PLACE", ["store", "supermarket", "bakery", "pharmacy", "post office", "bank", "library",
-          "museum",
-                         "gym", "mall", "cafe", "restaurant", "pool", "market", "bookstore", "hardware store",
-                         "zoo", "laundromat", "coffee shop", "pizza place", "city hall"])
-    g.add("STUDY_EXAM", ["test", "exam", "quiz", "final"])
-    g.add("REL_WED", ["sister", "brother", "cousin", "aunt", "uncle", "daughter", "son", "best friend",
-          "niece",
-                      "nephew", "roommate"])
-    g.add("REL_BABY", ["sister", "brother", "cousin", "aunt", "daughter", "son", "best friend", "neighbor"])
-    g.add("REL_KID", ["son", "daughter", "niece", "nephew", "little brother", "little sister", "grandson",
-                      "granddaughter"])
-    g.add("AGE_KID", ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-          "twelve"])
-    g.add("REL_OLD", ["grandma", "grandpa", "dad", "mom", "aunt", "uncle", "boss", "father", "mother"])
-    g.add("AGE_OLD", ["forty", "fifty", "sixty", "seventy", "eighty", "ninety", "thirty"])
-    g.add("SKILL", ["cook", "bake bread", "ride a bike", "swim", "drive", "play INSTRUMENT", "play SPORT",
-          "fish",
-                    "knit", "sew", "paint", "dance", "ski", "make DISH_DEF", "tie a tie", "change a tire"])
-    g.add("GOOD_INT", ["", "really", "pretty", "very"])
-    g.add("REPORTER", [("she said", 4.0), ("he said", 4.0), ("they said", 2.0), "NAME said", "my mom said",
-                       "she told me", "he told us", "the teacher said", "the doctor said", "my REL_SG said",
-                       "she replied", "he added", "the waiter said", "our neighbor said", "she explained",
-                       "the news said", "my boss said"])
     g.add_family("FEELINGS", [
         ("{SBE} INTENS_OPT FEEL TIME_NOW_OPT", 3.0),
         ("{SWAS} INTENS_OPT FEEL TIME_PAST_OPT", 3.0),
@@ -997,6 +996,26 @@ def _families(g: _Grammar) -> None:
         "{S} couldn't sleep last night", "{SBE} in a good mood TIME_NOW_OPT",
         "{SBE} in a bad mood TIME_NOW_OPT", "{S} didn't feel well TIME_PAST_OPT",
     ])
+
+
+def _shared_words(g: _Grammar) -> None:
+    """Word classes used by several families and by the dialogue (films, parties, opening hours, reporters)."""
+    g.add("MOVIE_ADJ", ["good", "really good", "boring", "funny", "too long", "great", "scary", "sad"])
+    g.add("PARTY", ["the party", "the wedding", "the game", "the concert", "the meeting", "the show",
+          "the race",
+                    "dinner", "the picnic", "the parade", "the barbecue"])
+    g.add("OPEN_PLACE", ["store", "supermarket", "bakery", "pharmacy", "post office", "bank", "library",
+          "museum",
+                         "gym", "mall", "cafe", "restaurant", "pool", "market", "bookstore", "hardware store",
+                         "zoo", "laundromat", "coffee shop", "pizza place", "city hall"])
+    g.add("REPORTER", [("she said", 4.0), ("he said", 4.0), ("they said", 2.0), "NAME said", "my mom said",
+                       "she told me", "he told us", "the teacher said", "the doctor said", "my REL_SG said",
+                       "she replied", "he added", "the waiter said", "our neighbor said", "she explained",
+                       "the news said", "my boss said"])
+
+
+def _weather(g: _Grammar) -> None:
+    """Weather talk: "it's going to rain tomorrow"."""
     g.add("WEATHER_DAY", ["today", "this morning", "outside", "tonight", "in CITY", "all week", "this week",
           ""])
     g.add_family("WEATHER_S", [
@@ -1016,6 +1035,10 @@ def _families(g: _Grammar) -> None:
         "we had a lot of snow this winter", "it was the hottest day of the year",
         "{S} got caught in the rain TIME_PAST_OPT",
     ])
+
+
+def _places(g: _Grammar) -> None:
+    """Places in town and how busy they are: "the bakery is closed on sundays"."""
     g.add("NEAR", ["next to", "across from", "near", "behind", "close to", "around the corner from"])
     g.add("A_NEW_PLACE", _a(f"{adj} {p}" for adj in ("new", "little", "nice", "big") for p in _PLACES[:24]))
     g.add_family("PLACES", [
@@ -1030,6 +1053,10 @@ def _families(g: _Grammar) -> None:
         "the new PLACE is INTENS_OPT CROWD", "{S} used to work at the WORKPLACE",
     ])
     g.add("CROWD", ["crowded", "busy", "quiet", "empty", "packed", "noisy", "full"])
+
+
+def _plans(g: _Grammar) -> None:
+    """Plans, habits and past activities, built on the ACT verb forms."""
     g.add_family("PLANS", [
         ("{SBE} going to ACT_BASE@{p} TIME_FUT_OPT", 3.0), ("{SWILL} ACT_BASE@{p} TIME_FUT", 2.0),
         ("{S} want+s to ACT_BASE@{p} TIME_FUT_OPT", 2.0), "{SBE} planning to ACT_BASE@{p} TIME_FAR",
@@ -1042,6 +1069,10 @@ def _families(g: _Grammar) -> None:
         "after MEAL {S} ACT_PAST@{p}", "{SBE} thinking about ACT_ING@{p} TIME_FUT_OPT",
         "{S} like+s to ACT_BASE@{p} HABIT", "{SPERF} never ACT_PP@{p}",
     ])
+
+
+def _food(g: _Grammar) -> None:
+    """Meals and tastes: "the soup was too salty"."""
     g.add_family("FOOD", [
         ("{S} had DISH for MEAL TIME_PAST_OPT", 3.0), ("{S} made DISH for MEAL", 2.0),
         "{S} made DISH for {poss} REL_PL", "{S} cooked DISH for MEAL", ("{S} love+s FOOD_PL", 2.0),
@@ -1059,6 +1090,10 @@ def _families(g: _Grammar) -> None:
     ])
     g.add("DISH_DEF", ["soup", "pizza", "pasta", "cake", "bread", "coffee", "tea", "curry", "salad",
                        "chicken", "fish", "steak", "pie", "sauce", "food", "lasagna", "stew", "rice"])
+
+
+def _work(g: _Grammar) -> None:
+    """Jobs, meetings and the office."""
     g.add("TASK", ["finish the report", "call the client", "work on saturday", "stay late", "write an email",
                    "prepare a presentation", "answer some emails", "fix the printer", "train the new guy",
                    "meet the new client", "check the numbers", "clean up the office", "update the website"])
@@ -1075,6 +1110,12 @@ def _families(g: _Grammar) -> None:
         "{S} used to be A_JOB", "{S} finished work early TIME_PAST", "{S} take+s the bus to work",
         "{S} drive+s to work HABIT", "{S} forgot to TASK", "{S} had to TASK TIME_PAST",
     ])
+
+
+def _school(g: _Grammar) -> None:
+    """School subjects, exams and homework."""
+    g.add("STUDY_EXAM", ["test", "exam", "quiz", "final"])
+    g.add("GOOD_INT", ["", "really", "pretty", "very"])
     g.add("TOPIC", ["the solar system", "volcanoes", "ancient rome", "fractions", "the weather", "plants",
                     "ANIMALS", "the moon", "dinosaurs", "the ocean", "electricity", "the human body",
                     "the stars", "ancient egypt", "rivers", "insects", "the seasons"])
@@ -1096,6 +1137,23 @@ def _families(g: _Grammar) -> None:
     g.add("A_SUBJECT_EXAM", [f"{_article(s)} {s} EXAM" for s in _SUBJECTS])
     g.add("GRADE_TIME", ["last year", "this fall", "in september", "last week", "this year", "last fall"])
     g.add("GRADE", ["kindergarten", "first grade", "middle school", "high school", "college", "a new school"])
+
+
+def _family_life(g: _Grammar) -> None:
+    """Relatives, visits, weddings, babies and birthdays."""
+    g.add("REL_WED", ["sister", "brother", "cousin", "aunt", "uncle", "daughter", "son", "best friend",
+          "niece",
+                      "nephew", "roommate"])
+    g.add("REL_BABY", ["sister", "brother", "cousin", "aunt", "daughter", "son", "best friend", "neighbor"])
+    g.add("REL_KID", ["son", "daughter", "niece", "nephew", "little brother", "little sister", "grandson",
+                      "granddaughter"])
+    g.add("AGE_KID", ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+          "twelve"])
+    g.add("REL_OLD", ["grandma", "grandpa", "dad", "mom", "aunt", "uncle", "boss", "father", "mother"])
+    g.add("AGE_OLD", ["forty", "fifty", "sixty", "seventy", "eighty", "ninety", "thirty"])
+    g.add("SKILL", ["cook", "bake bread", "ride a bike", "swim", "drive", "play INSTRUMENT", "play SPORT",
+          "fish",
+                    "knit", "sew", "paint", "dance", "ski", "make DISH_DEF", "tie a tie", "change a tire"])
     g.add_family("FAMILY_S", [
         ("my REL_SG came to visit TIME_PAST", 2.0), "my REL_SG is coming to visit TIME_FAR",
         "my REL_PL came to visit TIME_PAST", "{SBE} having dinner with {poss} REL_PL TIME_FUT",
@@ -1113,6 +1171,10 @@ def _families(g: _Grammar) -> None:
         "my REL_SG is A_JOB", "my REL_SG works at the WORKPLACE", "{S} had dinner with {poss} REL_PL",
         "my REL_SG taught me how to SKILL", "my REL_SG makes the best DISH_DEF",
     ])
+
+
+def _travel(g: _Grammar) -> None:
+    """Trips, flights, hotels and luggage."""
     g.add("TRANSPORT", ["flight", "train", "bus", "ferry"])
     g.add("HOW_LONG", ["NUM days", "a week", "the weekend", "the summer", "work", "a few days", "NUM weeks",
                        "a month", "the holidays"])
@@ -1140,6 +1202,10 @@ def _families(g: _Grammar) -> None:
     g.add("BAGGAGE", ["passport", "suitcase", "luggage", "ticket", "bags", "camera"])
     g.add("TRIP_ADJ", ["long", "short", "tiring", "fun", "expensive", "relaxing", "boring", "exciting"])
     g.add("TRIP_GREAT", ["amazing", "great", "wonderful", "too short", "a lot of fun", "a disaster"])
+
+
+def _clock_talk(g: _Grammar) -> None:
+    """Clock times and being late: "i'll be there in five minutes"."""
     g.add_family("TIME_S", [
         "it's already CLOCK", "it's almost CLOCK", "i'll see you in NUM minutes",
         "i'll be back in NUM minutes",

@@ -124,7 +124,7 @@ def translate_message(text: str, lang: str) -> str:
 # ---- catalogues: extraction, .po reading and writing, .mo compiling (no external tools needed) ----
 
 def extract_messages(package: Path | None = None) -> dict[str, list[str]]:
-    """Every string literal passed to `_()` or `N_()` in the package, with where it is used."""
+    """Every string literal passed to `_()` or `N_()` in the package, with the files that use it."""
     package = Path(package or Path(__file__).resolve().parent)
     found: dict[str, list[str]] = {}
     for path in sorted(package.rglob("*.py")):
@@ -133,8 +133,11 @@ def extract_messages(package: Path | None = None) -> dict[str, list[str]]:
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"_", "N_"}
                     and len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
                     and isinstance(node.args[0].value, str)):
-                where = f"{path.relative_to(package.parent).as_posix()}:{node.lineno}"
-                found.setdefault(node.args[0].value, []).append(where)
+                # the file, not the line: an edit that moves a message must not make the catalogue stale
+                where = path.relative_to(package.parent).as_posix()
+                places = found.setdefault(node.args[0].value, [])
+                if where not in places:
+                    places.append(where)
     return found
 
 

@@ -8,7 +8,7 @@ sprites:
   colours and is in no palette) and `edge_contrast` (colour change between neighbouring pixels);
 - variety: `mean_pairwise_distance` and `distinct_count` (near-identical samples count once);
 - nearness to the training data: `nearest_distances` and `copy_share` (a memorisation check);
-- `saturation` (how vivid the colours are) and `bits_per_pixel` (likelihood, where a model has one).
+- `saturation` (how vivid the colours are); likelihoods in bits per pixel come from `lecturekit.units`.
 
 Distances are root-mean-square differences of RGB scaled to 0..1: 0 for equal images, 1 for black vs
 white everywhere.
@@ -132,12 +132,6 @@ def nearest_distances(samples: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def copy_share(samples: np.ndarray, train: np.ndarray, tol: float = 0.05) -> float:
     """Share of samples within `tol` (RMS) of a training sprite: near copies, a sign of memorisation."""
     return float((nearest_distances(samples, train) <= tol).mean())
-
-
-# ----------------------------------------------------------------------------- likelihood
-def bits_per_pixel(nats_per_pixel: float) -> float:
-    """A negative log-likelihood per pixel in nats, in bits (divide by ln 2)."""
-    return float(nats_per_pixel) / math.log(2.0)
 
 
 # ----------------------------------------------------------------------------- all together

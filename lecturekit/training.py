@@ -114,11 +114,11 @@ def fit(
     model.to(device)
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    start = time.perf_counter()
+    rules = _StepRules(loss_fn, optimizer, [g["lr"] for g in optimizer.param_groups], schedule, clip_grad, device,
+                       lr, deadline=start + max_minutes * 60 if max_minutes is not None else math.inf)
     generator = torch.Generator().manual_seed(seed)
     history = History()
-    start = time.perf_counter()
-    deadline = start + max_minutes * 60 if max_minutes is not None else math.inf
     step = 0
     epoch = 0
     total_epochs = epochs if epochs is not None else 10**9
@@ -128,50 +128,83 @@ def fit(
         else:
             batches = data
         model.train()
-        total = len(batches) if hasattr(batches, "__len__") else None
-        label = _("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1)
-        bar = progress(batches, total=total, desc=label, leave=False,
-                       disable=None if progress_bar else True)
-        running, count = 0.0, 0
-        for batch in bar:
-            if schedule is not None:
-                for g, base in zip(optimizer.param_groups, base_lrs):
-                    g["lr"] = base * schedule(step)
-            loss, logs = _split_loss(loss_fn(model, _to_device(batch, device)))
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"the loss became {loss.item()} at step {step}: lower the learning rate (lr={lr}) "
-                    "or check the loss function for a log of zero."
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip_grad is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
-            optimizer.step()
-            value = float(loss.detach())
-            history.steps.append({"step": step, "epoch": epoch, "loss": value, **logs})
-            running += value
-            count += 1
-            step += 1
-            if hasattr(bar, "set_postfix") and count % 5 == 0:
-                bar.set_postfix(loss=f"{running / count:.4f}")
-            if time.perf_counter() > deadline:
-                history.stopped_early = True
-                break
-        if hasattr(bar, "close"):
-            bar.close()
-        record = {"epoch": epoch, "loss": running / max(count, 1), "seconds": time.perf_counter() - start}
-        if eval_fn is not None:
-            model.eval()
-            with torch.no_grad():
-                record.update({k: float(v) for k, v in eval_fn(model).items()})
-        history.epochs.append(record)
+        mean_loss, step = _train_epoch(model, batches, rules, history, epoch, step,
+                                       bar_desc=_("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1),
+                                       progress_bar=progress_bar)
+        history.epochs.append(_epoch_record(model, epoch, mean_loss, time.perf_counter() - start, eval_fn))
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
         epoch += 1
-        if history.stopped_early or time.perf_counter() > deadline:
+        if history.stopped_early or time.perf_counter() > rules.deadline:
             history.stopped_early = history.stopped_early or epoch < total_epochs
             break
     model.eval()
     history.seconds = time.perf_counter() - start
     return history
+
+
+def _epoch_record(model: nn.Module, epoch: int, mean_loss: float, seconds: float,
+                  eval_fn: Callable[[nn.Module], dict[str, float]] | None) -> dict[str, float]:
+    """The epoch's line in `history.epochs`, with `eval_fn`'s numbers (eval mode, no gradients: held-out data)."""
+    record = {"epoch": epoch, "loss": mean_loss, "seconds": seconds}
+    if eval_fn is not None:
+        model.eval()
+        with torch.no_grad():
+            record.update({k: float(v) for k, v in eval_fn(model).items()})
+    return record
+
+
+@dataclass
+class _StepRules:
+    """How every step of one `fit` call updates the model, in one object so the epoch helper stays short."""
+
+    loss_fn: Callable[[nn.Module, Batch], LossOutput]
+    optimizer: torch.optim.Optimizer
+    base_lrs: list[float]
+    schedule: Callable[[int], float] | None
+    clip_grad: float | None
+    device: torch.device
+    lr: float  # only for the error message
+    deadline: float  # time.perf_counter() value; math.inf without max_minutes
+
+
+def _train_step(model: nn.Module, batch: Batch, rules: _StepRules, step: int) -> tuple[float, dict[str, float]]:
+    """One optimisation step (scheduled rate, loss, clipped gradient, update); refuses a non-finite loss early."""
+    if rules.schedule is not None:
+        for g, base in zip(rules.optimizer.param_groups, rules.base_lrs):
+            g["lr"] = base * rules.schedule(step)
+    loss, logs = _split_loss(rules.loss_fn(model, _to_device(batch, rules.device)))
+    if not torch.isfinite(loss):
+        raise FloatingPointError(
+            f"the loss became {loss.item()} at step {step}: lower the learning rate (lr={rules.lr}) "
+            "or check the loss function for a log of zero."
+        )
+    rules.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if rules.clip_grad is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), rules.clip_grad)
+    rules.optimizer.step()
+    return float(loss.detach()), logs
+
+
+def _train_epoch(model: nn.Module, batches: Iterable[Batch], rules: _StepRules, history: History, epoch: int,
+                 step: int, *, bar_desc: str, progress_bar: bool) -> tuple[float, int]:
+    """One pass over `batches` behind a progress bar, each step logged in `history`; stops at the deadline
+    (setting `history.stopped_early`). Returns the epoch's mean training loss and the next step number."""
+    total = len(batches) if hasattr(batches, "__len__") else None
+    bar = progress(batches, total=total, desc=bar_desc, leave=False, disable=None if progress_bar else True)
+    running, count = 0.0, 0
+    for batch in bar:
+        value, logs = _train_step(model, batch, rules, step)
+        history.steps.append({"step": step, "epoch": epoch, "loss": value, **logs})
+        running += value
+        count += 1
+        step += 1
+        if hasattr(bar, "set_postfix") and count % 5 == 0:
+            bar.set_postfix(loss=f"{running / count:.4f}")
+        if time.perf_counter() > rules.deadline:
+            history.stopped_early = True
+            break
+    if hasattr(bar, "close"):
+        bar.close()
+    return running / max(count, 1), step

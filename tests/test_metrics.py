@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lecturekit import metrics
+from lecturekit.units import nats_per_sprite_to_bits_per_pixel, nats_to_bits
 
 PALETTE = np.array([[255, 255, 255], [0, 0, 0], [200, 30, 40], [30, 160, 60], [40, 60, 200]], dtype=np.uint8)
 
@@ -94,7 +95,8 @@ def test_sample_scores_and_table() -> None:
     table = metrics.format_table({"real": scores, "model": {"variety": 0.5, "bits": None}})
     lines = table.splitlines()
     assert len(lines) == 4 and lines[0].startswith("| |") and "—" in lines[3]
-    assert metrics.bits_per_pixel(math.log(2)) == pytest.approx(1.0)
+    assert nats_to_bits(math.log(2)) == pytest.approx(1.0)
+    assert nats_per_sprite_to_bits_per_pixel(400 * math.log(2)) == pytest.approx(1.0)
 
 
 def test_bad_images_are_refused_with_a_clear_message() -> None:

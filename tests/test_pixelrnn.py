@@ -19,14 +19,13 @@ from lecturekit.baselines import (
     sample_baseline,
     unigram_bits_per_pixel,
 )
-from lecturekit.exercises import ExerciseNotDone, WrongAnswer, check
-from lecturekit.exercises.nb03 import yours_or_reference
+from lecturekit.exercises import ExerciseNotDone, WrongAnswer, check, yours_or_reference
 from lecturekit.models.pixelrnn import (
     PixelRNN,
-    bits_per_pixel,
     bits_per_pixel_from_logits,
     complete,
     lr_schedule,
+    model_bits_per_pixel,
     sample,
     teacher_forcing_inputs,
     temperature_probabilities,
@@ -124,7 +123,7 @@ def test_training_learns_structure_and_bits_fall() -> None:
                                     progress_bar=False, device="cpu")
     bpp = history.epoch_values("test_bpp")
     assert bpp[-1] < bpp[0] and bpp[-1] < 0.25 * math.log2(6)
-    assert bits_per_pixel(model, test) == pytest.approx(bpp[-1], abs=1e-6)
+    assert model_bits_per_pixel(model, test) == pytest.approx(bpp[-1], abs=1e-6)
 
 
 def test_lr_schedule_warms_up_holds_then_decays() -> None:
@@ -215,7 +214,7 @@ def test_shipped_weights_beat_the_baselines_by_a_wide_margin(name: str) -> None:
 
     train, test = load_sprites("train"), load_sprites("test")
     model = load_pretrained(name)
-    bpp = bits_per_pixel(model, test.indices)
+    bpp = model_bits_per_pixel(model, test.indices)
     position = position_bits_per_pixel(train.indices, test.indices, train.n_colors)
     assert bpp < position - 1.0 < unigram_bits_per_pixel(train.indices, test.indices, train.n_colors)
     assert bpp == pytest.approx(model.checkpoint["meta"]["metrics"]["test_bits_per_pixel"], abs=1e-3)

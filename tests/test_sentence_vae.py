@@ -194,8 +194,7 @@ def test_shipped_model_reconstructs_and_interpolates(shipped: sv.SentenceVAE) ->
 
 # ------------------------------------------------------------------------------------------- exercises
 def test_exercises_accept_the_reference_and_catch_mistakes(capsys) -> None:
-    from lecturekit.exercises import ExerciseNotDone, WrongAnswer, check
-    from lecturekit.exercises.nb06 import use_if_correct
+    from lecturekit.exercises import ExerciseNotDone, WrongAnswer, check, yours_or_reference
 
     check("nb06.kl_weight", sv.kl_weight, hidden=True)
     check("nb06.interpolate_codes", sv.interpolate_codes, hidden=True)
@@ -212,6 +211,6 @@ def test_exercises_accept_the_reference_and_catch_mistakes(capsys) -> None:
 
     with pytest.raises(ExerciseNotDone):
         check("nb06.kl_weight", not_done)
-    assert use_if_correct("nb06.kl_weight", not_done) is sv.kl_weight
+    assert yours_or_reference("nb06.kl_weight", not_done) is sv.kl_weight
     assert "not written yet" in capsys.readouterr().out
-    assert use_if_correct("nb06.kl_weight", sv.kl_weight) is sv.kl_weight
+    assert yours_or_reference("nb06.kl_weight", sv.kl_weight) is sv.kl_weight

@@ -80,3 +80,28 @@ def test_make_batches_covers_every_row_once() -> None:
     batches = make_batches(data, 3, shuffle=True, generator=torch.Generator().manual_seed(0))
     assert [len(b) for b in batches] == [3, 3, 3, 1]
     assert sorted(torch.cat(batches).tolist()) == list(range(10))
+
+
+def test_steps_are_numbered_across_epochs_and_the_schedule_sees_every_step() -> None:
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    seen: list[int] = []
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    lrs: list[float] = []
+
+    def schedule(step: int) -> float:
+        seen.append(step)
+        return 1.0 / (1 + step)
+
+    def loss(m: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        lrs.append(optimizer.param_groups[0]["lr"])
+        return _mse(m, batch)
+
+    history = fit(model, _regression_data(64), loss, epochs=3, batch_size=16, optimizer=optimizer, schedule=schedule,
+                  device="cpu", progress_bar=False)
+    assert seen == list(range(12))  # 4 batches x 3 epochs, numbered on across epochs
+    assert [s["step"] for s in history.steps] == seen
+    assert [s["epoch"] for s in history.steps] == [0] * 4 + [1] * 4 + [2] * 4
+    assert lrs == pytest.approx([0.1 / (1 + s) for s in seen])
+    epoch_means = [sum(s["loss"] for s in history.steps[4 * e : 4 * e + 4]) / 4 for e in range(3)]
+    assert history.epoch_values("loss") == pytest.approx(epoch_means)

@@ -115,7 +115,7 @@ def test_models_decode_to_palette_pictures_and_refuse_bad_input(kind: str) -> No
         model.decode_rgb(torch.zeros(2, 3))
     with pytest.raises(ValueError, match="another palette"):
         model.codes_of(torch.full((1, 20, 20), K + 3))
-    with pytest.raises(ValueError, match="integer palette indices"):
+    with pytest.raises(ValueError, match="integer colour indices"):
         model.codes_of(torch.zeros(1, 20, 20))
     with pytest.raises(ValueError, match="palette must be"):
         model.set_palette(np.zeros((K + 1, 3), dtype=np.uint8))

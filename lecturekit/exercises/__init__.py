@@ -112,24 +112,39 @@ def compare_values(got: Any, want: Any, *, atol: float = 1e-5, rtol: float = 1e-
     """None when `got` matches `want` (arrays, tensors, numbers, tuples of them), else why not."""
     got, want = to_numpy(got), to_numpy(want)
     if isinstance(want, tuple):
-        if not isinstance(got, tuple) or len(got) != len(want):
-            return _("expected a tuple of {n} values, got {kind}").format(n=len(want), kind=type(got).__name__)
-        for i, (g, w) in enumerate(zip(got, want)):
-            problem = compare_values(g, w, atol=atol, rtol=rtol)
-            if problem:
-                return _("value {i} of the tuple: {problem}").format(i=i, problem=problem)
-        return None
+        return _compare_tuples(got, want, atol=atol, rtol=rtol)
     if not isinstance(got, np.ndarray):
         return _("expected an array or tensor, got {kind} ({value})").format(
             kind=type(got).__name__, value=str(got)[:80])
     if got.shape != want.shape:
         return _("expected shape {want}, got shape {got}").format(want=tuple(want.shape), got=tuple(got.shape))
-    if want.dtype.kind in "iub" and got.dtype.kind not in "iub":
-        return _("expected integers ({want}), got {got}").format(want=want.dtype, got=got.dtype)
     if want.dtype.kind in "iub":
-        wrong = int((got != want).sum())
-        return None if wrong == 0 else _("{wrong} of {n} values differ from the expected ones").format(
-            wrong=wrong, n=want.size)
+        return _compare_integers(got, want)
+    return _compare_floats(got, want, atol=atol, rtol=rtol)
+
+
+def _compare_tuples(got: Any, want: tuple[Any, ...], *, atol: float, rtol: float) -> str | None:
+    """Several return values: the first one that differs names the problem (and its position)."""
+    if not isinstance(got, tuple) or len(got) != len(want):
+        return _("expected a tuple of {n} values, got {kind}").format(n=len(want), kind=type(got).__name__)
+    for i, (g, w) in enumerate(zip(got, want)):
+        problem = compare_values(g, w, atol=atol, rtol=rtol)
+        if problem:
+            return _("value {i} of the tuple: {problem}").format(i=i, problem=problem)
+    return None
+
+
+def _compare_integers(got: np.ndarray, want: np.ndarray) -> str | None:
+    """Indices, counts and flags must match exactly (and be integers: a float index is a mistake)."""
+    if got.dtype.kind not in "iub":
+        return _("expected integers ({want}), got {got}").format(want=want.dtype, got=got.dtype)
+    wrong = int((got != want).sum())
+    return None if wrong == 0 else _("{wrong} of {n} values differ from the expected ones").format(
+        wrong=wrong, n=want.size)
+
+
+def _compare_floats(got: np.ndarray, want: np.ndarray, *, atol: float, rtol: float) -> str | None:
+    """Real numbers match within a tolerance (the student's arithmetic may round differently)."""
     got_f = got.astype(np.float64)
     want_f = want.astype(np.float64)
     if not np.all(np.isfinite(got_f)):

@@ -87,5 +87,6 @@ register(Exercise(
 ))
 
 
-# kept importable from here for the notebooks: one implementation, in lecturekit.exercises
+# kept importable from here only while solutions/03_pixelrnn.ipynb imports it from here; its home is
+# lecturekit.exercises
 from lecturekit.exercises import yours_or_reference  # noqa: E402,F401

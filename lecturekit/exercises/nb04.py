@@ -9,6 +9,7 @@ import torch
 
 from lecturekit.exercises import Exercise, compare_values, register, to_numpy
 from lecturekit.i18n import N_, _
+from lecturekit.models.common import reparameterize
 from lecturekit.models.sentence_vae import gaussian_kl
 from lecturekit.models.vae import kl_divergence, latent_grid_codes
 
@@ -22,8 +23,8 @@ def _tensor(value: Any) -> torch.Tensor:
 
 
 def reference_reparameterize(mean: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-    """c = mean + exp(log_var / 2) * eps (sigma read as the log-variance)."""
-    return mean + torch.exp(0.5 * log_var) * eps
+    """c = mean + exp(log_var / 2) * eps (sigma read as the log-variance): the models' own function."""
+    return reparameterize(mean, log_var, eps)
 
 
 def _gaussian_cases(seed: int) -> list[tuple[Any, ...]]:
@@ -133,5 +134,6 @@ register(Exercise(
 ))
 
 
-# kept importable from here for the notebooks: one implementation, in lecturekit.exercises
+# kept importable from here only while solutions/04_autoencoder_vs_vae.ipynb imports it from here; its home is
+# lecturekit.exercises
 from lecturekit.exercises import yours_or_reference  # noqa: E402,F401

@@ -83,7 +83,7 @@ def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult) -> l
     return out
 
 
-def judge_exercise(exercise: Exercise, hidden: list[tuple], visible: list[tuple], result: CallResult,
+def judge_exercise(exercise: Exercise, hidden: list[tuple], visible: list[tuple], result: CallResult,  # noqa: C901 - split after the grading rework lands (issue 14)
                    answer_error: str = "", answer_status: str = "") -> ExerciseResult:
     """The verdict on one exercise from one call holding the hidden cases, then the visible ones."""
     fn = exercise.function

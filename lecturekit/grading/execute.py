@@ -162,7 +162,7 @@ class KernelSession:
             self.close()
             raise RuntimeError(f"the grading kernel did not start: {exc}\n{detail}") from None
 
-    def _watch(self, pid: int) -> None:
+    def _watch(self, pid: int) -> None:  # noqa: C901 - split after the grading rework lands (issue 14)
         """Stop the kernel when its processes together use more memory than the limit (each process's
         address space is capped, many processes are not) or its work folder holds more than disk_mb."""
         try:
@@ -266,7 +266,7 @@ class KernelSession:
                 pass
         return None if self.alive() else False
 
-    def run(self, code: str, timeout: float, expressions: dict[str, str] | None = None) -> Outcome:
+    def run(self, code: str, timeout: float, expressions: dict[str, str] | None = None) -> Outcome:  # noqa: C901 - split after the grading rework lands (issue 14)
         """Execute `code` (then evaluate `expressions`, which bypass IPython's input/AST transformers);
         never raises for anything the code does."""
         answered = self.responsive()
@@ -384,7 +384,7 @@ _TORCH_DTYPES = {
 }
 
 
-def _decode(node: Any, arrays: Any, depth: int = 0) -> Any:
+def _decode(node: Any, arrays: Any, depth: int = 0) -> Any:  # noqa: C901 - split after the grading rework lands (issue 14)
     import torch
 
     if depth > 25 or not isinstance(node, dict):

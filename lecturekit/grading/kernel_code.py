@@ -57,7 +57,7 @@ def launch_kernel() -> None:
     kernelapp.launch_new_instance()
 
 
-def install_guard(token: str) -> None:
+def install_guard(token: str) -> None:  # noqa: C901 - split after the grading rework lands (issue 14)
     """Snapshot, right after the setup cell, what student code may replace (builtins, numpy, torch, the
     kit's exercises, the IPython shell), as the module `__lk_guard__` whose `restore()` puts it back and
     answers `token` (see integrity.py)."""
@@ -85,7 +85,7 @@ def install_guard(token: str) -> None:
     callbacks = {k: list(v) for k, v in shell.events.callbacks.items()}
     hooks = (sys.excepthook, sys.displayhook, shell.custom_exceptions, shell.input_transformer_manager)
 
-    def restore():
+    def restore():  # noqa: C901 - split after the grading rework lands (issue 14)
         for name, module in modules.items():
             sys.modules[name] = module
             namespace = vars(module)
@@ -121,7 +121,7 @@ def install_guard(token: str) -> None:
     sys.modules["__lk_guard__"] = guard
 
 
-def call_for_grader(args_path: str, out_prefix: str, fname: str, token: str, budget: float) -> None:
+def call_for_grader(args_path: str, out_prefix: str, fname: str, token: str, budget: float) -> None:  # noqa: C901 - split after the grading rework lands (issue 14)
     """Call the student's `fname` on the grader's cases (a torch file), within `budget` seconds in all, and
     write what came back as plain data: a JSON skeleton and an .npz of arrays (see execute._read_results)."""
     import json
@@ -138,7 +138,7 @@ def call_for_grader(args_path: str, out_prefix: str, fname: str, token: str, bud
     arrays = {}
     counter = [0]
 
-    def encode(value, depth=0):
+    def encode(value, depth=0):  # noqa: C901 - split after the grading rework lands (issue 14)
         if depth > 20 or counter[0] > 20000:
             return {"t": "other", "type": "too deeply nested"}
         counter[0] += 1

@@ -90,7 +90,7 @@ def names_of(source: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(defined), frozenset(used - skip)
 
 
-def is_cheap(source: str) -> bool:
+def is_cheap(source: str) -> bool:  # noqa: C901 - split after the grading rework lands (issue 14)
     """Only imports, function/class definitions and constant assignments: safe to run always."""
     try:
         tree = ast.parse(python_source(source))
@@ -131,7 +131,7 @@ def defined_functions(source: str) -> set[str]:
     return {s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
-def student_answers(assignment: Assignment, submission: Submission) -> tuple[dict[int, str], list[str]]:
+def student_answers(assignment: Assignment, submission: Submission) -> tuple[dict[int, str], list[str]]:  # noqa: C901 - split after the grading rework lands (issue 14)
     """For each solution cell (by index): the student's code, found by grade_id, else by the function it
     defines, else the untouched stub. Also notes for the student."""
     cells = submission.cells or []
@@ -180,7 +180,7 @@ def student_answers(assignment: Assignment, submission: Submission) -> tuple[dic
     return answers, notes
 
 
-def build_plan(assignment: Assignment, submission: Submission, full: bool = False) -> Plan:
+def build_plan(assignment: Assignment, submission: Submission, full: bool = False) -> Plan:  # noqa: C901 - split after the grading rework lands (issue 14)
     """The steps to run for one submission (see the module's docstring)."""
     answers, notes = student_answers(assignment, submission)
     last = max(g.index for g in assignment.graded)

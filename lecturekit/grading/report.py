@@ -88,7 +88,7 @@ _STATUS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"),
            "missing": N_("missing")}
 
 
-def feedback_text(report: GradeReport, student: str, lang: str | None = None) -> str:
+def feedback_text(report: GradeReport, student: str, lang: str | None = None) -> str:  # noqa: C901 - one pass over the report, split later
     """The student's feedback (Markdown): each exercise's result and what went wrong, no hidden test content.
 
     Written in `lang` (default: the language in force), so a class using the Chinese edition reads it in Chinese."""

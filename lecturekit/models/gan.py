@@ -20,7 +20,7 @@ import argparse
 import copy
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,6 @@ from lecturekit.device import get_device
 from lecturekit.i18n import _
 from lecturekit.progress import progress
 from lecturekit.training import History
-
-SIZE = 20
 
 
 # ----------------------------------------------------------------------------- losses (the exercises)
@@ -99,6 +97,60 @@ def interpolate_codes(z0: torch.Tensor, z1: torch.Tensor, steps: int, spherical:
     return path_point(z0, z1, t, spherical)
 
 
+# ----------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class GANConfig:
+    """One home for the GAN's settings: its shape (the checkpoint's `config`) and its training recipe.
+
+    The defaults are the recipe of the shipped `gan.pt` (a test holds them to its stored settings);
+    `train_gan`, `train_main`'s parser and the checkpoint's `extra["settings"]` all read them from here."""
+
+    # architecture: GAN's constructor arguments
+    z_dim: int = 32
+    width: int = 48
+    d_width: int = 64
+    spectral: bool = False
+    # training recipe
+    epochs: int | None = 180
+    batch_size: int = 32
+    lr_g: float = 5e-4
+    lr_d: float = 5e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    ema: float | None = 0.999
+    r1: float = 1.0
+    seed: int = 0
+    # the sample strips recorded while training
+    n_strip: int = 8
+    strip_every: int = 5
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "betas", tuple(self.betas))  # a checkpoint stores them as a list
+
+    def model_args(self) -> dict[str, Any]:
+        """The constructor arguments of `GAN` (what a checkpoint stores as its `config`)."""
+        return {"z_dim": self.z_dim, "width": self.width, "d_width": self.d_width, "spectral": self.spectral}
+
+    def settings(self) -> dict[str, Any]:
+        """The recipe as a checkpoint stores it (`extra["settings"]`) and as `SHIPPED_TRAINING` lists it."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr_g": self.lr_g, "lr_d": self.lr_d,
+                "betas": self.betas, "z_dim": self.z_dim, "width": self.width, "d_width": self.d_width,
+                "ema": self.ema, "r1": self.r1}
+
+    def with_overrides(self, **overrides: Any) -> GANConfig:
+        """A copy with some fields changed; an unknown name is refused with the names that exist."""
+        unknown = sorted(set(overrides) - {f.name for f in fields(self)})
+        if unknown:
+            raise TypeError(f"train_gan() got unknown setting(s) {', '.join(unknown)}; GANConfig has "
+                            f"{', '.join(f.name for f in fields(self))}")
+        return replace(self, **overrides)
+
+    @classmethod
+    def from_checkpoint(cls, blob: dict[str, Any]) -> GANConfig:
+        """The settings a GAN checkpoint was made with (its stored config and `extra["settings"]`)."""
+        stored = {**blob["extra"].get("settings", {}), **blob["meta"]["config"]}
+        return cls(**{f.name: stored[f.name] for f in fields(cls) if f.name in stored})
+
+
 # ----------------------------------------------------------------------------- the networks
 class Generator(nn.Module):
     """Code (z_dim) -> (3, 20, 20) RGB in -1..1, DCGAN style: a 5x5 map, doubled twice by transposed
@@ -145,7 +197,8 @@ class Discriminator(nn.Module):
 class GAN(nn.Module):
     """Generator + discriminator; `sample_rgb`/`sample_indices` draw sprites from random codes."""
 
-    def __init__(self, z_dim: int = 32, width: int = 48, d_width: int = 64, spectral: bool = False) -> None:
+    def __init__(self, z_dim: int = GANConfig.z_dim, width: int = GANConfig.width, d_width: int = GANConfig.d_width,
+                 spectral: bool = GANConfig.spectral) -> None:
         super().__init__()
         self.config = {"z_dim": z_dim, "width": width, "d_width": d_width, "spectral": spectral}
         self.z_dim = z_dim
@@ -265,110 +318,46 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
-def train_gan(
-    rgb: np.ndarray,
-    *,
-    epochs: int | None = 180,
-    max_minutes: float | None = None,
-    batch_size: int = 32,
-    lr_g: float = 5e-4,
-    lr_d: float = 5e-4,
-    betas: tuple[float, float] = (0.5, 0.999),
-    z_dim: int = 32,
-    width: int = 48,
-    d_width: int = 64,
-    spectral: bool = False,
-    seed: int = 0,
-    n_strip: int = 8,
-    strip_every: int = 5,
-    ema: float | None = 0.999,
-    r1: float = 1.0,
-    device: torch.device | str | None = None,
-    progress_bar: bool = True,
-    model: GAN | None = None,
-) -> GANRun:
+def train_gan(rgb: np.ndarray, config: GANConfig | None = None, *, max_minutes: float | None = None,
+              device: torch.device | str | None = None, progress_bar: bool = True, model: GAN | None = None,
+              **overrides: Any) -> GANRun:
     """Train a GAN on RGB sprites (N, 20, 20, 3) uint8, alternating one discriminator and one generator
-    step per batch. Stops after `epochs` or `max_minutes` (whichever first). Returns a GANRun.
+    step per batch. Stops after `config.epochs` or `max_minutes` (whichever first). Returns a GANRun.
 
-    With `ema`, the returned generator is an exponential moving average of the trained one's weights
-    (samples get smoother and steadier: the trained weights keep circling around a good point).
-    `r1` weighs a gradient penalty on real sprites that keeps the discriminator from growing
-    overconfident on the few training sprites. The defaults are the shipped settings (SHIPPED_TRAINING)."""
-    if epochs is None and max_minutes is None:
+    `config` defaults to `GANConfig()`, the shipped recipe; keyword `overrides` change single fields
+    (`train_gan(rgb, epochs=10, seed=1)`). With `ema`, the returned generator is an exponential moving
+    average of the trained one's weights (samples get smoother and steadier: the trained weights keep
+    circling around a good point). `r1` weighs a gradient penalty on real sprites that keeps the
+    discriminator from growing overconfident on the few training sprites."""
+    cfg = (config or GANConfig()).with_overrides(**overrides)
+    if cfg.epochs is None and max_minutes is None:
         raise ValueError("train_gan() needs epochs or max_minutes, or it would never stop.")
     device = torch.device(device) if device is not None else get_device()
-    torch.manual_seed(seed)
-    model = (model or GAN(z_dim=z_dim, width=width, d_width=d_width, spectral=spectral)).to(device)
-    G, D = model.generator, model.discriminator
-    G_avg = copy.deepcopy(G).eval() if ema else G
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
+    torch.manual_seed(cfg.seed)
+    state = _GANTraining.start(cfg, (model or GAN(**cfg.model_args())).to(device), device)
     data = rgb_to_tensor(rgb)
     if len(data) == 0:
         raise ValueError("cannot train a GAN on an empty set of sprites.")
-    gen = torch.Generator().manual_seed(seed)
-    fixed_z = torch.randn(n_strip, model.z_dim, generator=torch.Generator().manual_seed(seed + 1)).to(device)
-    variety_z = torch.randn(64, model.z_dim, generator=torch.Generator().manual_seed(seed + 2)).to(device)
+    z_dim = state.model.z_dim
+    fixed_z = torch.randn(cfg.n_strip, z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)).to(device)
+    variety_z = torch.randn(64, z_dim, generator=torch.Generator().manual_seed(cfg.seed + 2)).to(device)
     history = History()
     strips: list[np.ndarray] = []
     strip_epochs: list[int] = []
     start = time.perf_counter()
     deadline = start + max_minutes * 60 if max_minutes is not None else math.inf
-    total_epochs = epochs if epochs is not None else 10**9
-    n_batches = max(1, len(data) // batch_size)  # drop the ragged last batch: BatchNorm wants full ones
-    step = 0
-    epoch = 0
-    bar = progress(total=None if epochs is None else total_epochs * n_batches, desc=_("GAN training"),
+    total_epochs = cfg.epochs if cfg.epochs is not None else 10**9
+    n_batches = max(1, len(data) // cfg.batch_size)  # drop the ragged last batch: BatchNorm wants full ones
+    bar = progress(total=None if cfg.epochs is None else total_epochs * n_batches, desc=_("GAN training"),
                    disable=None if progress_bar else True)
+    epoch = 0
     while epoch < total_epochs:
-        model.train()
-        order = torch.randperm(len(data), generator=gen)
-        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
-        count = 0
-        for b in range(n_batches):
-            real = augment(data[order[b * batch_size:(b + 1) * batch_size]].to(device), gen)
-            z = torch.randn(len(real), model.z_dim, generator=gen).to(device)
-            # discriminator step: real -> 1, fake -> 0 (the fakes are detached: G is not updated here)
-            fake = G(z)
-            if r1:
-                real.requires_grad_(True)
-            real_logits, fake_logits = D(real), D(fake.detach())
-            d_loss = discriminator_loss(real_logits, fake_logits)
-            penalty = _r1_penalty(real_logits, real) if r1 else torch.zeros(())
-            opt_d.zero_grad(set_to_none=True)
-            (d_loss + 0.5 * r1 * penalty).backward()
-            opt_d.step()
-            # generator step: make D call the fakes real (non-saturating loss)
-            g_loss = generator_loss(D(fake))
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
-            if ema:
-                _ema_update(G_avg, G, min(ema, (1 + step) / (10 + step)))
-            d_value, g_value = float(d_loss.detach()), float(g_loss.detach())
-            rec = {"step": step, "epoch": epoch, "loss": d_value, "d_loss": d_value, "g_loss": g_value,
-                   "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
-                   "d_fake": float(torch.sigmoid(fake_logits.detach()).mean())}
-            if not (math.isfinite(d_value) and math.isfinite(g_value)):
-                raise FloatingPointError(f"the GAN losses became non-finite at step {step}: lower the learning "
-                                         f"rates (lr_g={lr_g}, lr_d={lr_d}).")
-            history.steps.append(rec)
-            for k in sums:
-                sums[k] += rec[k]
-            count += 1
-            step += 1
-            bar.update(1)
-            if time.perf_counter() > deadline:
-                history.stopped_early = True
-                break
-        if ema:
-            recalibrate_batchnorm(G_avg, model.z_dim, batches=2, seed=seed + 3)
-        record = {"epoch": epoch, "seconds": time.perf_counter() - start, **{k: v / count for k, v in sums.items()}}
-        record["loss"] = record["d_loss"]
-        record["variety"] = sample_variety(_generate_rgb(G_avg, variety_z))
+        means = state.run_epoch(data, n_batches, history, epoch, deadline, bar)
+        record = {"epoch": epoch, "seconds": time.perf_counter() - start, **means, "loss": means["d_loss"]}
+        record["variety"] = sample_variety(_generate_rgb(state.G_avg, variety_z))
         history.epochs.append(record)
-        if epoch % strip_every == 0 or history.stopped_early or epoch + 1 == total_epochs:
-            strips.append(_generate_rgb(G_avg, fixed_z))
+        if epoch % cfg.strip_every == 0 or history.stopped_early or epoch + 1 == total_epochs:
+            strips.append(_generate_rgb(state.G_avg, fixed_z))
             strip_epochs.append(epoch)
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(d=f"{record['d_loss']:.2f}", g=f"{record['g_loss']:.2f}",
@@ -380,14 +369,104 @@ def train_gan(
     if hasattr(bar, "close"):
         bar.close()
     if not strip_epochs or strip_epochs[-1] != epoch - 1:
-        strips.append(_generate_rgb(G_avg, fixed_z))
+        strips.append(_generate_rgb(state.G_avg, fixed_z))
         strip_epochs.append(epoch - 1)
-    if ema:
-        recalibrate_batchnorm(G_avg, model.z_dim, seed=seed + 3)
-        G.load_state_dict(G_avg.state_dict())
-    model.eval()
+    state.finish()
     history.seconds = time.perf_counter() - start
-    return GANRun(model.cpu(), history, np.stack(strips), strip_epochs)
+    return GANRun(state.model.cpu(), history, np.stack(strips), strip_epochs)
+
+
+@dataclass
+class _GANTraining:
+    """The moving parts of one `train_gan` run (networks, optimisers, random stream), so each step is a method."""
+
+    cfg: GANConfig
+    model: GAN
+    G_avg: nn.Module  # the moving average of the generator (the generator itself without EMA)
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    gen: torch.Generator  # batch order, flips and codes, in that order per batch
+    device: torch.device
+    step: int = 0
+
+    @classmethod
+    def start(cls, cfg: GANConfig, model: GAN, device: torch.device) -> _GANTraining:
+        """Optimisers and the EMA copy for a model already on `device`."""
+        G, D = model.generator, model.discriminator
+        return cls(cfg, model, copy.deepcopy(G).eval() if cfg.ema else G,
+                   torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),
+                   torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas),
+                   torch.Generator().manual_seed(cfg.seed), device)
+
+    def run_epoch(self, data: torch.Tensor, n_batches: int, history: History, epoch: int, deadline: float,
+                  bar: Any) -> dict[str, float]:
+        """One pass over the shuffled sprites, a D step then a G step per batch; returns the epoch's mean losses."""
+        self.model.train()
+        order = torch.randperm(len(data), generator=self.gen)
+        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
+        count = 0
+        size = self.cfg.batch_size
+        for b in range(n_batches):
+            real = augment(data[order[b * size:(b + 1) * size]].to(self.device), self.gen)
+            z = torch.randn(len(real), self.model.z_dim, generator=self.gen).to(self.device)
+            rec = self.train_step(real, z, epoch)
+            history.steps.append(rec)
+            for k in sums:
+                sums[k] += rec[k]
+            count += 1
+            bar.update(1)
+            if time.perf_counter() > deadline:
+                history.stopped_early = True
+                break
+        if self.cfg.ema:
+            recalibrate_batchnorm(self.G_avg, self.model.z_dim, batches=2, seed=self.cfg.seed + 3)
+        return {k: v / count for k, v in sums.items()}
+
+    def train_step(self, real: torch.Tensor, z: torch.Tensor, epoch: int) -> dict[str, float]:
+        """One discriminator step then one generator step on the same fakes; returns the step's log record."""
+        fake = self.model.generator(z)
+        d_loss, real_logits, fake_logits = self._discriminator_step(real, fake)
+        g_loss = self._generator_step(fake)
+        if self.cfg.ema:
+            _ema_update(self.G_avg, self.model.generator, min(self.cfg.ema, (1 + self.step) / (10 + self.step)))
+        d_value, g_value = float(d_loss.detach()), float(g_loss.detach())
+        rec = {"step": self.step, "epoch": epoch, "loss": d_value, "d_loss": d_value, "g_loss": g_value,
+               "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
+               "d_fake": float(torch.sigmoid(fake_logits.detach()).mean())}
+        if not (math.isfinite(d_value) and math.isfinite(g_value)):
+            raise FloatingPointError(f"the GAN losses became non-finite at step {self.step}: lower the learning "
+                                     f"rates (lr_g={self.cfg.lr_g}, lr_d={self.cfg.lr_d}).")
+        self.step += 1
+        return rec
+
+    def _discriminator_step(self, real: torch.Tensor, fake: torch.Tensor
+                            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """D learns real -> 1, fake -> 0; the fakes are detached, so G is not updated here."""
+        D, r1 = self.model.discriminator, self.cfg.r1
+        if r1:
+            real.requires_grad_(True)
+        real_logits, fake_logits = D(real), D(fake.detach())
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        penalty = _r1_penalty(real_logits, real) if r1 else torch.zeros(())
+        self.opt_d.zero_grad(set_to_none=True)
+        (d_loss + 0.5 * r1 * penalty).backward()
+        self.opt_d.step()
+        return d_loss, real_logits, fake_logits
+
+    def _generator_step(self, fake: torch.Tensor) -> torch.Tensor:
+        """G learns to make the (just updated) D call its fakes real: the non-saturating loss."""
+        g_loss = generator_loss(self.model.discriminator(fake))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        return g_loss
+
+    def finish(self) -> None:
+        """Hand the averaged weights (with fresh batch-norm statistics) to the generator; eval mode."""
+        if self.cfg.ema:
+            recalibrate_batchnorm(self.G_avg, self.model.z_dim, seed=self.cfg.seed + 3)
+            self.model.generator.load_state_dict(self.G_avg.state_dict())
+        self.model.eval()
 
 
 def _r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -471,10 +550,8 @@ def quality_scores(model: GAN, sprites: Any, train: Any, test: Any, n: int = 256
 
 
 # ----------------------------------------------------------------------------- command line
-# the settings of the shipped weights (train_gan's defaults are the same; listed here so they are in one place)
-SHIPPED_TRAINING: dict[str, Any] = {"epochs": 180, "batch_size": 32, "lr_g": 5e-4, "lr_d": 5e-4,
-                                    "betas": (0.5, 0.999), "z_dim": 32, "width": 48, "d_width": 64, "ema": 0.999,
-                                    "r1": 1.0}
+# the settings of the shipped weights as keyword arguments of train_gan (notebook 05 passes them); from GANConfig
+SHIPPED_TRAINING: dict[str, Any] = GANConfig().settings()
 
 
 def train_main(argv: list[str] | None = None) -> int:
@@ -486,18 +563,18 @@ def train_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lecturekit train gan", description=train_main.__doc__)
     parser.add_argument("--out", default=None, help="checkpoint path (default: the shipped data/weights/gan.pt)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training")
-    parser.add_argument("--epochs", type=int, default=SHIPPED_TRAINING["epochs"],
-                        help=f"epochs (default {SHIPPED_TRAINING['epochs']})")
-    parser.add_argument("--seed", type=int, default=0)
+    defaults = GANConfig()
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"epochs (default {defaults.epochs})")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default 1: this model is too small to gain from more, and on a "
                              "busy machine extra threads wait for each other: 2 threads ran 8x slower on a shared CPU)")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
-    settings = {**SHIPPED_TRAINING, "epochs": args.epochs}
+    config = defaults.with_overrides(epochs=args.epochs, seed=args.seed)
     cpu_start = time.process_time()
-    run = train_gan(train.rgb(), max_minutes=args.minutes, seed=args.seed, **settings)
+    run = train_gan(train.rgb(), config, max_minutes=args.minutes)
     cpu_seconds = time.process_time() - cpu_start
     scores = quality_scores(run.model, sprites, train, test)
     scores.update(train_seconds=run.history.seconds, train_cpu_seconds=cpu_seconds,
@@ -506,7 +583,7 @@ def train_main(argv: list[str] | None = None) -> int:
     save_checkpoint(out, run.model,
                     fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
                     metrics=scores, extra={**run.extra(), "settings": {k: (list(v) if isinstance(v, tuple) else v)
-                                                                       for k, v in settings.items()}},
+                                                                       for k, v in config.settings().items()}},
                     half=True)
     print(f"trained {len(run.history.epochs)} epochs ({len(run.history.steps)} steps) in {run.history.seconds:.0f} s "
           f"wall, {cpu_seconds:.0f} s CPU -> {out}")
@@ -560,78 +637,103 @@ def compare_families(n: int = 64, seed: int = 0, *, gan_model: GAN | None = None
     with the same metrics against the same training sprites (lecturekit.metrics, lecturekit.scores).
 
     A family whose weights are missing is left out with a note, so the notebook still runs."""
-    import lecturekit
-    from lecturekit import metrics
-    from lecturekit.checkpoints import CheckpointError
     from lecturekit.data import load_sprites
-    from lecturekit.scores import two_sample_1nn_accuracy
 
     sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
-    palette, train_rgb = sprites.palette, train.rgb()
-    images: dict[str, np.ndarray] = {"real sprites (held-out)": test.rgb()}
-    seconds: dict[str, float] = {"real sprites (held-out)": float("nan")}
-    bpp: dict[str, float | None] = {"real sprites (held-out)": None}
-    control: dict[str, str] = {"real sprites (held-out)": CONTROL["real sprites (held-out)"]}
-    notes: list[str] = []
+    rows = _FamilyRows(sprites.palette)
+    rows.add("real sprites (held-out)", test.rgb(), float("nan"), None, CONTROL["real sprites (held-out)"])
+    rnn = rows.load("pixelrnn", pixelrnn_model)
+    if rnn is not None:
+        _add_pixelrnn(rows, rnn, test, n, seed, temperature)
+    vae = rows.load("vae", vae_model)
+    if vae is not None:
+        _add_vae(rows, vae, test, n, seed)
+    g = rows.load("gan", gan_model)
+    if g is not None:
+        _add_gan(rows, g, n, seed)
+    return Comparison(rows.images, rows.score(train.rgb(), seed), rows.notes)
 
-    def load(name: str, given: Any) -> Any:
+
+@dataclass
+class _FamilyRows:
+    """The samples of each row of the comparison and what is known about them before scoring."""
+
+    palette: np.ndarray
+    images: dict[str, np.ndarray] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    bpp: dict[str, float | None] = field(default_factory=dict)
+    control: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, name: str, rgb: np.ndarray, seconds: float, bpp: float | None, control: str) -> None:
+        """One row: its samples, the seconds they took, its bits/pixel (None: no likelihood), its control."""
+        self.images[name], self.seconds[name], self.bpp[name], self.control[name] = rgb, seconds, bpp, control
+
+    def load(self, name: str, given: Any) -> Any:
+        """The given model, else the shipped one; None (and a note) when its weights are missing."""
+        import lecturekit
+        from lecturekit.checkpoints import CheckpointError
+
         if given is not None:
             return given
         try:
             return lecturekit.load_pretrained(name)
         except (CheckpointError, ImportError) as err:
-            notes.append(f"{name}: left out ({err})")
+            self.notes.append(f"{name}: left out ({err})")
             return None
 
-    rnn = load("pixelrnn", pixelrnn_model)
-    if rnn is not None:
-        from lecturekit.models import pixelrnn
+    def score(self, train_rgb: np.ndarray, seed: int) -> dict[str, dict[str, Any]]:
+        """The table: every row scored with the same metrics, sharpness relative to the real sprites."""
+        from lecturekit import metrics
+        from lecturekit.scores import two_sample_1nn_accuracy
 
-        idx, secs = _timed(lambda: pixelrnn.sample(rnn, n, temperature=temperature, seed=seed))
-        images["PixelRNN"], seconds["PixelRNN"] = palette[idx], secs
-        bpp["PixelRNN"] = pixelrnn.bits_per_pixel(rnn, test.indices)
-        control["PixelRNN"] = CONTROL["PixelRNN"]
-    vae = load("vae", vae_model)
-    if vae is not None:
-        from lecturekit.models import vae as vae_module
+        rows: dict[str, dict[str, Any]] = {}
+        real_scores = metrics.sample_scores(self.images["real sprites (held-out)"], self.palette, train_rgb)
+        for name, rgb in self.images.items():
+            scores = metrics.sample_scores(rgb, self.palette, train_rgb)
+            rows[name] = {
+                "in palette": scores["palette_share"],
+                "edge contrast": scores["edge_contrast"],
+                "sharpness": scores["palette_share"] * min(1.0, scores["edge_contrast"] / real_scores["edge_contrast"]),
+                "variety": scores["variety"],
+                "distinct": scores["distinct_share"],
+                "to nearest train": scores["nearest_train"],
+                "copies": scores["copy_share"],
+                "1-NN real vs drawn": two_sample_1nn_accuracy(rgb, train_rgb, seed=seed),
+                "bits/pixel": self.bpp[name],
+                "seconds": self.seconds[name],
+                "control": self.control[name],
+            }
+        return rows
 
-        codes = vae.random_codes(n, seed=seed)
-        expected, secs = _timed(lambda: vae_expected_rgb(vae, codes))
-        images["VAE: expected colour"], seconds["VAE: expected colour"] = expected, secs
-        argmax, secs = _timed(lambda: vae.decode_rgb(codes))
-        images["VAE: most likely colour"], seconds["VAE: most likely colour"] = argmax, secs
-        bound = vae_module.elbo_bits_per_pixel(vae, test.indices, seed=seed)["elbo_bpp"]
-        for row in ("VAE: expected colour", "VAE: most likely colour"):
-            bpp[row] = bound
-            control[row] = CONTROL["VAE"]
-        notes.append("VAE bits/pixel is an upper bound (the negative ELBO); PixelRNN's is exact; a GAN has none.")
-    g = load("gan", gan_model)
-    if g is not None:
-        raw, secs = _timed(lambda: g.sample_rgb(n, seed=seed))
-        images["GAN: raw RGB"], seconds["GAN: raw RGB"] = raw, secs
-        snapped, secs2 = _timed(lambda: snap_rgb(raw, palette))
-        images["GAN: snapped to palette"], seconds["GAN: snapped to palette"] = snapped, secs + secs2
-        for row in ("GAN: raw RGB", "GAN: snapped to palette"):
-            bpp[row] = None
-            control[row] = f"{g.z_dim}-d " + CONTROL["GAN"]
-    rows: dict[str, dict[str, Any]] = {}
-    real_scores = metrics.sample_scores(images["real sprites (held-out)"], palette, train_rgb)
-    for name, rgb in images.items():
-        scores = metrics.sample_scores(rgb, palette, train_rgb)
-        rows[name] = {
-            "in palette": scores["palette_share"],
-            "edge contrast": scores["edge_contrast"],
-            "sharpness": scores["palette_share"] * min(1.0, scores["edge_contrast"] / real_scores["edge_contrast"]),
-            "variety": scores["variety"],
-            "distinct": scores["distinct_share"],
-            "to nearest train": scores["nearest_train"],
-            "copies": scores["copy_share"],
-            "1-NN real vs drawn": two_sample_1nn_accuracy(rgb, train_rgb, seed=seed),
-            "bits/pixel": bpp[name],
-            "seconds": seconds[name],
-            "control": control[name],
-        }
-    return Comparison(images, rows, notes)
+
+def _add_pixelrnn(rows: _FamilyRows, rnn: Any, test: Any, n: int, seed: int, temperature: float) -> None:
+    """PixelRNN's row: samples drawn pixel by pixel, and its exact held-out bits per pixel."""
+    from lecturekit.models import pixelrnn
+
+    idx, secs = _timed(lambda: pixelrnn.sample(rnn, n, temperature=temperature, seed=seed))
+    rows.add("PixelRNN", rows.palette[idx], secs, pixelrnn.model_bits_per_pixel(rnn, test.indices), CONTROL["PixelRNN"])
+
+
+def _add_vae(rows: _FamilyRows, vae: Any, test: Any, n: int, seed: int) -> None:
+    """The VAE's two rows (expected and most likely colour of the same codes), with its ELBO bound."""
+    from lecturekit.models import vae as vae_module
+
+    codes = vae.random_codes(n, seed=seed)
+    expected, secs_expected = _timed(lambda: vae_expected_rgb(vae, codes))
+    argmax, secs_argmax = _timed(lambda: vae.decode_rgb(codes))
+    bound = vae_module.elbo_bits_per_pixel(vae, test.indices, seed=seed)["elbo_bpp"]  # after: it sets eval mode
+    rows.add("VAE: expected colour", expected, secs_expected, bound, CONTROL["VAE"])
+    rows.add("VAE: most likely colour", argmax, secs_argmax, bound, CONTROL["VAE"])
+    rows.notes.append("VAE bits/pixel is an upper bound (the negative ELBO); PixelRNN's is exact; a GAN has none.")
+
+
+def _add_gan(rows: _FamilyRows, g: GAN, n: int, seed: int) -> None:
+    """The GAN's two rows: its raw RGB samples and the same snapped to the palette (no likelihood)."""
+    raw, secs = _timed(lambda: g.sample_rgb(n, seed=seed))
+    rows.add("GAN: raw RGB", raw, secs, None, f"{g.z_dim}-d " + CONTROL["GAN"])
+    snapped, secs2 = _timed(lambda: snap_rgb(raw, rows.palette))
+    rows.add("GAN: snapped to palette", snapped, secs + secs2, None, f"{g.z_dim}-d " + CONTROL["GAN"])
 
 
 def sharpness_score(row: dict[str, Any], real: dict[str, Any]) -> float:

@@ -22,6 +22,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,9 @@ from torch import nn
 
 from lecturekit.checkpoints import register_model
 from lecturekit.i18n import _
+from lecturekit.models.common import SpriteInput
+from lecturekit.units import LN2, SPRITE_SIZE
 
-LN2 = math.log(2.0)
-SIZE = 20
 ProbabilitiesFn = Callable[[torch.Tensor, float], torch.Tensor]
 
 
@@ -65,13 +66,54 @@ def bits_per_pixel_from_logits(logits: torch.Tensor, targets: torch.Tensor) -> t
     return nats / LN2
 
 
+# ----------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class PixelRNNConfig:
+    """One home for a PixelRNN's settings: its shape and its training recipe (the palette size and the
+    sprite size come from the data). `train_pixelrnn`'s defaults, the CLI's defaults and the two shipped
+    checkpoints (`SHIPPED_CONFIGS`) read them from here; a test holds them to the checkpoints' metadata."""
+
+    # architecture (PixelRNN's constructor arguments besides n_colors, height and width)
+    hidden: int = 512
+    embed: int = 64
+    see_above: bool = False
+    positions: bool = False
+    # training recipe
+    epochs: int | None = 12
+    batch_size: int = 32
+    lr: float = 3e-3
+    seed: int = 0
+
+    def train_args(self) -> dict[str, Any]:
+        """The keyword arguments of `train_pixelrnn` that this config sets."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_checkpoint(cls, blob: dict[str, Any]) -> PixelRNNConfig:
+        """The settings a PixelRNN checkpoint was trained with: its stored config, its CLI recipe, and the
+        number of epochs it ran (the recipe stores `epochs: None` when the CLI used its default)."""
+        recipe = blob["extra"].get("recipe", {})
+        stored = {**recipe, **blob["meta"]["config"]}
+        if stored.get("epochs") is None:
+            stored["epochs"] = int(blob["meta"]["metrics"]["epochs"])
+        return cls(**{f.name: stored[f.name] for f in fields(cls) if f.name in stored})
+
+
+# name -> the settings of the shipped checkpoint (the CLI's defaults reproduce it)
+SHIPPED_CONFIGS: dict[str, PixelRNNConfig] = {
+    "pixelrnn": PixelRNNConfig(),
+    "pixelrnn_above": PixelRNNConfig(see_above=True, epochs=10),
+}
+
+
 # ----------------------------------------------------------------------------- the model
 @register_model("pixelrnn")
-class PixelRNN(nn.Module):
+class PixelRNN(nn.Module, SpriteInput):
     """One LSTM layer over the pixels in raster order, a softmax over the palette at every pixel."""
 
-    def __init__(self, n_colors: int, hidden: int = 512, embed: int = 64, height: int = SIZE, width: int = SIZE,
-                 see_above: bool = False, positions: bool = False) -> None:
+    def __init__(self, n_colors: int, hidden: int = PixelRNNConfig.hidden, embed: int = PixelRNNConfig.embed,
+                 height: int = SPRITE_SIZE, width: int = SPRITE_SIZE, see_above: bool = PixelRNNConfig.see_above,
+                 positions: bool = PixelRNNConfig.positions) -> None:
         super().__init__()
         if n_colors < 2:
             raise ValueError(f"a palette of {n_colors} colour(s) leaves nothing to predict: use 2 or more.")
@@ -88,27 +130,10 @@ class PixelRNN(nn.Module):
 
     # -- inputs
     def check_pixels(self, pixels: Any, what: str = "pixels") -> torch.Tensor:
-        """(N, H, W) or (N, H*W) colour indices as a long tensor (N, H*W) on the model's device, checked."""
-        t = torch.as_tensor(np.asarray(pixels) if not isinstance(pixels, torch.Tensor) else pixels)
-        if t.is_floating_point():
-            raise ValueError(f"{what} must be integer colour indices (0..{self.n_colors - 1}), got floats: "
-                             "pass sprites.indices, not RGB values.")
-        if t.ndim == 2 and t.shape[-1] != self.n_pixels and t.shape == (self.height, self.width):
-            t = t[None]
-        if t.ndim == 3:
-            if tuple(t.shape[1:]) != (self.height, self.width):
-                raise ValueError(f"{what} have shape {tuple(t.shape)}, but this model draws "
-                                 f"{self.height}x{self.width} images: pass (N, {self.height}, {self.width}).")
-            t = t.reshape(t.shape[0], -1)
-        if t.ndim != 2:
-            raise ValueError(f"{what} must be (N, {self.height}, {self.width}) colour indices, "
-                             f"got shape {tuple(t.shape)}.")
-        lo, hi = (int(t.min()), int(t.max())) if t.numel() else (0, 0)
-        if lo < 0 or hi >= self.n_colors:
-            raise ValueError(f"{what} hold colour index {hi if hi >= self.n_colors else lo}"
-                             f" but this model knows {self.n_colors} colours (0..{self.n_colors - 1}): "
-                             "was it trained on another palette?")
-        return t.long().to(self.out.weight.device)
+        """(N, H, W) or (N, H*W) colour indices as a long tensor (N, H*W) on the model's device, checked
+        (`SpriteInput.check_sprites`, the check every sprite model shares)."""
+        t = self.check_sprites(pixels, what)
+        return t.reshape(t.shape[0], -1)
 
     def input_tokens(self, pixels: torch.Tensor) -> torch.Tensor:
         """Token ids (N, L, slots) fed at each step: the previous pixel (and, with see_above, the three above)."""
@@ -269,7 +294,7 @@ def completion_images(real: Any, completions: np.ndarray, palette: np.ndarray, k
 
 
 # ----------------------------------------------------------------------------- evaluation
-def bits_map(logits: torch.Tensor, pixels: Any, height: int = SIZE, width: int = SIZE) -> np.ndarray:
+def bits_map(logits: torch.Tensor, pixels: Any, height: int = SPRITE_SIZE, width: int = SPRITE_SIZE) -> np.ndarray:
     """Bits spent on each position (H, W), averaged over the sprites, from logits (N, H*W, K) already computed."""
     targets = torch.as_tensor(np.asarray(pixels) if not isinstance(pixels, torch.Tensor) else pixels)
     targets = targets.reshape(len(logits), -1).long().to(logits.device)
@@ -294,9 +319,12 @@ def bits_per_position(model: PixelRNN, indices: Any, batch_size: int = 256) -> n
     return (total / max(len(pixels), 1) / LN2).reshape(model.height, model.width).cpu().numpy()
 
 
-def bits_per_pixel(model: PixelRNN, indices: Any, batch_size: int = 256) -> float:
-    """Held-out bits per pixel: -log2 p(sprite) / 400 averaged over the sprites (lower is better)."""
+def model_bits_per_pixel(model: PixelRNN, indices: Any, batch_size: int = 256) -> float:
+    """A model's bits per pixel on sprites: -log2 p(sprite) / 400 averaged over them (lower is better)."""
     return float(bits_per_position(model, indices, batch_size).mean())
+
+
+bits_per_pixel = model_bits_per_pixel  # the old name, kept while notebooks 03 and 04 call it
 
 
 # ----------------------------------------------------------------------------- training
@@ -313,11 +341,15 @@ def lr_schedule(progress: float, warmup: float = 0.03, decay_start: float = 0.6,
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * x))
 
 
-def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int = 512, embed: int = 64,
-                   see_above: bool = False, positions: bool = False, epochs: int | None = 12,
-                   minutes: float | None = None, batch_size: int = 32, lr: float = 3e-3, seed: int = 0,
-                   device: Any = None, progress_bar: bool = True) -> tuple[PixelRNN, Any]:
+def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int = PixelRNNConfig.hidden,
+                   embed: int = PixelRNNConfig.embed, see_above: bool = PixelRNNConfig.see_above,
+                   positions: bool = PixelRNNConfig.positions, epochs: int | None = PixelRNNConfig.epochs,
+                   minutes: float | None = None, batch_size: int = PixelRNNConfig.batch_size,
+                   lr: float = PixelRNNConfig.lr, seed: int = PixelRNNConfig.seed, device: Any = None,
+                   progress_bar: bool = True) -> tuple[PixelRNN, Any]:
     """Train a PixelRNN on `train` (N, 20, 20) indices; returns (model in eval mode, History).
+
+    The defaults are `PixelRNNConfig()`'s; `train_pixelrnn(x, k, **config.train_args())` trains a config.
 
     Adam at a high learning rate (3e-3) held for 60% of the run then decayed, gradient clipping,
     batch 32: measured on the kit's sprites, it ends 0.1 bits/pixel below the lecture's recipe
@@ -332,7 +364,7 @@ def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int =
         raise ValueError("give epochs or minutes (or both), or training would never stop.")
     seed_everything(seed)
     train_t = torch.as_tensor(np.asarray(train), dtype=torch.long)
-    height, width = (int(train_t.shape[1]), int(train_t.shape[2])) if train_t.ndim == 3 else (SIZE, SIZE)
+    height, width = (int(train_t.shape[1]), int(train_t.shape[2])) if train_t.ndim == 3 else (SPRITE_SIZE, SPRITE_SIZE)
     model = PixelRNN(n_colors, hidden=hidden, embed=embed, height=height, width=width, see_above=see_above,
                      positions=positions)
     model.check_pixels(train_t, "training sprites")
@@ -347,7 +379,7 @@ def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int =
     eval_fn = None
     if test is not None:
         test_t = torch.as_tensor(np.asarray(test), dtype=torch.long)
-        eval_fn = lambda m: {"test_bpp": bits_per_pixel(m, test_t)}
+        eval_fn = lambda m: {"test_bpp": model_bits_per_pixel(m, test_t)}
     history = fit(model, train_t, lambda m, batch: m.loss(batch), epochs=epochs, max_minutes=minutes,
                   batch_size=batch_size, lr=lr, schedule=schedule, clip_grad=1.0, device=device, seed=seed,
                   eval_fn=eval_fn, progress_bar=progress_bar, desc="PixelRNN" + (_(" (above)") if see_above else ""))
@@ -364,14 +396,13 @@ def round_to_half(model: PixelRNN) -> PixelRNN:
 
 
 # ----------------------------------------------------------------------------- command line
-TRAINING_RECIPES = {  # name -> the recipe of the shipped checkpoint (the CLI's defaults reproduce it)
-    "pixelrnn": {"see_above": False, "epochs": 12},
-    "pixelrnn_above": {"see_above": True, "epochs": 10},
-}
+# name -> train_pixelrnn's keyword arguments for the shipped checkpoint (notebook 03 passes them)
+TRAINING_RECIPES: dict[str, dict[str, Any]] = {name: c.train_args() for name, c in SHIPPED_CONFIGS.items()}
 
 
 def _parser(name: str) -> argparse.ArgumentParser:
-    recipe = TRAINING_RECIPES[name]
+    """The CLI of one shipped PixelRNN, its defaults from SHIPPED_CONFIGS[name]."""
+    config = SHIPPED_CONFIGS[name]
     p = argparse.ArgumentParser(
         prog=f"lecturekit train {name}",
         description=f"Train the {name} model. Without --lecture-files it trains on the kit's sprites (their "
@@ -383,13 +414,13 @@ def _parser(name: str) -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=None,
                    help="wall-time limit; alone (no --epochs) the learning-rate decay follows the clock")
     p.add_argument("--epochs", type=int, default=None,
-                   help=f"number of epochs (default {recipe['epochs']} on the kit's data; none with --lecture-files "
+                   help=f"number of epochs (default {config.epochs} on the kit's data; none with --lecture-files "
                         "and --minutes)")
     p.add_argument("--out", default=f"{name}.pt", help=f"where to write the checkpoint (default ./{name}.pt)")
-    p.add_argument("--hidden", type=int, default=512, help="LSTM cells (the lecture: 512)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hidden", type=int, default=config.hidden, help="LSTM cells (the lecture: 512)")
+    p.add_argument("--batch-size", type=int, default=config.batch_size)
+    p.add_argument("--lr", type=float, default=config.lr)
+    p.add_argument("--seed", type=int, default=config.seed)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
@@ -400,7 +431,7 @@ def _train_cli(name: str, argv: Sequence[str]) -> int:
     from lecturekit.data import DataFormatError, load_sprites, read_lecture_files, split_indices
 
     args = _parser(name).parse_args(list(argv))
-    recipe = TRAINING_RECIPES[name]
+    shipped = SHIPPED_CONFIGS[name]
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
@@ -421,18 +452,18 @@ def _train_cli(name: str, argv: Sequence[str]) -> int:
         return 2
     epochs = args.epochs
     if epochs is None and (args.minutes is None or not args.lecture_files):
-        epochs = recipe["epochs"]
+        epochs = shipped.epochs
     if args.minutes is not None and args.minutes <= 0:
         print("error: --minutes must be positive.", file=sys.stderr)
         return 2
     print(f"training {name} on {len(train)} sprites ({sprites.n_colors} colours), holding out {len(test)}; "
           f"epochs={epochs}, minutes={args.minutes}", flush=True)
-    model, history = train_pixelrnn(train.indices, sprites.n_colors, test=test.indices, hidden=args.hidden,
-                                    see_above=recipe["see_above"], epochs=epochs, minutes=args.minutes,
-                                    batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                                    progress_bar=not args.no_progress)
+    config = replace(shipped, hidden=args.hidden, epochs=epochs, batch_size=args.batch_size, lr=args.lr,
+                     seed=args.seed)
+    model, history = train_pixelrnn(train.indices, sprites.n_colors, test=test.indices, minutes=args.minutes,
+                                    progress_bar=not args.no_progress, **config.train_args())
     model = round_to_half(model.cpu())  # the shipped file stores float16: measure what will be loaded
-    test_bpp = bits_per_pixel(model, test.indices)
+    test_bpp = model_bits_per_pixel(model, test.indices)
     train_bpp = history.epochs[-1]["loss"] / LN2  # the last epoch's mean training loss, in bits
     save_checkpoint(Path(args.out), model, half=True,
                     fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},

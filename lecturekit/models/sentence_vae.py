@@ -21,6 +21,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +32,43 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from lecturekit.checkpoints import register_model
 from lecturekit.i18n import _
+from lecturekit.models.common import reparameterize
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
-DEFAULTS: dict[str, Any] = {
-    "embed_dim": 128,
-    "hidden_dim": 256,
-    "latent_dim": 16,
-    "max_len": 24,
-    "word_dropout": 0.5,
-    "warmup_steps": 1500,
-    "epochs": 12,
-    "batch_size": 64,
-    "lr": 2e-3,
-    "minutes": 10.0,
-    "seed": 0,
-}
+
+
+@dataclass(frozen=True)
+class SentenceVAEConfig:
+    """One home for the sentence VAE's settings: its shape and its training recipe (the vocabulary size
+    comes from the data). `train_sentence_vae`'s defaults and the CLI's read them from here; a test holds
+    them to what the shipped checkpoint stores (its config, `extra["train"]` and the command it was run with)."""
+
+    # architecture (SentenceVAE's constructor arguments besides vocab_size)
+    embed_dim: int = 128
+    hidden_dim: int = 256
+    latent_dim: int = 16
+    max_len: int = 24
+    # training recipe
+    word_dropout: float = 0.5
+    warmup_steps: int = 1500
+    epochs: int | None = 12
+    batch_size: int = 64
+    lr: float = 2e-3
+    minutes: float | None = 10.0
+    seed: int = 0
+
+    @classmethod
+    def from_checkpoint(cls, blob: dict[str, Any]) -> SentenceVAEConfig:
+        """The settings a sentence VAE checkpoint was trained with: its stored config, `extra["train"]`, and
+        the options of the command it was trained with (read with the CLI's own parser)."""
+        train = blob["extra"].get("train", {})
+        command = str(train.get("command", "")).split("train sentence_vae", 1)[-1].split()
+        args = vars(_parser().parse_args(command))
+        stored = {**args, **{k: v for k, v in train.items() if k != "command"}, **blob["meta"]["config"]}
+        return cls(**{f.name: stored[f.name] for f in fields(cls) if f.name in stored})
+
+
+DEFAULTS: dict[str, Any] = asdict(SentenceVAEConfig())  # the same settings as a dict (notebook 06 reads it)
 LECTURE_SENTENCES = ("i went to the store to buy some groceries", "don't worry about it, she said")
 
 
@@ -61,8 +84,9 @@ class SentenceVAE(nn.Module):
     Token ids follow the kit's Vocab: <pad>=0, <s>=1, </s>=2, <unk>=3.
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int = 128, hidden_dim: int = 256, latent_dim: int = 16,
-                 max_len: int = 24) -> None:
+    def __init__(self, vocab_size: int, embed_dim: int = SentenceVAEConfig.embed_dim,
+                 hidden_dim: int = SentenceVAEConfig.hidden_dim, latent_dim: int = SentenceVAEConfig.latent_dim,
+                 max_len: int = SentenceVAEConfig.max_len) -> None:
         super().__init__()
         self.config = {"vocab_size": int(vocab_size), "embed_dim": int(embed_dim), "hidden_dim": int(hidden_dim),
                        "latent_dim": int(latent_dim), "max_len": int(max_len)}
@@ -221,11 +245,6 @@ def _strip(row: list[int]) -> list[int]:
 
 
 # ------------------------------------------------------------------------------- the pieces, one by one
-def reparameterize(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """z = mean + exp(log_var / 2) * e, e ~ N(0, I): a sample that gradients can flow through."""
-    return mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-
-
 def gaussian_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """KL(N(mean, exp(log_var)) || N(0, I)) per sentence, in nats: 1/2 sum(exp(s) - 1 - s + m^2)."""
     return 0.5 * (log_var.exp() - 1.0 - log_var + mean.pow(2)).sum(dim=-1)
@@ -475,12 +494,13 @@ def load_sentences(text: str | Path | None = None, test_share: float = 0.05,
 
 
 def train_sentence_vae(train: Sequence[str], test: Sequence[str] | None = None, vocab: Any | None = None, *,
-                       embed_dim: int = DEFAULTS["embed_dim"], hidden_dim: int = DEFAULTS["hidden_dim"],
-                       latent_dim: int = DEFAULTS["latent_dim"], max_len: int = DEFAULTS["max_len"],
-                       word_dropout: float = DEFAULTS["word_dropout"], warmup_steps: int = DEFAULTS["warmup_steps"],
-                       epochs: int | None = DEFAULTS["epochs"], minutes: float | None = DEFAULTS["minutes"],
-                       batch_size: int = DEFAULTS["batch_size"], lr: float = DEFAULTS["lr"],
-                       seed: int = DEFAULTS["seed"], max_steps: int | None = None, device: Any = None,
+                       embed_dim: int = SentenceVAEConfig.embed_dim, hidden_dim: int = SentenceVAEConfig.hidden_dim,
+                       latent_dim: int = SentenceVAEConfig.latent_dim, max_len: int = SentenceVAEConfig.max_len,
+                       word_dropout: float = SentenceVAEConfig.word_dropout,
+                       warmup_steps: int = SentenceVAEConfig.warmup_steps,
+                       epochs: int | None = SentenceVAEConfig.epochs, minutes: float | None = SentenceVAEConfig.minutes,
+                       batch_size: int = SentenceVAEConfig.batch_size, lr: float = SentenceVAEConfig.lr,
+                       seed: int = SentenceVAEConfig.seed, max_steps: int | None = None, device: Any = None,
                        progress_bar: bool = True, log_every: int = 1) -> tuple[SentenceVAE, Any, Any]:
     """Train a sentence VAE with KL annealing (`warmup_steps`, 0: none) and word dropout; return
     (model, vocab, History). History steps log loss, recon, kl and kl_weight (every `log_every` steps)."""
@@ -573,8 +593,8 @@ def kl_curves(train: Sequence[str], test: Sequence[str], vocab: Any, *, steps: i
     and word dropout, and without either; return each run's KL/reconstruction curves, its held-out
     figures and its greedy reconstructions of `examples`."""
     runs = {
-        "annealed": {"warmup_steps": kwargs.get("warmup_steps", DEFAULTS["warmup_steps"]),
-                     "word_dropout": kwargs.get("word_dropout", DEFAULTS["word_dropout"])},
+        "annealed": {"warmup_steps": kwargs.get("warmup_steps", SentenceVAEConfig.warmup_steps),
+                     "word_dropout": kwargs.get("word_dropout", SentenceVAEConfig.word_dropout)},
         "no_annealing": {"warmup_steps": 0, "word_dropout": 0.0},
     }
     out: dict[str, Any] = {"steps": steps, "seed": seed, "runs": {}}
@@ -603,20 +623,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="checkpoint path (default: data/weights/sentence_vae.pt)")
     p.add_argument("--text", default=None,
                    help="train on this one-sentence-per-line text file (e.g. Penn Treebank), not the kit's corpus")
-    p.add_argument("--minutes", type=float, default=DEFAULTS["minutes"], help="wall-clock limit (default 10)")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    p.add_argument("--minutes", type=float, default=SentenceVAEConfig.minutes, help="wall-clock limit (default 10)")
+    p.add_argument("--epochs", type=int, default=SentenceVAEConfig.epochs)
     p.add_argument("--steps", type=int, default=None, help="stop after this many batches (quick runs, tests)")
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"])
-    p.add_argument("--latent-dim", type=int, default=DEFAULTS["latent_dim"])
-    p.add_argument("--hidden-dim", type=int, default=DEFAULTS["hidden_dim"])
-    p.add_argument("--embed-dim", type=int, default=DEFAULTS["embed_dim"])
-    p.add_argument("--max-len", type=int, default=DEFAULTS["max_len"], help="longer sentences are cut (words)")
-    p.add_argument("--word-dropout", type=float, default=DEFAULTS["word_dropout"])
-    p.add_argument("--warmup-steps", type=int, default=DEFAULTS["warmup_steps"],
+    p.add_argument("--batch-size", type=int, default=SentenceVAEConfig.batch_size)
+    p.add_argument("--lr", type=float, default=SentenceVAEConfig.lr)
+    p.add_argument("--latent-dim", type=int, default=SentenceVAEConfig.latent_dim)
+    p.add_argument("--hidden-dim", type=int, default=SentenceVAEConfig.hidden_dim)
+    p.add_argument("--embed-dim", type=int, default=SentenceVAEConfig.embed_dim)
+    p.add_argument("--max-len", type=int, default=SentenceVAEConfig.max_len, help="longer sentences are cut (words)")
+    p.add_argument("--word-dropout", type=float, default=SentenceVAEConfig.word_dropout)
+    p.add_argument("--warmup-steps", type=int, default=SentenceVAEConfig.warmup_steps,
                    help="KL annealing: steps for the KL weight to reach 1 (0: no annealing)")
     p.add_argument("--min-count", type=int, default=1, help="words seen fewer times become <unk> (--text)")
-    p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    p.add_argument("--seed", type=int, default=SentenceVAEConfig.seed)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--kl-curves", metavar="JSON", default=None,
                    help="instead of a checkpoint, write KL curves with and without annealing (posterior collapse)")

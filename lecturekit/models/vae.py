@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +25,50 @@ from torch import nn
 
 from lecturekit.checkpoints import register_model
 from lecturekit.i18n import _
+from lecturekit.models.common import SpriteInput, reparameterize
+from lecturekit.units import SPRITE_SIZE, nats_per_sprite_to_bits_per_pixel
 
-LATENT_DIM = 10
-SIZE = 20
-LN2 = math.log(2.0)
+
+# ----------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class SpriteCodecConfig:
+    """One home for the sprite AE's and VAE's settings: the shape both share and the training recipe.
+
+    The palette size comes from the data. `train_sprite_model`'s defaults, the CLI and `RECIPE` read them
+    from here; a test holds them to the metadata of the shipped ae.pt and vae.pt."""
+
+    # architecture (the constructor arguments besides n_colors)
+    latent_dim: int = 10
+    width: int = 64
+    hidden: int = 256
+    # training recipe
+    epochs: int | None = 100
+    batch_size: int = 32
+    lr: float = 2e-3
+    warmup_epochs: int = 10
+    flip: bool = True
+    seed: int = 0
+
+    def model_args(self) -> dict[str, Any]:
+        """The constructor arguments besides n_colors (what a checkpoint's config stores with it)."""
+        return {"latent_dim": self.latent_dim, "width": self.width, "hidden": self.hidden}
+
+    def recipe(self) -> dict[str, Any]:
+        """The recipe as a checkpoint stores it (`extra["recipe"]`) and as `RECIPE` lists it."""
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "warmup_epochs": self.warmup_epochs, "seed": self.seed}
+
+    @classmethod
+    def from_checkpoint(cls, blob: dict[str, Any]) -> SpriteCodecConfig:
+        """The settings an ae.pt or vae.pt was made with (its stored config and `extra["recipe"]`)."""
+        stored = {**blob["extra"].get("recipe", {}), **blob["meta"]["config"]}
+        return cls(**{f.name: stored[f.name] for f in fields(cls) if f.name in stored})
+
+
+LATENT_DIM = SpriteCodecConfig.latent_dim
 
 
 # ----------------------------------------------------------------------------- the KL term
-def reparameterize(mean: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor | None = None,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """c = mean + exp(log_var / 2) * eps, eps ~ N(0, I): a sample that gradients flow through."""
-    if eps is None:
-        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
-    return mean + torch.exp(0.5 * log_var) * eps
-
-
 def lecture_sample(m: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     """The lecture's sampling, c = exp(sigma) * e + m: it reads exp(sigma) as the standard deviation."""
     return torch.exp(sigma) * eps + m
@@ -100,11 +130,6 @@ def minimise_penalty(penalty: Any, steps: int = 50, lr: float = 0.1, start: tupl
             m -= lr * grad_m
             sigma -= lr * grad_s
     return path
-
-
-def bits_per_pixel(nats_per_sprite: torch.Tensor | float, pixels: int = SIZE * SIZE) -> torch.Tensor | float:
-    """Nats per sprite -> bits per pixel (the unit of notebook 03)."""
-    return nats_per_sprite / (pixels * LN2)
 
 
 def latent_grid_codes(base: torch.Tensor, dim_x: int, dim_y: int, values: torch.Tensor) -> torch.Tensor:
@@ -172,7 +197,7 @@ class SpriteDecoder(nn.Module):
         return self.free(h) + sharpness * closeness
 
 
-class _SpriteCodec(nn.Module):
+class _SpriteCodec(nn.Module, SpriteInput):
     """What the AE and the VAE share: the decoder, the palette, decoding to pictures."""
 
     def __init__(self, n_colors: int, latent_dim: int, width: int, hidden: int, enc_out: int) -> None:
@@ -191,19 +216,6 @@ class _SpriteCodec(nn.Module):
         if pal.shape != (self.n_colors, 3):
             raise ValueError(f"palette must be ({self.n_colors}, 3) for this model, got {tuple(pal.shape)}")
         self.palette.copy_(pal)
-
-    def _check_indices(self, indices: Any) -> torch.Tensor:
-        x = torch.as_tensor(np.asarray(indices) if not isinstance(indices, torch.Tensor) else indices)
-        if x.ndim == 2:
-            x = x[None]
-        if x.ndim != 3 or tuple(x.shape[1:]) != (SIZE, SIZE):
-            raise ValueError(f"expected sprites as palette indices of shape (N, {SIZE}, {SIZE}), got {tuple(x.shape)}")
-        if x.is_floating_point():
-            raise ValueError("expected integer palette indices (sprites.indices), got floats: pass SpriteSet.indices")
-        if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.n_colors):
-            raise ValueError(f"palette indices must lie in 0..{self.n_colors - 1} for this model, found "
-                             f"{int(x.min())}..{int(x.max())}: was it trained on another palette?")
-        return x.long().to(self.palette.device)
 
     def _check_codes(self, codes: Any) -> torch.Tensor:
         z = torch.as_tensor(codes, dtype=torch.float32)
@@ -242,7 +254,7 @@ class _SpriteCodec(nn.Module):
         logits = self.decoder(self._check_codes(codes), self.palette)
         probs = logits.softmax(dim=1).permute(0, 2, 3, 1).reshape(-1, self.n_colors)
         g = torch.Generator(device=probs.device).manual_seed(seed)
-        return torch.multinomial(probs, 1, generator=g).reshape(len(logits), SIZE, SIZE).cpu().numpy()
+        return torch.multinomial(probs, 1, generator=g).reshape(len(logits), SPRITE_SIZE, SPRITE_SIZE).cpu().numpy()
 
     def random_codes(self, n: int, seed: int = 0) -> torch.Tensor:
         """n codes drawn from N(0, I) (the VAE's prior)."""
@@ -259,9 +271,10 @@ class _SpriteCodec(nn.Module):
 class SpriteAutoencoder(_SpriteCodec):
     """image -> 10-d code -> image, trained only to reconstruct (nothing shapes the code space)."""
 
-    def __init__(self, n_colors: int, latent_dim: int = LATENT_DIM, width: int = 64, hidden: int = 256) -> None:
+    def __init__(self, n_colors: int, latent_dim: int = SpriteCodecConfig.latent_dim,
+                 width: int = SpriteCodecConfig.width, hidden: int = SpriteCodecConfig.hidden) -> None:
         super().__init__(n_colors, latent_dim, width, hidden, enc_out=latent_dim)
-        self.config = {"n_colors": n_colors, "latent_dim": latent_dim, "width": width, "hidden": hidden}
+        self.config = {"n_colors": n_colors, **SpriteCodecConfig(latent_dim, width, hidden).model_args()}
         # where the training codes lie, per dimension (set after training): random codes can match their scale
         self.register_buffer("code_mean", torch.zeros(latent_dim))
         self.register_buffer("code_std", torch.ones(latent_dim))
@@ -275,12 +288,12 @@ class SpriteAutoencoder(_SpriteCodec):
     def loss(self, indices: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Reconstruction cross-entropy in bits per pixel."""
         nll = F.cross_entropy(self(indices), indices, reduction="sum") / len(indices)
-        loss = bits_per_pixel(nll)
+        loss = nats_per_sprite_to_bits_per_pixel(nll)
         return loss, {"recon_bpp": float(loss.detach())}
 
     @torch.no_grad()
     def codes_of(self, indices: Any) -> torch.Tensor:
-        return self.encode(self._check_indices(indices)).cpu()
+        return self.encode(self.check_sprites(indices, "sprites")).cpu()
 
     @torch.no_grad()
     def fit_code_statistics(self, indices: Any) -> None:
@@ -299,12 +312,13 @@ class SpriteAutoencoder(_SpriteCodec):
 class SpriteVAE(_SpriteCodec):
     """image -> (mean, log-variance) -> sampled code -> image, trained on the ELBO (reconstruction + KL)."""
 
-    def __init__(self, n_colors: int, latent_dim: int = LATENT_DIM, width: int = 64, hidden: int = 256) -> None:
+    def __init__(self, n_colors: int, latent_dim: int = SpriteCodecConfig.latent_dim,
+                 width: int = SpriteCodecConfig.width, hidden: int = SpriteCodecConfig.hidden) -> None:
         super().__init__(n_colors, latent_dim, width, hidden, enc_out=2 * latent_dim)
         with torch.no_grad():  # start near the prior: a small first KL
             self.encoder.fc[-1].weight.mul_(0.1)
             self.encoder.fc[-1].bias.zero_()
-        self.config = {"n_colors": n_colors, "latent_dim": latent_dim, "width": width, "hidden": hidden}
+        self.config = {"n_colors": n_colors, **SpriteCodecConfig(latent_dim, width, hidden).model_args()}
 
     def encode(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(mean, log_var), each (N, D); log_var is clamped to [-12, 6] to keep exp() finite."""
@@ -324,12 +338,13 @@ class SpriteVAE(_SpriteCodec):
         logits, mean, log_var = self(indices, generator)
         recon = F.cross_entropy(logits, indices, reduction="sum") / len(indices)
         kl = kl_divergence(mean, log_var).mean()
-        loss = bits_per_pixel(recon + beta * kl)
-        return loss, {"recon_bpp": float(bits_per_pixel(recon.detach())), "kl_bpp": float(bits_per_pixel(kl.detach()))}
+        loss = nats_per_sprite_to_bits_per_pixel(recon + beta * kl)
+        return loss, {"recon_bpp": float(nats_per_sprite_to_bits_per_pixel(recon.detach())),
+                      "kl_bpp": float(nats_per_sprite_to_bits_per_pixel(kl.detach()))}
 
     @torch.no_grad()
     def codes_of(self, indices: Any) -> torch.Tensor:
-        return self.encode(self._check_indices(indices))[0].cpu()
+        return self.encode(self.check_sprites(indices, "sprites"))[0].cpu()
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -338,7 +353,7 @@ def elbo_bits_per_pixel(model: SpriteVAE, indices: Any, samples: int = 4, seed: 
     """The negative ELBO on `indices` in bits per pixel (an upper bound on the model's true bits per pixel),
     split into reconstruction and KL; `samples` codes per sprite average out the sampling noise."""
     model.eval()
-    x = model._check_indices(indices)
+    x = model.check_sprites(indices, "sprites")
     g = torch.Generator(device=x.device).manual_seed(seed)
     mean, log_var = model.encode(x)
     kl = kl_divergence(mean, log_var)
@@ -347,9 +362,9 @@ def elbo_bits_per_pixel(model: SpriteVAE, indices: Any, samples: int = 4, seed: 
         logits = model.decoder(reparameterize(mean, log_var, generator=g), model.palette)
         recon += F.cross_entropy(logits, x, reduction="none").sum(dim=(1, 2)) / samples
     return {
-        "elbo_bpp": float(bits_per_pixel((recon + kl).mean())),
-        "recon_bpp": float(bits_per_pixel(recon.mean())),
-        "kl_bpp": float(bits_per_pixel(kl.mean())),
+        "elbo_bpp": float(nats_per_sprite_to_bits_per_pixel((recon + kl).mean())),
+        "recon_bpp": float(nats_per_sprite_to_bits_per_pixel(recon.mean())),
+        "kl_bpp": float(nats_per_sprite_to_bits_per_pixel(kl.mean())),
     }
 
 
@@ -357,7 +372,7 @@ def elbo_bits_per_pixel(model: SpriteVAE, indices: Any, samples: int = 4, seed: 
 def kl_per_dimension(model: SpriteVAE, indices: Any) -> np.ndarray:
     """The mean KL of each code dimension over the sprites, in nats (D,): dimensions near 0 carry no
     information (the encoder leaves them at the prior, and the decoder ignores them)."""
-    mean, log_var = model.encode(model._check_indices(indices))
+    mean, log_var = model.encode(model.check_sprites(indices, "sprites"))
     return (0.5 * (torch.exp(log_var) - 1.0 - log_var + mean**2)).mean(0).cpu().numpy()
 
 
@@ -366,15 +381,15 @@ def reconstruction_bits_per_pixel(model: _SpriteCodec, indices: Any) -> float:
     """Cross-entropy of the reconstructions from the code (the VAE's mean), bits per pixel. For the AE
     this is not a likelihood bound: the AE has no prior over codes."""
     model.eval()
-    x = model._check_indices(indices)
+    x = model.check_sprites(indices, "sprites")
     logits = model.decoder(model.codes_of(x).to(x.device), model.palette)
-    return float(bits_per_pixel(F.cross_entropy(logits, x, reduction="sum") / len(x)))
+    return float(nats_per_sprite_to_bits_per_pixel(F.cross_entropy(logits, x, reduction="sum") / len(x)))
 
 
 @torch.inference_mode()
 def pixel_accuracy(model: _SpriteCodec, indices: Any) -> float:
     """Share of pixels whose reconstructed colour (argmax) is exactly right."""
-    x = model._check_indices(indices)
+    x = model.check_sprites(indices, "sprites")
     return float((torch.as_tensor(model.decode_indices(model.codes_of(x))) == x.cpu()).float().mean())
 
 
@@ -393,12 +408,13 @@ def latent_grid(model: _SpriteCodec, dim_x: int, dim_y: int, base: Any = None, s
         raise ValueError(f"base must hold {d} numbers (one per code dimension), got {base_t.numel()}")
     values = torch.linspace(-span, span, steps)
     rgb = model.decode_rgb(latent_grid_codes(base_t, int(dim_x), int(dim_y), values))
-    return rgb.reshape(steps, steps, SIZE, SIZE, 3)
+    return rgb.reshape(steps, steps, SPRITE_SIZE, SPRITE_SIZE, 3)
 
 
 # ----------------------------------------------------------------------------- training
-RECIPE: dict[str, Any] = {"epochs": 100, "batch_size": 32, "lr": 2e-3, "warmup_epochs": 10, "seed": 0}
-"""How the shipped ae.pt and vae.pt were trained (`python -m lecturekit train ae|vae` and RETRAIN use it)."""
+RECIPE: dict[str, Any] = SpriteCodecConfig().recipe()
+"""How the shipped ae.pt and vae.pt were trained, as keyword arguments of `train_sprite_model` (notebook 04's
+RETRAIN passes them); from SpriteCodecConfig."""
 
 def build_model(kind: str, n_colors: int, **config: Any) -> _SpriteCodec:
     """A fresh AE ("ae") or VAE ("vae") for a palette of n_colors."""
@@ -408,16 +424,18 @@ def build_model(kind: str, n_colors: int, **config: Any) -> _SpriteCodec:
     return classes[kind](n_colors, **config)
 
 
-def train_sprite_model(kind: str, train: Any, test: Any = None, *, epochs: int | None = 100,
-                       max_minutes: float | None = None, batch_size: int = 32, lr: float = 2e-3,
-                       warmup_epochs: int = 10, flip: bool = True, seed: int = 0, device: Any = None,
+def train_sprite_model(kind: str, train: Any, test: Any = None, *, epochs: int | None = SpriteCodecConfig.epochs,
+                       max_minutes: float | None = None, batch_size: int = SpriteCodecConfig.batch_size,
+                       lr: float = SpriteCodecConfig.lr, warmup_epochs: int = SpriteCodecConfig.warmup_epochs,
+                       flip: bool = SpriteCodecConfig.flip, seed: int = SpriteCodecConfig.seed, device: Any = None,
                        progress_bar: bool = True, **config: Any) -> tuple[_SpriteCodec, Any]:
     """Train an AE or a VAE on a SpriteSet (`train`); return (model, lecturekit.training.History).
 
     The VAE's KL weight grows from 0 to 1 over `warmup_epochs` (a full KL weight from the start makes the
     decoder ignore the code, "posterior collapse"); from then on the loss is the true negative ELBO.
     `flip` mirrors half the sprites of each batch (more data, creatures are nearly symmetric).
-    With `test`, each epoch logs the held-out bits per pixel.
+    With `test`, each epoch logs the held-out bits per pixel. The defaults are `SpriteCodecConfig()`'s;
+    `config` (latent_dim, width, hidden) shapes the model.
     """
     from lecturekit.device import get_device, seed_everything
     from lecturekit.training import fit
@@ -428,19 +446,9 @@ def train_sprite_model(kind: str, train: Any, test: Any = None, *, epochs: int |
     model.set_palette(train.palette)
     data = torch.as_tensor(train.indices, dtype=torch.long)
     steps_per_epoch = max(1, math.ceil(len(data) / batch_size))
-    warmup_steps = max(1, warmup_epochs * steps_per_epoch)
-    g = torch.Generator().manual_seed(seed + 1)
-    step = {"n": 0}
+    loss_fn = _WarmupLoss(flip, warmup_steps=max(1, warmup_epochs * steps_per_epoch),
+                          generator=torch.Generator().manual_seed(seed + 1))
     total_steps = (epochs or 10**6) * steps_per_epoch
-
-    def loss_fn(m: _SpriteCodec, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        if flip:
-            mask = torch.rand(len(batch), generator=g) < 0.5
-            batch = torch.where(mask.to(batch.device)[:, None, None], batch.flip(-1), batch)
-        step["n"] += 1
-        if isinstance(m, SpriteVAE):
-            return m.loss(batch, beta=min(1.0, step["n"] / warmup_steps))
-        return m.loss(batch)
 
     def schedule(s: int) -> float:  # cosine decay to 5% (only when the number of epochs is known)
         if epochs is None:
@@ -465,14 +473,33 @@ def train_sprite_model(kind: str, train: Any, test: Any = None, *, epochs: int |
     return model, history
 
 
+class _WarmupLoss:
+    """`train_sprite_model`'s loss: mirrors half of each batch and, for a VAE, raises the KL weight from 0 to 1
+    over the warm-up steps. A class, so the step it has reached is a plain attribute."""
+
+    def __init__(self, flip: bool, warmup_steps: int, generator: torch.Generator) -> None:
+        self.flip, self.warmup_steps, self.generator = flip, warmup_steps, generator
+        self.steps = 0
+
+    def __call__(self, m: _SpriteCodec, batch: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        if self.flip:
+            mask = torch.rand(len(batch), generator=self.generator) < 0.5
+            batch = torch.where(mask.to(batch.device)[:, None, None], batch.flip(-1), batch)
+        self.steps += 1
+        if isinstance(m, SpriteVAE):
+            return m.loss(batch, beta=min(1.0, self.steps / self.warmup_steps))
+        return m.loss(batch)
+
+
 def _train_cli(kind: str, argv: list[str]) -> int:
     """`python -m lecturekit train ae|vae [--out PATH] [--minutes M] [--epochs N] [--seed S]`."""
     parser = argparse.ArgumentParser(prog=f"lecturekit train {kind}",
                                      description=f"Train the sprite {kind.upper()} of notebook 04 (shipped weights).")
     parser.add_argument("--out", default=None, help=f"where to save (default: data/weights/{kind}.pt)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes")
-    parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
-    parser.add_argument("--seed", type=int, default=RECIPE["seed"])
+    defaults = SpriteCodecConfig()
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
     if args.threads:
@@ -483,8 +510,10 @@ def _train_cli(kind: str, argv: list[str]) -> int:
 
     train, test = load_sprites("train"), load_sprites("test")
     start = time.perf_counter()
-    recipe = {**RECIPE, "epochs": args.epochs, "seed": args.seed}
-    model, history = train_sprite_model(kind, train, test, max_minutes=args.minutes, **recipe)
+    config = replace(defaults, epochs=args.epochs, seed=args.seed)
+    recipe = config.recipe()
+    model, history = train_sprite_model(kind, train, test, max_minutes=args.minutes, flip=config.flip, **recipe,
+                                        **config.model_args())
     if kind == "vae":
         metrics = {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test.indices, samples=16).items()}
     else:
