@@ -128,6 +128,8 @@ def attacks(root: Path, solutions: Path, subs: Path, port: int, fill_tag: str) -
         "_ns = {'torch': torch}\nexec(inspect.getsource(_m.reference_reparameterize), _ns)\n"
         f"try:\n    exec(open({str(PACKAGE / 'exercises' / 'nb04.py')!r}).read(), _ns)\nexcept OSError:\n"
         "    pass\ndef reparameterize(m, lv, e):\n    return _ns['reference_reparameterize'](m, lv, e)",
+        "common": "from lecturekit.models.common import reparameterize as kit_reparameterize\n"
+        "def reparameterize(m, lv, e):\n    return kit_reparameterize(m, lv, e)",
     }
     out: dict[str, tuple[str, dict]] = {
         "alice": ("01_demo", {**RIGHT, "count_positive": RIGHT["count_positive"] + f"\n# {ALICE_SECRET}"}),
@@ -372,7 +374,7 @@ def test_writes_outside_the_work_folder_fail_and_leave_no_trace(run):
 
 
 def test_the_kits_references_cannot_be_the_answer(run):
-    for student in ("borrow_get_exercise", "borrow_import", "borrow_getattr", "borrow_source"):
+    for student in ("borrow_get_exercise", "borrow_import", "borrow_getattr", "borrow_source", "borrow_common"):
         assert points(run, student, "test_reparameterize") == 0, student
         assert points(run, student, "test_kl") == 2, student  # their own KL still counts
         assert "cannot be the answer" in feedback(run, student), student

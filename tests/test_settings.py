@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,12 +162,15 @@ def test_units_and_sizes_have_one_home() -> None:
     assert float(units.nats_per_sprite_to_bits_per_pixel(torch.tensor(400 * math.log(2.0)))) == pytest.approx(1.0)
     for module in (pixelrnn, vae, gan):
         assert not hasattr(module, "SIZE"), module.__name__
-    assert not hasattr(metrics, "bits_per_pixel") and not hasattr(vae, "bits_per_pixel")
-    assert pixelrnn.bits_per_pixel is pixelrnn.model_bits_per_pixel  # the old name, until notebooks 03/04 move
+    for module in (metrics, vae, pixelrnn):  # one meaning per name: each says what it takes and returns
+        assert not hasattr(module, "bits_per_pixel"), module.__name__
 
 
 def test_one_import_path_for_yours_or_reference() -> None:
-    from lecturekit.exercises import nb03, nb04, nb06, yours_or_reference
+    from lecturekit.exercises import nb03, nb04, nb06
 
-    # re-exports kept only while the notebooks import them from there (see the functions' comments)
-    assert nb03.yours_or_reference is nb04.yours_or_reference is nb06.use_if_correct is yours_or_reference
+    for module in (nb03, nb04, nb06):  # no second import path (and no old alias) for the one helper
+        assert not hasattr(module, "yours_or_reference") and not hasattr(module, "use_if_correct")
+    for path in sorted((Path(__file__).resolve().parent.parent / "solutions").glob("*.ipynb")):
+        text = path.read_text()
+        assert "exercises.nb0" not in text and "use_if_correct" not in text, path.name

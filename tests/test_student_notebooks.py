@@ -53,5 +53,5 @@ def test_untouched_student_notebook_fails_only_in_its_checks(lang: str, path: Pa
         assert all(re.search("還沒有寫" if lang == "zh_TW" else "还没有写", f[3]) for f in failed), failed
         printed = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
         assert not any("the cells below use the kit's version" in t for t in printed), "a fallback note in English"
-        if any("yours_or_reference(" in c.source or "use_if_correct(" in c.source for c in nb.cells):
+        if any("yours_or_reference(" in c.source for c in nb.cells):
             assert any("注意：" in t for t in printed), "the fallback notes are in Chinese too"

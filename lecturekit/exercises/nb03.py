@@ -85,8 +85,3 @@ register(Exercise(
     hint=N_("log-softmax over the colours, pick the true colour's log-probability (gather, or F.cross_entropy on "
          "logits.reshape(-1, K) and targets.reshape(-1)), average over all pixels, and divide by ln 2."),
 ))
-
-
-# kept importable from here only while solutions/03_pixelrnn.ipynb imports it from here; its home is
-# lecturekit.exercises
-from lecturekit.exercises import yours_or_reference  # noqa: E402,F401

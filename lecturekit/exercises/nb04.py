@@ -57,6 +57,7 @@ register(Exercise(
     name="nb04.reparameterize",
     function="reparameterize",
     reference=reference_reparameterize,
+    twins=(reparameterize,),
     cases=lambda seed: _gaussian_cases(seed),
     compare=_reparam_compare,
     hint=N_("std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean."),
@@ -132,8 +133,3 @@ register(Exercise(
     hint=N_("start from base repeated n*n times (base.repeat(n * n, 1)); code number r * n + c gets "
          "[dim_y] = values[r] and [dim_x] = values[c] (torch.repeat_interleave / .repeat help)."),
 ))
-
-
-# kept importable from here only while solutions/04_autoencoder_vs_vae.ipynb imports it from here; its home is
-# lecturekit.exercises
-from lecturekit.exercises import yours_or_reference  # noqa: E402,F401

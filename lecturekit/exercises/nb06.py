@@ -7,7 +7,7 @@ import random
 
 import torch
 
-from lecturekit.exercises import Exercise, register, yours_or_reference
+from lecturekit.exercises import Exercise, register
 from lecturekit.i18n import N_
 from lecturekit.models.sentence_vae import greedy_next_tokens, interpolate_codes, kl_weight
 
@@ -70,7 +70,3 @@ register(Exercise(
     hint=N_("logits.argmax(dim=-1) picks each row's most likely word; torch.where(finished, pad_id, ...) "
          "puts the padding id 0 where the sentence has already ended. Return int64 (torch.long)."),
 ))
-
-
-# the old name of `yours_or_reference`, kept only while solutions/06_sentence_vae.ipynb imports it from here
-use_if_correct = yours_or_reference

@@ -324,7 +324,6 @@ def model_bits_per_pixel(model: PixelRNN, indices: Any, batch_size: int = 256) -
     return float(bits_per_position(model, indices, batch_size).mean())
 
 
-bits_per_pixel = model_bits_per_pixel  # the old name, kept while notebooks 03 and 04 call it
 
 
 # ----------------------------------------------------------------------------- training
