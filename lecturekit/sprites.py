@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-SIZE = 40
-CROP = 20
-_AX = (SIZE - 1) / 2  # the mirror axis (x = 19.5)
-_Y, _X = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+from lecturekit.units import CANVAS_SIZE, SPRITE_SIZE
+
+_AX = (CANVAS_SIZE - 1) / 2  # the mirror axis (x = 19.5)
+_Y, _X = np.mgrid[0:CANVAS_SIZE, 0:CANVAS_SIZE].astype(np.float64)
 _WHITE = np.array([255, 255, 255], dtype=np.uint8)
 
 BODY_TYPES = ("blob", "biped", "quadruped", "bird", "fish", "serpent", "bug", "ghost", "mushroom", "bat")
@@ -37,7 +37,7 @@ def _capsule(x0: float, y0: float, x1: float, y1: float, r: float) -> np.ndarray
 
 
 def _polygon(points: list[tuple[float, float]]) -> np.ndarray:
-    inside = np.zeros((SIZE, SIZE), dtype=bool)
+    inside = np.zeros((CANVAS_SIZE, CANVAS_SIZE), dtype=bool)
     n = len(points)
     for i in range(n):
         xi, yi = points[i]
@@ -52,10 +52,10 @@ def _polygon(points: list[tuple[float, float]]) -> np.ndarray:
 
 def _line(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
     """A one-pixel line (for antennae, thin legs, whiskers)."""
-    mask = np.zeros((SIZE, SIZE), dtype=bool)
+    mask = np.zeros((CANVAS_SIZE, CANVAS_SIZE), dtype=bool)
     n = int(max(abs(x1 - x0), abs(y1 - y0)) * 2) + 2
-    xs = np.clip(np.round(np.linspace(x0, x1, n)).astype(int), 0, SIZE - 1)
-    ys = np.clip(np.round(np.linspace(y0, y1, n)).astype(int), 0, SIZE - 1)
+    xs = np.clip(np.round(np.linspace(x0, x1, n)).astype(int), 0, CANVAS_SIZE - 1)
+    ys = np.clip(np.round(np.linspace(y0, y1, n)).astype(int), 0, CANVAS_SIZE - 1)
     mask[ys, xs] = True
     return mask
 
@@ -86,44 +86,22 @@ def _hue_toward(h: np.ndarray | float, target: float, amount: np.ndarray | float
 class _Scheme:
     """The colour roles of one creature, as (h, s, v) triples."""
 
-    def __init__(self, rng: np.random.Generator, kind: str) -> None:  # noqa: C901 - split with the sprites.py rework (issue 14)
-        h = rng.random()
+    def __init__(self, rng: np.random.Generator, kind: str) -> None:
+        hue = rng.random()
         mood = rng.choice(["normal", "pastel", "vivid", "dark", "earthy"], p=[0.4, 0.2, 0.2, 0.08, 0.12])
-        if kind == "serpent" and (
-            mood == "earthy" or 0.03 < h < 0.14
-        ):  # brown coils look like something else
-            mood, h = "vivid", float(rng.uniform(0.2, 0.95))
-        if mood == "pastel":
-            s, v = rng.uniform(0.25, 0.45), rng.uniform(0.85, 0.97)
-        elif mood == "vivid":
-            s, v = rng.uniform(0.7, 0.92), rng.uniform(0.8, 0.95)
-        elif mood == "dark":
-            s, v = rng.uniform(0.3, 0.6), rng.uniform(0.38, 0.52)
-        elif mood == "earthy":
-            h = rng.uniform(0.03, 0.14)
-            s, v = rng.uniform(0.4, 0.7), rng.uniform(0.5, 0.8)
-        else:
-            s, v = rng.uniform(0.45, 0.75), rng.uniform(0.65, 0.92)
+        if kind == "serpent" and (mood == "earthy" or 0.03 < hue < 0.14):  # brown coils look like something else
+            mood, hue = "vivid", float(rng.uniform(0.2, 0.95))
+        hue, sat, val = _base_colour(rng, hue, mood)
         if kind == "ghost":
-            s, v = rng.uniform(0.08, 0.3), rng.uniform(0.88, 0.97)
-        self.base = (h, s, v)
-        acc = rng.choice(
-            ["complement", "analogous", "triad", "cream", "light"], p=[0.25, 0.25, 0.15, 0.2, 0.15]
-        )
-        if acc == "complement":
-            ah = h + 0.5 + rng.uniform(-0.06, 0.06)
-            self.accent = (ah, rng.uniform(0.5, 0.85), rng.uniform(0.75, 0.95))
-        elif acc == "analogous":
-            ah = h + rng.choice([-1, 1]) * rng.uniform(0.07, 0.15)
-            self.accent = (ah, min(1.0, s + 0.15), min(1.0, v + 0.05))
-        elif acc == "triad":
-            self.accent = (h + rng.choice([-1, 1]) / 3, rng.uniform(0.5, 0.8), rng.uniform(0.75, 0.95))
-        elif acc == "cream":
-            self.accent = (rng.uniform(0.1, 0.15), rng.uniform(0.12, 0.3), rng.uniform(0.93, 0.99))
-        else:
-            self.accent = (h, s * 0.4, min(1.0, v + 0.2) * 0.98)
+            sat, val = rng.uniform(0.08, 0.3), rng.uniform(0.88, 0.97)
+        self.base = (hue, sat, val)
+        self.accent = _accent_colour(rng, hue, sat, val)
         if mood == "dark":
             self.accent = (self.accent[0], max(self.accent[1], 0.6), max(self.accent[2], 0.85))
+        self._parts(rng, hue, sat, val, mood)
+
+    def _parts(self, rng: np.random.Generator, h: float, s: float, v: float, mood: str) -> None:
+        """The colours of belly, horns, beak, limbs, wings, outline and face, from the base colour (h, s, v)."""
         self.belly = (
             (h + rng.uniform(-0.03, 0.03), s * rng.uniform(0.25, 0.5), min(0.98, v + rng.uniform(0.12, 0.3)))
             if rng.random() < 0.6
@@ -149,6 +127,34 @@ class _Scheme:
         self.glossy = rng.random() < 0.45
 
 
+def _base_colour(rng: np.random.Generator, hue: float, mood: str) -> tuple[float, float, float]:
+    """The body colour: a mood sets saturation and value (earthy also picks a brown hue)."""
+    if mood == "pastel":
+        return hue, rng.uniform(0.25, 0.45), rng.uniform(0.85, 0.97)
+    if mood == "vivid":
+        return hue, rng.uniform(0.7, 0.92), rng.uniform(0.8, 0.95)
+    if mood == "dark":
+        return hue, rng.uniform(0.3, 0.6), rng.uniform(0.38, 0.52)
+    if mood == "earthy":
+        hue = rng.uniform(0.03, 0.14)
+        return hue, rng.uniform(0.4, 0.7), rng.uniform(0.5, 0.8)
+    return hue, rng.uniform(0.45, 0.75), rng.uniform(0.65, 0.92)
+
+
+def _accent_colour(rng: np.random.Generator, h: float, s: float, v: float) -> tuple[float, float, float]:
+    """A second colour that goes with the body's (h, s, v): its complement, a neighbour, a triad, cream or a tint."""
+    harmony = rng.choice(["complement", "analogous", "triad", "cream", "light"], p=[0.25, 0.25, 0.15, 0.2, 0.15])
+    if harmony == "complement":
+        return h + 0.5 + rng.uniform(-0.06, 0.06), rng.uniform(0.5, 0.85), rng.uniform(0.75, 0.95)
+    if harmony == "analogous":
+        return h + rng.choice([-1, 1]) * rng.uniform(0.07, 0.15), min(1.0, s + 0.15), min(1.0, v + 0.05)
+    if harmony == "triad":
+        return h + rng.choice([-1, 1]) / 3, rng.uniform(0.5, 0.8), rng.uniform(0.75, 0.95)
+    if harmony == "cream":
+        return rng.uniform(0.1, 0.15), rng.uniform(0.12, 0.3), rng.uniform(0.93, 0.99)
+    return h, s * 0.4, min(1.0, v + 0.2) * 0.98
+
+
 # ----------------------------------------------------------------------------- canvas
 class _Canvas:
     """Parts drawn back to front; each is shaded as a lit 3-D blob, then outlined, then inked."""
@@ -156,7 +162,7 @@ class _Canvas:
     def __init__(self, rng: np.random.Generator, scheme: _Scheme) -> None:
         self.rng = rng
         self.scheme = scheme
-        self.label = np.full((SIZE, SIZE), -1, dtype=int)
+        self.label = np.full((CANVAS_SIZE, CANVAS_SIZE), -1, dtype=int)
         self.parts: list[dict] = []
         self.ink: list[tuple[np.ndarray, tuple[float, float, float]]] = []
         self.eyes: list[tuple[int, int, str, tuple]] = []  # (x, y, what, colour) single pixels
@@ -196,95 +202,112 @@ class _Canvas:
     def filled(self) -> np.ndarray:
         return self.label >= 0
 
-    def render(self) -> np.ndarray:  # noqa: C901 - split with the sprites.py rework (issue 14)
-        rng, sc = self.rng, self.scheme
-        H = np.zeros((SIZE, SIZE))
-        S = np.zeros((SIZE, SIZE))
-        V = np.ones((SIZE, SIZE))
-        S0 = np.zeros((SIZE, SIZE))
-        lab = self.label
-        level = np.zeros((SIZE, SIZE))
-        cont = np.zeros((SIZE, SIZE))
+    def render(self) -> np.ndarray:
+        """The finished 40x40 RGB creature: shaded parts, seams, an outline, ink and eyes on white."""
+        shade = self._shading()
+        self._darken_seams(shade["level"])
+        fill = self.label >= 0
+        out = np.ones((CANVAS_SIZE, CANVAS_SIZE, 3))
+        out[fill] = self._shaded_rgb(shade)[fill]
+        edge = self._outline(fill, out)
+        self._ink_and_eyes(out)
+        return self._on_white(np.clip(np.round(out * 255), 0, 255).astype(np.uint8), fill | edge)
+
+    def _shading(self) -> dict[str, np.ndarray]:
+        """Per pixel: the part's base hue, saturation, value, and a light level (a lit 3-D blob: light
+        from the upper left, shadow at the lower right, a specular spot on glossy parts)."""
+        planes = {name: np.zeros((CANVAS_SIZE, CANVAS_SIZE)) for name in ("hue", "sat", "base_sat", "level", "slope")}
+        planes["val"] = np.ones((CANVAS_SIZE, CANVAS_SIZE))
         for k, part in enumerate(self.parts):
-            m = lab == k
+            m = self.label == k
             if not m.any():
                 continue
-            h, s, v = getattr(sc, part["role"])
+            hue, sat, val = getattr(self.scheme, part["role"])
             cx, cy, rx, ry = part["geom"]
             nx, ny = (_X[m] - cx) / rx, (_Y[m] - cy) / ry
-            d = 0.5 * nx + 0.75 * ny
-            lv = np.zeros_like(d)
-            lv[d > 0.3] = 1.0
-            lv[(d > 0.85) & (nx * nx + ny * ny > 0.45)] = 2.0
-            lv[(d < -0.55) & (nx * nx + ny * ny > 0.15)] = -1.0
+            slope = 0.5 * nx + 0.75 * ny  # how far the pixel lies towards the shadow side
+            level = np.zeros_like(slope)
+            level[slope > 0.3] = 1.0
+            level[(slope > 0.85) & (nx * nx + ny * ny > 0.45)] = 2.0
+            level[(slope < -0.55) & (nx * nx + ny * ny > 0.15)] = -1.0
             if part["glossy"]:
                 spot = ((nx + 0.4) / 0.28) ** 2 + ((ny + 0.45) / 0.22) ** 2 <= 1.0
-                lv[spot] = -2.0
-            level[m] = lv
-            cont[m] = d
-            H[m], S[m], V[m], S0[m] = h, s, v, s
-        # a darker seam where a part meets a part drawn in front of it
-        seam = np.zeros((SIZE, SIZE), dtype=bool)
+                level[spot] = -2.0
+            planes["level"][m] = level
+            planes["slope"][m] = slope
+            planes["hue"][m], planes["sat"][m], planes["val"][m], planes["base_sat"][m] = hue, sat, val, sat
+        return planes
+
+    def _darken_seams(self, level: np.ndarray) -> None:
+        """A darker seam where a part meets a part drawn in front of it (so overlapping limbs read apart)."""
+        lab = self.label
+        seam = np.zeros((CANVAS_SIZE, CANVAS_SIZE), dtype=bool)
         for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-            nb = np.full((SIZE, SIZE), -1, dtype=int)
-            ys = slice(max(dy, 0), SIZE + min(dy, 0))
-            yd = slice(max(-dy, 0), SIZE + min(-dy, 0))
-            xs = slice(max(dx, 0), SIZE + min(dx, 0))
-            xd = slice(max(-dx, 0), SIZE + min(-dx, 0))
-            nb[yd, xd] = lab[ys, xs]
-            front = (lab >= 0) & (nb > lab)
+            neighbour = np.full((CANVAS_SIZE, CANVAS_SIZE), -1, dtype=int)
+            ys = slice(max(dy, 0), CANVAS_SIZE + min(dy, 0))
+            yd = slice(max(-dy, 0), CANVAS_SIZE + min(-dy, 0))
+            xs = slice(max(dx, 0), CANVAS_SIZE + min(dx, 0))
+            xd = slice(max(-dx, 0), CANVAS_SIZE + min(-dx, 0))
+            neighbour[yd, xd] = lab[ys, xs]
+            front = (lab >= 0) & (neighbour > lab)
             if front.any():
                 seps = np.array([p["sep"] for p in self.parts] + [False])
-                seam |= front & seps[np.where(nb >= 0, nb, len(self.parts))]
+                seam |= front & seps[np.where(neighbour >= 0, neighbour, len(self.parts))]
         level[seam] = np.maximum(level[seam], 1.0) + 0.8
-        fill = lab >= 0
-        noise_v = rng.normal(0.0, 0.01, (SIZE, SIZE))
-        noise_s = rng.normal(0.0, 0.012, (SIZE, SIZE))
-        pos = np.maximum(level, 0)
-        neg = np.maximum(-level, 0)
-        hh = _hue_toward(H, 0.72, 0.045 * pos)
-        hh = _hue_toward(hh, 0.15, 0.05 * neg)
-        ss = S * (1 + 0.1 * pos) - S0 * 0.22 * neg + noise_s
-        vv = V * (1 - 0.15 * pos) + 0.09 * neg * (1.05 - V + 0.4) - 0.035 * cont + noise_v
-        rgb = _hsv_to_rgb(hh, ss, vv)
-        out = np.ones((SIZE, SIZE, 3))
-        out[fill] = rgb[fill]
-        # outline: empty pixels touching the creature (4-neighbours)
+
+    def _shaded_rgb(self, shade: dict[str, np.ndarray]) -> np.ndarray:
+        """Light levels turned into colour: shadows shift hue to violet and darken, lights to yellow and
+        brighten, with a little noise so flat areas do not look printed."""
+        noise_v = self.rng.normal(0.0, 0.01, (CANVAS_SIZE, CANVAS_SIZE))
+        noise_s = self.rng.normal(0.0, 0.012, (CANVAS_SIZE, CANVAS_SIZE))
+        shadow = np.maximum(shade["level"], 0)
+        light = np.maximum(-shade["level"], 0)
+        hue = _hue_toward(shade["hue"], 0.72, 0.045 * shadow)
+        hue = _hue_toward(hue, 0.15, 0.05 * light)
+        sat = shade["sat"] * (1 + 0.1 * shadow) - shade["base_sat"] * 0.22 * light + noise_s
+        val = shade["val"]
+        val = val * (1 - 0.15 * shadow) + 0.09 * light * (1.05 - val + 0.4) - 0.035 * shade["slope"] + noise_v
+        return _hsv_to_rgb(hue, sat, val)
+
+    def _outline(self, fill: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Colour the empty pixels touching the creature (4-neighbours) with the outline; returns them."""
         grow = np.zeros_like(fill)
         grow[1:, :] |= fill[:-1, :]
         grow[:-1, :] |= fill[1:, :]
         grow[:, 1:] |= fill[:, :-1]
         grow[:, :-1] |= fill[:, 1:]
         edge = grow & ~fill
-        oh, os_, ov = sc.outline
-        edge_rgb = _hsv_to_rgb(
-            np.full(edge.sum(), oh), np.full(edge.sum(), os_), ov + rng.normal(0, 0.012, edge.sum())
-        )
-        out[edge] = edge_rgb
-        for mask, (h, s, v) in self.ink:
+        hue, sat, val = self.scheme.outline
+        n = int(edge.sum())
+        out[edge] = _hsv_to_rgb(np.full(n, hue), np.full(n, sat), val + self.rng.normal(0, 0.012, n))
+        return edge
+
+    def _ink_and_eyes(self, out: np.ndarray) -> None:
+        """Drawn last, over everything: ink lines (mouths, stripes) and single-pixel eyes."""
+        for mask, (hue, sat, val) in self.ink:
             n = int(mask.sum())
-            out[mask] = _hsv_to_rgb(np.full(n, h), np.full(n, s), v + rng.normal(0, 0.012, n))
-        for x, y, colour in self.eyes:
-            if 0 <= x < SIZE and 0 <= y < SIZE:
-                h, s, v = colour
-                out[y, x] = _hsv_to_rgb(np.array(h), np.array(s), np.array(v + rng.normal(0, 0.01)))
-        img = np.clip(np.round(out * 255), 0, 255).astype(np.uint8)
-        untouched = ~(fill | edge)
+            out[mask] = _hsv_to_rgb(np.full(n, hue), np.full(n, sat), val + self.rng.normal(0, 0.012, n))
+        for x, y, (hue, sat, val) in self.eyes:
+            if 0 <= x < CANVAS_SIZE and 0 <= y < CANVAS_SIZE:
+                out[y, x] = _hsv_to_rgb(np.array(hue), np.array(sat), np.array(val + self.rng.normal(0, 0.01)))
+
+    def _on_white(self, img: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+        """Pure white for the background only: untouched pixels become white, and creature pixels that came
+        out white become a touch off-white (so "white" in the palette always means background)."""
+        untouched = ~drawn
         for mask, _ in self.ink:
             untouched &= ~mask
         for x, y, _ in self.eyes:
-            if 0 <= x < SIZE and 0 <= y < SIZE:
+            if 0 <= x < CANVAS_SIZE and 0 <= y < CANVAS_SIZE:
                 untouched[y, x] = False
         img[untouched] = _WHITE
-        # keep "white" for the background only: near-white creature pixels stay a touch off-white
-        creature = ~untouched
-        is_white = creature & np.all(img == 255, axis=-1)
+        is_white = ~untouched & np.all(img == 255, axis=-1)
         img[is_white] = (250, 250, 246)
         return img
 
 
 # ----------------------------------------------------------------------------- faces
-def _face(  # noqa: C901 - split with the sprites.py rework (issue 14)
+def _face(
     cv: _Canvas,
     rng: np.random.Generator,
     ey: float,
@@ -294,85 +317,88 @@ def _face(  # noqa: C901 - split with the sprites.py rework (issue 14)
     side: int = 0,
 ) -> None:
     """Eyes (with a highlight), sometimes a mouth, fangs and blush. `side`!=0 draws one profile eye."""
-    sc = cv.scheme
     ey = int(round(ey))
-    pupil, hi = sc.pupil, (0.6, 0.03, 0.99)
-    sclera = (0.6, 0.04, 0.97)
     style = rng.choice(["bean", "dot", "big", "sclera", "happy"], p=[0.36, 0.14, 0.22, 0.18, 0.1])
     if size < 0.9 and style in ("big", "sclera"):
         style = "bean"
-    if sc.base[2] < 0.58 and style != "happy":  # dark pupils vanish on a dark body: give them whites
+    if cv.scheme.base[2] < 0.58 and style != "happy":  # dark pupils vanish on a dark body: give them whites
         style = "sclera"
-    eye_px: list[tuple[int, int, tuple]] = []  # relative to the eye's top-left, for the left eye
-    if style == "dot":
-        eye_px = [(0, 0, pupil), (0, 1, pupil)]
-        w = 1
-    elif style == "bean":
-        eye_px = [(0, 0, hi), (1, 0, pupil), (0, 1, pupil), (1, 1, pupil)]
-        if rng.random() < 0.5:
-            eye_px += [(0, 2, pupil), (1, 2, pupil)]
-        w = 2
-    elif style == "big":
-        eye_px = [(x, y, pupil) for x in range(3) for y in range(3)]
-        eye_px[0] = (0, 0, hi)
-        eye_px.append((1, 1, hi)) if rng.random() < 0.3 else None
-        w = 3
-    elif style == "sclera":
-        iris = sc.iris if rng.random() < 0.5 else pupil
-        eye_px = [(x, y, sclera) for x in range(3) for y in range(3)]
-        eye_px += [(1, 1, iris), (2, 1, iris), (1, 2, iris), (2, 2, iris), (1, 1, hi)]
-        w = 3
-    else:  # happy ^ ^
-        eye_px = [(0, 1, pupil), (1, 0, pupil), (2, 1, pupil)]
-        w = 3
-    if single:
-        x0 = 20 - (w + 1) // 2
-        for dx, dy, col in eye_px:
-            cv.eyes.append((x0 + dx, ey + dy, col))
-    elif side:
-        x0 = int(round(_AX + side * gap)) - w // 2
-        for dx, dy, col in eye_px:
-            cv.eyes.append((x0 + dx, ey + dy, col))
-    else:
-        g = int(round(gap))
-        xl = 19 - g - (w - 1)
-        xr0 = SIZE - 1 - (xl + w - 1)
-        for dx, dy, col in eye_px:
-            cv.eyes.append((xl + dx, ey + dy, col))
-            if style == "sclera":  # mirrored: both irises look inward
-                cv.eyes.append((SIZE - 1 - (xl + dx), ey + dy, col))
-            else:  # translated: both highlights on the upper left, as the light falls
-                cv.eyes.append((xr0 + dx, ey + dy, col))
+    eye_px, width = _eye_pixels(rng, cv.scheme, style)
+    _place_eyes(cv, eye_px, width, style, ey, gap, single, side)
     if side or single:
         mouth_x = [19, 20] if not side else [int(round(_AX + side * (gap + 3)))]
     else:
         mouth_x = [19, 20]
-    my = ey + (3 if style in ("big", "sclera") or (style == "bean" and len(eye_px) > 4) else 2)
+    mouth_y = ey + (3 if style in ("big", "sclera") or (style == "bean" and len(eye_px) > 4) else 2)
+    _mouth(cv, rng, mouth_x, mouth_y, side)
+    if not side and not single and rng.random() < 0.35:
+        blush_x = 19 - int(round(gap)) - width
+        cv.eyes += [(blush_x, mouth_y, cv.scheme.blush), (CANVAS_SIZE - 1 - blush_x, mouth_y, cv.scheme.blush)]
+
+
+_SCLERA, _HIGHLIGHT = (0.6, 0.04, 0.97), (0.6, 0.03, 0.99)
+
+
+def _eye_pixels(rng: np.random.Generator, scheme: _Scheme, style: str) -> tuple[list[tuple[int, int, tuple]], int]:
+    """One (left) eye of `style` as pixels relative to its top-left corner, and its width."""
+    pupil = scheme.pupil
+    if style == "dot":
+        return [(0, 0, pupil), (0, 1, pupil)], 1
+    if style == "bean":
+        eye_px = [(0, 0, _HIGHLIGHT), (1, 0, pupil), (0, 1, pupil), (1, 1, pupil)]
+        if rng.random() < 0.5:
+            eye_px += [(0, 2, pupil), (1, 2, pupil)]
+        return eye_px, 2
+    if style == "big":
+        eye_px = [(x, y, pupil) for x in range(3) for y in range(3)]
+        eye_px[0] = (0, 0, _HIGHLIGHT)
+        if rng.random() < 0.3:
+            eye_px.append((1, 1, _HIGHLIGHT))
+        return eye_px, 3
+    if style == "sclera":
+        iris = scheme.iris if rng.random() < 0.5 else pupil
+        eye_px = [(x, y, _SCLERA) for x in range(3) for y in range(3)]
+        return eye_px + [(1, 1, iris), (2, 1, iris), (1, 2, iris), (2, 2, iris), (1, 1, _HIGHLIGHT)], 3
+    return [(0, 1, pupil), (1, 0, pupil), (2, 1, pupil)], 3  # happy ^ ^
+
+
+def _place_eyes(cv: _Canvas, eye_px: list[tuple[int, int, tuple]], width: int, style: str, ey: int, gap: float,
+                single: bool, side: int) -> None:
+    """One centred eye, one profile eye (`side`), or a pair `gap` apart."""
+    if single or side:
+        x0 = 20 - (width + 1) // 2 if single else int(round(_AX + side * gap)) - width // 2
+        cv.eyes += [(x0 + dx, ey + dy, colour) for dx, dy, colour in eye_px]
+        return
+    left = 19 - int(round(gap)) - (width - 1)
+    right = CANVAS_SIZE - 1 - (left + width - 1)
+    for dx, dy, colour in eye_px:
+        cv.eyes.append((left + dx, ey + dy, colour))
+        if style == "sclera":  # mirrored: both irises look inward
+            cv.eyes.append((CANVAS_SIZE - 1 - (left + dx), ey + dy, colour))
+        else:  # translated: both highlights on the upper left, as the light falls
+            cv.eyes.append((right + dx, ey + dy, colour))
+
+
+def _mouth(cv: _Canvas, rng: np.random.Generator, mouth_x: list[int], mouth_y: int, side: int) -> None:
+    """No mouth, a line, a cat's mouth, an open one or a fang, at row `mouth_y`."""
+    outline = cv.scheme.outline
     mouth = rng.choice(["none", "line", "cat", "open", "fang"], p=[0.3, 0.25, 0.15, 0.15, 0.15])
     if mouth == "line":
-        for x in mouth_x:
-            cv.eyes.append((x, my, sc.outline))
+        cv.eyes += [(x, mouth_y, outline) for x in mouth_x]
     elif mouth == "cat" and not side:
-        for x, y in ((18, my), (19, my + 1), (20, my + 1), (21, my)):
-            cv.eyes.append((x, y, sc.outline))
+        cv.eyes += [(x, y, outline) for x, y in ((18, mouth_y), (19, mouth_y + 1), (20, mouth_y + 1), (21, mouth_y))]
     elif mouth == "open":
         for x in mouth_x:
-            cv.eyes.append((x, my, sc.outline))
-            cv.eyes.append((x, my + 1, sc.mouth))
+            cv.eyes += [(x, mouth_y, outline), (x, mouth_y + 1, cv.scheme.mouth)]
     elif mouth == "fang":
-        for x in mouth_x:
-            cv.eyes.append((x, my, sc.outline))
-        cv.eyes.append((mouth_x[0], my + 1, sclera))
-        if not side:
-            cv.eyes.append((mouth_x[-1] + 0, my + 1, sclera)) if rng.random() < 0.5 else None
-    if not side and not single and rng.random() < 0.35:
-        g = int(round(gap))
-        bx = 19 - g - w
-        cv.eyes += [(bx, my, sc.blush), (SIZE - 1 - bx, my, sc.blush)]
+        cv.eyes += [(x, mouth_y, outline) for x in mouth_x]
+        cv.eyes.append((mouth_x[0], mouth_y + 1, _SCLERA))
+        if not side and rng.random() < 0.5:
+            cv.eyes.append((mouth_x[-1], mouth_y + 1, _SCLERA))
 
 
 # ----------------------------------------------------------------------------- decorations
-def _top_decor(  # noqa: C901 - split with the sprites.py rework (issue 14)
+def _top_decor(
     cv: _Canvas,
     rng: np.random.Generator,
     cx: float,
@@ -388,64 +414,78 @@ def _top_decor(  # noqa: C901 - split with the sprites.py rework (issue 14)
             p=[0.2, 0.14, 0.16, 0.12, 0.1, 0.08, 0.08, 0.12],
         )
     )
-    off = rx * rng.uniform(0.45, 0.7)
-    if kind == "ears":
-        h = rng.uniform(3.0, 5.0)
-        w = rng.uniform(1.6, 2.6)
-        lean = rng.uniform(0.0, 2.0)
-        pts = [(cx - off - w, top + 2.5), (cx - off - lean, top - h), (cx - off + w, top + 2.0)]
-        role = "base"
-        cv.add_pair(_polygon(pts), role)
-        if rng.random() < 0.6:
-            inner = [
-                (cx - off - w + 1.2, top + 2.0),
-                (cx - off - lean * 0.8, top - h + 1.8),
-                (cx - off + w - 1.0, top + 2),
-            ]
-            cv.add_pair(_polygon(inner), "belly", sep=False)
-    elif kind == "round_ears":
-        r = rng.uniform(1.8, 2.8)
-        m = _ellipse(cx - off - 0.5, top + 0.2, r, r)
-        cv.add_pair(m, "base")
-        if rng.random() < 0.5:
-            cv.add_pair(_ellipse(cx - off - 0.5, top + 0.2, r - 1.0, r - 1.0) & m, "belly", sep=False)
-    elif kind == "horns":
-        h = rng.uniform(2.5, 4.5)
-        curve = rng.uniform(-1.5, 2.5)
-        pts = [(cx - off - 1.4, top + 2.0), (cx - off - curve, top - h), (cx - off + 1.4, top + 2.0)]
-        cv.add_pair(_polygon(pts), "horn")
-    elif kind == "antenna":
-        h = rng.uniform(1.8, 3.0) if rx < 4.5 else rng.uniform(3.0, 5.0)
-        spread = rng.uniform(0.5, 3.5)
-        x0 = cx - off * 0.6
-        m = _line(x0, top + 1, x0 - spread, top - h)
-        cv.line(m | _mirror(m))
-        tip = _ellipse(x0 - spread, top - h - 0.3, 1.1, 1.1)
-        cv.add_pair(tip, "accent")
-    elif kind == "spikes":
-        n = int(rng.integers(2, 4))
-        h = rng.uniform(2.0, 3.5)
-        for i in range(n):
-            x = cx - (i + 0.5) * rx * 0.8 / n
-            pts = [(x - 1.5, top + 2.5), (x, top - h + 0.3 * i), (x + 1.5, top + 2.5)]
-            cv.add_pair(_polygon(pts), "accent")
-    elif kind == "sprout":
-        stem = _line(cx - 0.5, top, cx - 0.5, top - 2.0)
-        cv.line(stem, (0.3, 0.6, 0.35))
-        leaf = _ellipse(cx - 2.3, top - 2.6, 1.9, 1.0, angle=0.5)
-        sc_leaf = (rng.uniform(0.25, 0.38), 0.7, 0.75)
-        cv.scheme.leaf = sc_leaf  # type: ignore[attr-defined]
-        cv.add(leaf, "leaf")
-        if rng.random() < 0.6:
-            cv.add(_mirror(leaf), "leaf")
-    elif kind == "tuft":
-        for i, dx in enumerate((-1.5, 0.0, 1.5)):
-            pts = [
-                (cx + dx - 1.2, top + 1.5),
-                (cx + dx * 1.6, top - 2.5 - (i == 1) * 1.0),
-                (cx + dx + 1.2, top + 1.5),
-            ]
-            cv.add(_polygon(pts), "base")
+    offset = rx * rng.uniform(0.45, 0.7)  # how far from the middle the pair sits
+    draw = _TOP_DECOR.get(kind)
+    if draw is not None:
+        draw(cv, rng, cx, top, rx, offset)
+
+
+def _ears(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
+    """Pointed ears, sometimes with a lighter inside."""
+    h = rng.uniform(3.0, 5.0)
+    w = rng.uniform(1.6, 2.6)
+    lean = rng.uniform(0.0, 2.0)
+    cv.add_pair(_polygon([(cx - off - w, top + 2.5), (cx - off - lean, top - h), (cx - off + w, top + 2.0)]), "base")
+    if rng.random() < 0.6:
+        inner = [(cx - off - w + 1.2, top + 2.0), (cx - off - lean * 0.8, top - h + 1.8), (cx - off + w - 1.0, top + 2)]
+        cv.add_pair(_polygon(inner), "belly", sep=False)
+
+
+def _round_ears(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
+    """Round ears, sometimes with a lighter inside."""
+    r = rng.uniform(1.8, 2.8)
+    ear = _ellipse(cx - off - 0.5, top + 0.2, r, r)
+    cv.add_pair(ear, "base")
+    if rng.random() < 0.5:
+        cv.add_pair(_ellipse(cx - off - 0.5, top + 0.2, r - 1.0, r - 1.0) & ear, "belly", sep=False)
+
+
+def _horns(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
+    """A pair of horns, straight or curved outward."""
+    h = rng.uniform(2.5, 4.5)
+    curve = rng.uniform(-1.5, 2.5)
+    cv.add_pair(_polygon([(cx - off - 1.4, top + 2.0), (cx - off - curve, top - h), (cx - off + 1.4, top + 2.0)]),
+                "horn")
+
+
+def _antenna(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
+    """Two inked antennae with a round tip each (short on a small head)."""
+    h = rng.uniform(1.8, 3.0) if rx < 4.5 else rng.uniform(3.0, 5.0)
+    spread = rng.uniform(0.5, 3.5)
+    x0 = cx - off * 0.6
+    stalk = _line(x0, top + 1, x0 - spread, top - h)
+    cv.line(stalk | _mirror(stalk))
+    cv.add_pair(_ellipse(x0 - spread, top - h - 0.3, 1.1, 1.1), "accent")
+
+
+def _spikes(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
+    """Two or three spikes on each side of the crown."""
+    n = int(rng.integers(2, 4))
+    h = rng.uniform(2.0, 3.5)
+    for i in range(n):
+        x = cx - (i + 0.5) * rx * 0.8 / n
+        cv.add_pair(_polygon([(x - 1.5, top + 2.5), (x, top - h + 0.3 * i), (x + 1.5, top + 2.5)]), "accent")
+
+
+def _sprout(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
+    """A stem with one or two leaves of their own green."""
+    cv.line(_line(cx - 0.5, top, cx - 0.5, top - 2.0), (0.3, 0.6, 0.35))
+    leaf = _ellipse(cx - 2.3, top - 2.6, 1.9, 1.0, angle=0.5)
+    cv.scheme.leaf = (rng.uniform(0.25, 0.38), 0.7, 0.75)  # type: ignore[attr-defined]
+    cv.add(leaf, "leaf")
+    if rng.random() < 0.6:
+        cv.add(_mirror(leaf), "leaf")
+
+
+def _tuft(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
+    """Three locks of hair, the middle one tallest."""
+    for i, dx in enumerate((-1.5, 0.0, 1.5)):
+        cv.add(_polygon([(cx + dx - 1.2, top + 1.5), (cx + dx * 1.6, top - 2.5 - (i == 1) * 1.0),
+                         (cx + dx + 1.2, top + 1.5)]), "base")
+
+
+_TOP_DECOR = {"ears": _ears, "round_ears": _round_ears, "horns": _horns, "antenna": _antenna, "spikes": _spikes,
+              "sprout": _sprout, "tuft": _tuft}
 
 
 def _pattern(
@@ -631,7 +671,7 @@ def _bird(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
         [(_AX - 1.6, byy - 0.5), (_AX + 1.6, byy - 0.5), (_AX, byy + 2.4 + (_face_no_mouth < 0.4))]
     )
     cv.eyes = [
-        (x, y, c) for (x, y, c) in cv.eyes if not beak[min(max(y, 0), SIZE - 1), min(max(x, 0), SIZE - 1)]
+        (x, y, c) for (x, y, c) in cv.eyes if not beak[min(max(y, 0), CANVAS_SIZE - 1), min(max(x, 0), CANVAS_SIZE - 1)]
     ]
     bh, bs, bv = cv.scheme.beak
     ys, xs = np.nonzero(beak)
@@ -704,8 +744,8 @@ def _fish(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
     cv.eyes += [(mx, int(round(cy)) + 1, sc.outline), (mx + 1, int(round(cy)) + 1, sc.outline)]
     if flip:
         cv.label = cv.label[:, ::-1].copy()
-        cv.parts = [dict(p, geom=(SIZE - 1 - p["geom"][0],) + tuple(p["geom"][1:])) for p in cv.parts]
-        cv.eyes = [(SIZE - 1 - x, y, c) for x, y, c in cv.eyes]
+        cv.parts = [dict(p, geom=(CANVAS_SIZE - 1 - p["geom"][0],) + tuple(p["geom"][1:])) for p in cv.parts]
+        cv.eyes = [(CANVAS_SIZE - 1 - x, y, c) for x, y, c in cv.eyes]
         cv.ink = [(m[:, ::-1], c) for m, c in cv.ink]
 
 
@@ -753,7 +793,7 @@ def _bug(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
     hy = max(hy, 10.5 + hr)
     wings = rng.random() < 0.45
     # legs (ink), from the body sides
-    legs = np.zeros((SIZE, SIZE), dtype=bool)
+    legs = np.zeros((CANVAS_SIZE, CANVAS_SIZE), dtype=bool)
     for i, y in enumerate((ty + 1.0, ay - 1.5, ay + 1.5)):
         x0 = _AX - arx * 0.6
         x1 = _AX - arx - 2.5
@@ -951,7 +991,7 @@ def generate_sprites(n: int, seed: int = 0) -> np.ndarray:
 
 def generate_sprites_with_factors(n: int, seed: int = 0) -> tuple[np.ndarray, list[dict]]:
     """`generate_sprites(n, seed)` and, for each creature, the factors it was drawn from."""
-    out = np.empty((n, SIZE, SIZE, 3), dtype=np.uint8)
+    out = np.empty((n, CANVAS_SIZE, CANVAS_SIZE, 3), dtype=np.uint8)
     factors: list[dict] = []
     seen: set[bytes] = set()
     for i in range(n):
@@ -968,7 +1008,7 @@ def generate_sprites_with_factors(n: int, seed: int = 0) -> tuple[np.ndarray, li
     return out, factors
 
 
-def center_crop(images: np.ndarray, size: int = CROP) -> np.ndarray:
+def center_crop(images: np.ndarray, size: int = SPRITE_SIZE) -> np.ndarray:
     """The central `size` x `size` pixels of (..., H, W, C) or (H, W) images (the lecture's 40 -> 20 crop)."""
     arr = np.asarray(images)
     if arr.ndim == 2 or (arr.ndim >= 3 and arr.shape[-1] not in (1, 3, 4)):
