@@ -162,7 +162,7 @@ class KernelSession:
             self.close()
             raise RuntimeError(f"the grading kernel did not start: {exc}\n{detail}") from None
 
-    def _watch(self, pid: int) -> None:  # noqa: C901 - split after the grading rework lands (issue 14)
+    def _watch(self, pid: int) -> None:
         """Stop the kernel when its processes together use more memory than the limit (each process's
         address space is capped, many processes are not) or its work folder holds more than disk_mb."""
         try:
@@ -178,26 +178,34 @@ class KernelSession:
                 rss = sum(p.memory_info().rss for p in tree if p.is_running())
             except Exception:  # noqa: BLE001 - the kernel is gone
                 return
-            why = ""
-            if self.memory_mb and rss > self.memory_mb * 2**20:
-                why = N_("its processes used more than {n} MB of memory together").format(n=self.memory_mb)
-            elif self.disk_mb and tick % 4 == 0 and folder_bytes(self.workdir, self.disk_mb * 2**20) > \
-                    self.disk_mb * 2**20:
-                why = N_("it wrote more than {n} MB to disk").format(n=self.disk_mb)
+            why = self._over_limit(rss, check_disk=tick % 4 == 0)
             if why:
                 self.violation = why
                 sandbox.kill_pids([p.pid for p in tree])
-                if "disk" in why:  # a restarted kernel starts from the folder as the grader made it
-                    for path in self.workdir.iterdir():
-                        if path.name in self._handed_in:
-                            continue
-                        if path.is_dir() and not path.is_symlink():
-                            clean_dir(path)
-                        else:
-                            path.unlink(missing_ok=True)
+                if why.endswith("to disk"):
+                    self._empty_workdir()
                 return
             tick += 1
             time.sleep(0.25)
+
+    def _over_limit(self, rss: int, check_disk: bool) -> str:
+        """Which limit the kernel broke ("" when none): its memory together, or (when asked) the disk."""
+        if self.memory_mb and rss > self.memory_mb * 2**20:
+            return N_("its processes used more than {n} MB of memory together").format(n=self.memory_mb)
+        if self.disk_mb and check_disk and folder_bytes(self.workdir, self.disk_mb * 2**20) > self.disk_mb * 2**20:
+            return N_("it wrote more than {n} MB to disk").format(n=self.disk_mb)
+        return ""
+
+    def _empty_workdir(self) -> None:
+        """Everything the kernel wrote goes, so that a restarted kernel starts from the folder as the grader
+        made it (else it would be stopped again at once)."""
+        for path in self.workdir.iterdir():
+            if path.name in self._handed_in:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                clean_dir(path)
+            else:
+                path.unlink(missing_ok=True)
 
     def _log_tail(self) -> str:
         path = self.workdir.parent / f"{self.workdir.name}.kernel.log"
