@@ -43,12 +43,14 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def setup_notebook(verbose: bool = True) -> Any:
+def setup_notebook(verbose: bool = True, data: str | None = None) -> Any:
     """Prepare a notebook: in Colab enable its widget manager and use plain-text progress bars;
-    everywhere pick the device (the GPU when there is one), seed, and report versions."""
+    everywhere pick the device (the GPU when there is one), seed, and report versions and the data in
+    force. `data="NAME"` switches to a course data set first (the same as `lecturekit.use_data`)."""
     import torch
 
     from lecturekit import __version__
+    from lecturekit.datasets import active as active_data
     from lecturekit.device import get_device, seed_everything
     from lecturekit.progress import set_progress_bars
 
@@ -60,6 +62,10 @@ def setup_notebook(verbose: bool = True) -> Any:
         except Exception as exc:  # noqa: BLE001 - an older Colab without it still runs the kit
             print(f"note: Colab's widget manager could not be enabled ({exc}); sliders may not show.")
         set_progress_bars("text")  # notebook bars break under Colab's widget manager
+    if data is not None:
+        from lecturekit.datasets import use_data
+
+        use_data(data)
     device = get_device()
     seed_everything(0)
     if verbose:
@@ -69,5 +75,6 @@ def setup_notebook(verbose: bool = True) -> Any:
         print(
             f"lecturekit {__version__} | torch {torch.__version__} | ipywidgets {ipywidgets.__version__} | "
             f"python {platform.python_version()} | device: {device}{gpu}" + (" | Colab" if in_colab() else "")
+            + f" | data: {active_data().describe()}"
         )
     return device
