@@ -205,7 +205,7 @@ def test_a_png_folder_keeps_its_rgb_for_notebook_02(tmp_path: Path, monkeypatch:
     assert course_data.main([str(folder), "--name", "pngs", "--into", str(out), "--no-train", "--colors", "60"]) == 0
     monkeypatch.setenv(datasets.ENV_VAR, str(out))
     data = load_sprite_data()
-    assert data.sprites.n_colors <= 60 and np.array_equal(data.rgb, crops)
+    assert data.sprites.n_colors <= 60 and np.array_equal(data.rgb, crops) and data.original_rgb
     assert "course data set 'pngs'" in data.source
 
 
@@ -215,7 +215,7 @@ def test_lecture_files_give_notebook_02_the_palettes_colours(course_folder: Path
 
     monkeypatch.setenv(datasets.ENV_VAR, str(course_folder))
     data = load_sprite_data()
-    assert np.array_equal(data.rgb, data.sprites.rgb()) and len(data.test) == 6
+    assert np.array_equal(data.rgb, data.sprites.rgb()) and len(data.test) == 6 and not data.original_rgb
 
 
 # ----------------------------------------------------------------------------- checkpoints: each data set its own

@@ -107,6 +107,9 @@ class SpriteData:
     train: np.ndarray  # positions of the training sprites
     test: np.ndarray  # positions of the held-out sprites
     source: str
+    # True when `rgb` holds the colours before quantization (the kit's sprites, a course set made from PNGs);
+    # False when it holds only the palette's colours (lecture files carry no RGB originals)
+    original_rgb: bool = True
 
 
 def load_sprite_data(lecture_files: tuple[str | Path, str | Path] | None = None) -> SpriteData:
@@ -120,7 +123,7 @@ def load_sprite_data(lecture_files: tuple[str | Path, str | Path] | None = None)
         pixel_path, colormap_path = lecture_files
         sprites = read_lecture_files(pixel_path, colormap_path)
         train, test = split_indices(len(sprites), test_share=0.05, seed=0)
-        return SpriteData(sprites, sprites.rgb(), train, test, f"{pixel_path} + {colormap_path}")
+        return SpriteData(sprites, sprites.rgb(), train, test, f"{pixel_path} + {colormap_path}", original_rgb=False)
     from lecturekit import datasets
     from lecturekit.data import sprites_dir
 
@@ -132,7 +135,7 @@ def load_sprite_data(lecture_files: tuple[str | Path, str | Path] | None = None)
     source = f"the course data set {current.name!r}"
     if (sprites_dir() / "sprites_rgb.png").is_file():  # made from PNGs: their colours before quantization
         return SpriteData(sprites, load_rgb_crops(len(sprites)), train, test, source)
-    return SpriteData(sprites, sprites.rgb(), train, test, source)  # lecture files: only the palette's colours
+    return SpriteData(sprites, sprites.rgb(), train, test, source, original_rgb=False)  # lecture files: palette only
 
 
 def median_cut(rgb_images: np.ndarray, n_colors: int) -> tuple[np.ndarray, np.ndarray]:
