@@ -652,7 +652,8 @@ def train_model(plan: Plan, folder: Path, name: str, ctx: Context, minutes: floa
 
     recipe = recipe_of(plan, minutes, ctx.seed)
     final = folder / "weights" / f"{plan.name}.pt"
-    resume = folder / "weights" / f"{plan.name}.resume.pt"
+    # outside weights/: pretrained_names() lists weights/*.pt, and a resume file is no model to load
+    resume = folder / "training" / f"{plan.name}.resume.pt"
     if final.is_file():
         try:
             done = read_checkpoint(final)
@@ -688,6 +689,7 @@ def train_model(plan: Plan, folder: Path, name: str, ctx: Context, minutes: floa
             record["seconds"] = elapsed
             trainer.history["seconds"] = elapsed
             epoch += 1
+            resume.parent.mkdir(exist_ok=True)
             tmp = resume.with_suffix(".tmp")
             torch.save({"recipe": recipe, "epoch": epoch, "elapsed": elapsed, "state": trainer.state()}, tmp)
             tmp.replace(resume)  # never a half-written resume file

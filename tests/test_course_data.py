@@ -291,7 +291,7 @@ def trained_set(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     env.pop(datasets.ENV_VAR, None)
     cmd = _course_data_cmd(files, folder, 0.6)
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
-    resume = folder / "weights" / "gan.resume.pt"
+    resume = folder / "training" / "gan.resume.pt"
     deadline = time.monotonic() + 600
     while not resume.is_file() and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -310,7 +310,8 @@ def test_an_interrupted_run_resumes_where_it_stopped(trained_set: dict[str, obje
     for name in ("rgb_regression", "rgb_palette", "pixelrnn", "pixelrnn_above", "ae", "vae"):
         assert f"{name}: already trained to this recipe" in second.stdout
     folder = trained_set["folder"]
-    assert not list((folder / "weights").glob("*.resume.pt"))
+    assert not list((folder / "training").glob("*.resume.pt"))
+    assert sorted(p.stem for p in (folder / "weights").glob("*.pt")) == sorted(p.name for p in course_data.plans())
 
 
 @pytest.mark.slow
