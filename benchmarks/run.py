@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     new: dict[str, dict[str, object]] = {}
     print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, python {platform.python_version()}")
+    from lecturekit.datasets import active
+
+    print(f"data: {active().describe()} (rows that load sprites or weights follow LECTUREKIT_DATA)")
     print(f"{'row':44s} {'value':>12s}  unit")
     for names, fn in groups:
         if args.only and not set(names) & set(args.only):

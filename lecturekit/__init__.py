@@ -11,7 +11,7 @@ from lecturekit.device import get_device, seed_everything  # noqa: E402
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["__version__", "get_device", "seed_everything", "load_pretrained"]
+__all__ = ["__version__", "get_device", "seed_everything", "load_pretrained", "use_data"]
 
 
 def load_pretrained(name: str, device: Any = None) -> nn.Module:
@@ -19,3 +19,11 @@ def load_pretrained(name: str, device: Any = None) -> nn.Module:
     from lecturekit.checkpoints import load_pretrained as _load
 
     return _load(name, device=device)
+
+
+def use_data(name_or_path: Any) -> Any:
+    """Switch the whole kit to a course data set made by `python -m lecturekit course-data` (its NAME or
+    folder), or back to the kit's own sprites with None; the same as `LECTUREKIT_DATA=NAME-or-path`."""
+    from lecturekit.datasets import use_data as _use
+
+    return _use(name_or_path)

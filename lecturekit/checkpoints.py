@@ -141,12 +141,15 @@ def load_checkpoint(
     for key, want in (fingerprints or {}).items():
         have = meta["fingerprints"].get(key)
         if have is not None and have != want:
+            from lecturekit.datasets import checkpoint_hint
+
             raise CheckpointError(
                 _("{path} was trained on data with {key} fingerprint {have}, but the data here has {want}: its "
                   "outputs would mean other {things}. Train a new model on this data (`python -m lecturekit "
                   "train ...`) or load the data it was trained on.").format(
                     path=path, key=key, have=have, want=want,
                     things=_("colours") if key == "palette" else f"{key}s")
+                + checkpoint_hint(meta)
             )
     models = registered_models()
     if meta["kind"] not in models:
@@ -173,12 +176,37 @@ def pretrained_names() -> list[str]:
     return sorted(p.stem for p in weights_dir().glob("*.pt"))
 
 
+def _kit_fallback(name: str, missing: Path) -> Path:
+    """Under a course data set, a model that does not depend on the sprites (the sentence VAE) comes from
+    the kit's weights; a sprite model of the kit's is refused, naming the switch. Else `missing` unchanged."""
+    from lecturekit import datasets
+    from lecturekit.paths import kit_weights_dir
+
+    current = datasets.active()
+    kit_path = kit_weights_dir() / f"{name}.pt"
+    if current.is_kit or not kit_path.is_file():
+        return missing
+    meta = read_checkpoint(kit_path)["meta"]
+    if "palette" not in meta["fingerprints"]:
+        return kit_path
+    raise CheckpointError(
+        f"{current.chosen_by} selects the course data set {current.name!r}, which has no {name!r} model "
+        f"({missing} is missing), and the kit's {name}.pt belongs to the kit's own sprites. Train it with "
+        f"`python -m lecturekit course-data ... --name {current.name}` (a re-run trains only what is missing), "
+        f"or switch back with lecturekit.use_data(None) / unset {datasets.ENV_VAR}."
+    )
+
+
 def load_pretrained(name: str, device: torch.device | str | None = None) -> nn.Module:
     """Load a shipped model by name (see pretrained_names()), checked against the shipped data.
+    Under `LECTUREKIT_DATA` / `lecturekit.use_data(...)`, the course data set's model of that name,
+    checked against its sprites.
 
     The checkpoint dict stays available as `model.checkpoint` (metrics, history, vocab...).
     """
     path = weights_dir() / f"{name}.pt"
+    if not path.is_file():
+        path = _kit_fallback(name, path)
     if not path.is_file():
         raise CheckpointError(
             _("no shipped weights called {name}; available: {names}.").format(

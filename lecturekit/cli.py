@@ -148,8 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default="lecturekit-sandbox", help="the kernel's name (default lecturekit-sandbox)")
     p.add_argument("--user", action="store_true", help="install for this user (default: into this Python environment)")
     p.add_argument("--prefix", default=None, help="install under this prefix (PREFIX/share/jupyter/kernels)")
+    sub.add_parser("course-data", add_help=False,
+                   help="make a course's own sprites a data set (LECTUREKIT_DATA=NAME) and train its models "
+                        "(course-data --help for options)")
     if argv[:1] == ["grade"]:
         return _grade(argv[1:])
+    if argv[:1] == ["course-data"]:
+        from lecturekit.course_data import main as course_data_main
+
+        return int(course_data_main(argv[1:]) or 0)
     args, rest = parser.parse_known_args(argv)
     if args.command == "train":
         return _train(args, rest)

@@ -64,13 +64,15 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def setup_notebook(verbose: bool = True, lang: str | None = None) -> Any:
+def setup_notebook(verbose: bool = True, lang: str | None = None, data: str | None = None) -> Any:
     """Prepare a notebook: in Colab enable its widget manager and use plain-text progress bars;
     everywhere pick the device (the GPU when there is one), seed, set the language of the kit's
-    messages (`lang`, from a Chinese edition's setup cell; else LECTUREKIT_LANG) and report all that."""
+    messages (`lang`, from a Chinese edition's setup cell; else LECTUREKIT_LANG), switch to a course
+    data set when `data="NAME"` is given (the same as `lecturekit.use_data`) and report all that."""
     import torch
 
     from lecturekit import __version__
+    from lecturekit.datasets import active as active_data
     from lecturekit.device import get_device, seed_everything
     from lecturekit.i18n import LANGUAGE_NAMES, get_language, set_language
     from lecturekit.progress import set_progress_bars
@@ -85,6 +87,10 @@ def setup_notebook(verbose: bool = True, lang: str | None = None) -> Any:
         set_progress_bars("text")  # notebook bars break under Colab's widget manager
     if lang is not None:
         set_language(lang)
+    if data is not None:
+        from lecturekit.datasets import use_data
+
+        use_data(data)
     device = get_device()
     seed_everything(0)
     if verbose:
@@ -96,5 +102,6 @@ def setup_notebook(verbose: bool = True, lang: str | None = None) -> Any:
             f"python {platform.python_version()} | device: {device}{gpu} | "
             f"language: {get_language()} ({LANGUAGE_NAMES[get_language()]})"
             + (" | Colab" if in_colab() else "")
+            + f" | data: {active_data().describe()}"
         )
     return device

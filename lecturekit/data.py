@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from lecturekit import paths
 from lecturekit.i18n import _
 from lecturekit.palette import fit_palette, quantize
 
@@ -178,7 +177,11 @@ def write_lecture_files(sprites: SpriteSet, pixel_path: str | Path, colormap_pat
 
 # ----------------------------------------------------------------------------- the kit's sprites
 def sprites_dir() -> Path:
-    return paths.data_dir() / "sprites"
+    """The sprites in force: the kit's (`data/sprites`) or the course data set's that the switch selects
+    (`LECTUREKIT_DATA`, `lecturekit.use_data`)."""
+    from lecturekit import datasets
+
+    return datasets.root() / "sprites"
 
 
 def split_indices(n: int, test_share: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -191,7 +194,8 @@ def split_indices(n: int, test_share: float = 0.05, seed: int = 0) -> tuple[np.n
 
 
 def load_sprites(split: str = "all") -> SpriteSet:
-    """The kit's sprites: `split="all"`, `"train"` or `"test"` (the held-out sprites in split.json)."""
+    """The sprites in force (the kit's, or the course data set selected by `LECTUREKIT_DATA` /
+    `lecturekit.use_data`): `split="all"`, `"train"` or `"test"` (the held-out sprites in split.json)."""
     if split not in _SPLITS:
         raise ValueError(f"split must be one of {', '.join(repr(s) for s in _SPLITS)}, got {split!r}")
     folder = sprites_dir()

@@ -16,7 +16,15 @@ def data_dir() -> Path:
 
 
 def weights_dir() -> Path:
-    """The folder of the shipped checkpoints (`data/weights`)."""
+    """The folder of the checkpoints in force: the shipped ones (`data/weights`), or, when
+    `LECTUREKIT_DATA` / `lecturekit.use_data(...)` selects a course data set, that set's `weights/`."""
+    from lecturekit import datasets
+
+    return datasets.root() / "weights"
+
+
+def kit_weights_dir() -> Path:
+    """The shipped checkpoints (`data/weights`) whatever data set is in force."""
     return data_dir() / "weights"
 
 

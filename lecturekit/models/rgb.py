@@ -76,15 +76,16 @@ def coloured_saturation(rgb: np.ndarray | torch.Tensor, region: np.ndarray | Non
 
 
 # ----------------------------------------------------------------------------- data
-def load_rgb_crops(n: int | None = None) -> np.ndarray:
-    """The kit's sprites before quantization: (N, 20, 20, 3) uint8, cut from `data/sprites/sprites_rgb.png`
-    (40x40 cells, centre-cropped to 20x20 as the lecture did), in the order of pixel_color.txt."""
+def load_rgb_crops(n: int | None = None, folder: str | Path | None = None) -> np.ndarray:
+    """The sprites before quantization: (N, 20, 20, 3) uint8, cut from `sprites_rgb.png` (40x40 cells,
+    centre-cropped to 20x20 as the lecture did), in the order of pixel_color.txt. `folder`: the sprites
+    folder to read (default: the data set in force; a course data set made from PNGs has its sheet too)."""
     from PIL import Image
 
     from lecturekit.data import DataFormatError, load_sprites, sprites_dir
     from lecturekit.sprites import center_crop
 
-    path = sprites_dir() / "sprites_rgb.png"
+    path = Path(folder or sprites_dir()) / "sprites_rgb.png"
     if not path.is_file():
         raise DataFormatError(f"{path}: no RGB sprite sheet; rebuild the data with `python -m lecturekit build-data`.")
     sheet = np.asarray(Image.open(path).convert("RGB"))
@@ -107,21 +108,35 @@ class SpriteData:
     train: np.ndarray  # positions of the training sprites
     test: np.ndarray  # positions of the held-out sprites
     source: str
+    # True when `rgb` holds the colours before quantization (the kit's sprites, a course set made from PNGs);
+    # False when it holds only the palette's colours (lecture files carry no RGB originals)
+    original_rgb: bool = True
 
 
 def load_sprite_data(lecture_files: tuple[str | Path, str | Path] | None = None) -> SpriteData:
-    """The kit's sprites (with their original RGB and split), or the course's own files when
-    `lecture_files` = (pixel_color.txt, colormap.txt) is given (RGB = palette colours, seeded 5% test split)."""
+    """The sprites in force (the kit's, with their original RGB and split; or the course data set selected
+    by `LECTUREKIT_DATA`, with the RGB of its PNGs, or only its palette's colours when it came from
+    lecture files), or the course's own files when `lecture_files` = (pixel_color.txt, colormap.txt) is
+    given (RGB = palette colours, seeded 5% test split)."""
     from lecturekit.data import load_sprites, read_lecture_files, split_indices
 
     if lecture_files:
         pixel_path, colormap_path = lecture_files
         sprites = read_lecture_files(pixel_path, colormap_path)
         train, test = split_indices(len(sprites), test_share=0.05, seed=0)
-        return SpriteData(sprites, sprites.rgb(), train, test, f"{pixel_path} + {colormap_path}")
+        return SpriteData(sprites, sprites.rgb(), train, test, f"{pixel_path} + {colormap_path}", original_rgb=False)
+    from lecturekit import datasets
+    from lecturekit.data import sprites_dir
+
     sprites = load_sprites()
     train, test = split_positions(len(sprites))
-    return SpriteData(sprites, load_rgb_crops(len(sprites)), train, test, "the kit's sprites")
+    current = datasets.active()
+    if current.is_kit:
+        return SpriteData(sprites, load_rgb_crops(len(sprites)), train, test, "the kit's sprites")
+    source = f"the course data set {current.name!r}"
+    if (sprites_dir() / "sprites_rgb.png").is_file():  # made from PNGs: their colours before quantization
+        return SpriteData(sprites, load_rgb_crops(len(sprites)), train, test, source)
+    return SpriteData(sprites, sprites.rgb(), train, test, source, original_rgb=False)  # lecture files: palette only
 
 
 def median_cut(rgb_images: np.ndarray, n_colors: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,849 @@
+"""`python -m lecturekit course-data`: make a course's own sprites a data set the whole kit can switch to.
+
+It reads the lecture's files (`pixel_color.txt` + `colormap.txt`) or a folder of small PNG/GIF sprites,
+checks them (a clear error naming the file, the line and the fix; nothing is written on an error),
+fixes a seeded 5% held-out split, writes a folder with `data/`'s layout (`lecturekit.datasets`), then
+trains every sprite model that notebooks 02-05 load, within one time budget, checkpointing every epoch
+so that an interrupted run resumes where it stopped and a re-run skips the models already trained.
+Notebook 01 works on its own 3x3 world and needs nothing from the sprites.
+
+Select the result with `LECTUREKIT_DATA=NAME` (or `lecturekit.use_data("NAME")`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lecturekit import datasets
+from lecturekit.data import SPRITE_SIZE, DataFormatError, SpriteSet, read_lecture_files, split_indices
+
+TEST_SHARE = 0.05
+SPLIT_SEED = 0
+MIN_COLORS = 8  # notebook 02 compares palettes of 2..128 colours; fewer than 8 is not colour sprite art
+MIN_SPRITES = 100  # 5% held out must leave the notebooks a few held-out sprites (notebook 04 shows 10)
+PALETTE_COLORS = 167  # a PNG folder is quantized the lecture's way: k-means, then merge rare colours
+KMEANS_COLORS = 200
+DEFAULT_MINUTES = 20.0
+RECIPE_VERSION = 2  # bump when a trainer below changes: a re-run then retrains instead of skipping
+_IMAGE_SUFFIXES = {".png", ".gif"}
+
+
+# ----------------------------------------------------------------------------- reading and checking
+@dataclass
+class CourseInput:
+    """Checked sprites, their RGB before quantization when they came from images, and where from."""
+
+    sprites: SpriteSet
+    rgb: np.ndarray | None
+    source: str
+
+
+def fit_lecture_palette(rgb: np.ndarray, n_colors: int = PALETTE_COLORS, kmeans_colors: int = KMEANS_COLORS,
+                        seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The lecture's recipe on (N, 20, 20, 3) RGB sprites: k-means on the colours, then merge rarely used
+    colours into their nearest frequent one until at most `n_colors` remain (white stays index 0).
+    Returns (indices (N, 20, 20), palette (K, 3) uint8)."""
+    from lecturekit.palette import fit_palette, merge_rare_colors, quantize
+
+    palette = fit_palette(rgb, max(kmeans_colors, n_colors), seed=seed)
+    indices = quantize(rgb, palette)
+    min_count, new_idx, new_pal = 1, indices, palette
+    while len(new_pal) > n_colors:
+        min_count += 1
+        new_idx, new_pal = merge_rare_colors(indices, palette, min_count)
+    return new_idx, new_pal
+
+
+def _read_image_folder(folder: Path, n_colors: int) -> CourseInput:
+    from PIL import Image
+
+    if not folder.is_dir():
+        raise DataFormatError(f"{folder}: not a folder; pass a folder of .png/.gif sprites, or PIXELS COLORMAP.")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataFormatError(
+            f"{folder}: no .png or .gif files in this folder; put your sprites there (one sprite per file)."
+        )
+    big = 2 * SPRITE_SIZE
+    for path in files:  # sizes first: one wrong file must not cost a long read
+        try:
+            with Image.open(path) as im:
+                w, h = im.size
+        except Exception as err:  # noqa: BLE001 - Pillow raises many kinds
+            raise DataFormatError(f"{path}: cannot read this image ({type(err).__name__}: {err}); remove it "
+                                  "from the folder or re-save it as PNG.") from None
+        if (w, h) != (SPRITE_SIZE, SPRITE_SIZE) and not (w == h and big <= w <= big + 8):
+            raise DataFormatError(
+                f"{path}: the image is {w}x{h} pixels, but the lecture's sprites are {SPRITE_SIZE}x{SPRITE_SIZE} "
+                f"(or {big}x{big}, centre-cropped to {SPRITE_SIZE}x{SPRITE_SIZE} as the lecture did); scaling "
+                f"larger images down would blur the pixel art: crop or redraw them at {SPRITE_SIZE}x{SPRITE_SIZE}."
+            )
+    from lecturekit.data import _load_image_rgb
+
+    rgb = np.stack([_load_image_rgb(p, SPRITE_SIZE) for p in files])
+    indices, palette = fit_lecture_palette(rgb, n_colors)
+    return CourseInput(SpriteSet(indices, palette), rgb, f"{len(files)} images in {folder}")
+
+
+def check_sprites(sprites: SpriteSet, where: str, colormap: str | None = None) -> list[str]:
+    """Refuse sprites the notebooks cannot teach with; return warnings (printed, not fatal)."""
+    if sprites.n_colors < MIN_COLORS:
+        raise DataFormatError(
+            f"{colormap or where}: only {sprites.n_colors} colours; the notebooks need sprite art with at least "
+            f"{MIN_COLORS} (notebook 02 compares palettes of 2 to 128 colours). Is this the right colormap.txt? "
+            "A PNG folder is quantized for you (--colors)."
+        )
+    if len(sprites) < MIN_SPRITES:
+        raise DataFormatError(
+            f"{where}: only {len(sprites)} sprites; at least {MIN_SPRITES} are needed ({TEST_SHARE:.0%} are held "
+            "out for measuring, and the models need the rest to learn anything). Add sprites, or check the file."
+        )
+    warnings = []
+    if not np.array_equal(sprites.palette[0], [255, 255, 255]):
+        warnings.append(f"{colormap or where}: colour 0 is {tuple(int(v) for v in sprites.palette[0])}, not white "
+                        "(255 255 255) as in the lecture's files; the notebooks' text calls index 0 the white "
+                        "background.")
+    used = np.unique(sprites.indices)
+    if len(used) < sprites.n_colors:
+        warnings.append(f"{colormap or where}: {sprites.n_colors - len(used)} of the {sprites.n_colors} colours are "
+                        "used by no pixel (the models still learn all of them).")
+    return warnings
+
+
+def read_input(inputs: list[str], n_colors: int = PALETTE_COLORS) -> CourseInput:
+    """PIXELS COLORMAP (the lecture's format) or one FOLDER of PNG/GIF sprites, read and checked."""
+    if len(inputs) == 2:
+        sprites = read_lecture_files(inputs[0], inputs[1])
+        return CourseInput(sprites, None, f"{inputs[0]} + {inputs[1]}")
+    if len(inputs) == 1:
+        path = Path(inputs[0])
+        if path.is_file():
+            raise DataFormatError(f"{path}: a single file; pass PIXELS COLORMAP (pixel_color.txt colormap.txt), "
+                                  "or a folder of PNG sprites.")
+        return _read_image_folder(path, n_colors)
+    raise DataFormatError("pass PIXELS COLORMAP (the lecture's pixel_color.txt and colormap.txt), or one folder of "
+                          f"PNG sprites; got {len(inputs)} arguments.")
+
+
+# ----------------------------------------------------------------------------- the data folder
+def _sheet_of_crops(rgb: np.ndarray) -> np.ndarray:
+    """The 20x20 sprites centred in 40x40 white cells, 30 per row: the layout of the kit's sprites_rgb.png,
+    so `rgb.load_rgb_crops` reads them back exactly."""
+    from lecturekit.sprites import sprite_sheet
+
+    cells = np.full((len(rgb), 2 * SPRITE_SIZE, 2 * SPRITE_SIZE, 3), 255, dtype=np.uint8)
+    off = SPRITE_SIZE // 2
+    cells[:, off:off + SPRITE_SIZE, off:off + SPRITE_SIZE] = rgb
+    return sprite_sheet(cells, per_row=30)
+
+
+def write_data_set(course: CourseInput, folder: Path, name: str) -> dict[str, Any]:
+    """Write the data folder (sprites/, dataset.json, an empty weights/) atomically: into a temporary
+    sibling first, renamed into place at the end, so an error or an interrupt leaves nothing behind."""
+    from PIL import Image
+
+    from lecturekit.data import write_lecture_files
+
+    sprites = course.sprites
+    train, test = split_indices(len(sprites), TEST_SHARE, seed=SPLIT_SEED)
+    manifest = {
+        "name": name, "source": course.source, "format": "lecturekit-course-data", "version": 1,
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "sprites": len(sprites), "train": len(train), "test": len(test), "colours": sprites.n_colors,
+        "test_share": TEST_SHARE, "split_seed": SPLIT_SEED, "rgb_sheet": course.rgb is not None,
+        "fingerprints": {"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
+    }
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        write_lecture_files(sprites, tmp / "sprites" / "pixel_color.txt", tmp / "sprites" / "colormap.txt")
+        (tmp / "sprites" / "split.json").write_text(json.dumps({"test": test.tolist()}) + "\n", encoding="utf-8")
+        if course.rgb is not None:
+            Image.fromarray(_sheet_of_crops(course.rgb)).save(tmp / "sprites" / "sprites_rgb.png", format="PNG")
+        (tmp / "weights").mkdir()
+        (tmp / datasets.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def load_data_set(folder: Path) -> tuple[SpriteSet, SpriteSet, SpriteSet]:
+    """(all, train, test) of a data folder, read from its files (not through the switch)."""
+    sprites = read_lecture_files(folder / "sprites" / "pixel_color.txt", folder / "sprites" / "colormap.txt")
+    test = np.asarray(json.loads((folder / "sprites" / "split.json").read_text(encoding="utf-8"))["test"])
+    is_test = np.zeros(len(sprites), dtype=bool)
+    is_test[test] = True
+    return sprites, sprites.subset(np.nonzero(~is_test)[0]), sprites.subset(np.nonzero(is_test)[0])
+
+
+# ----------------------------------------------------------------------------- resumable training
+@dataclass
+class Context:
+    """What every trainer gets: the data, the device, where it stands in its time budget."""
+
+    sprites: SpriteSet
+    train: SpriteSet
+    test: SpriteSet
+    device: torch.device
+    seed: int = 0
+    progress_bar: bool = True
+    started: float = 0.0
+    elapsed_before: float = 0.0
+    budget: float = 1.0
+
+    def progress(self) -> float:
+        """Share of this model's time budget used so far (0..1): the learning-rate schedules follow it."""
+        return min(1.0, (self.elapsed_before + time.perf_counter() - self.started) / self.budget)
+
+
+class Trainer:
+    """One model trained epoch by epoch; its whole state (weights, optimiser, random streams, history)
+    goes into a resume file after every epoch."""
+
+    name = ""
+    min_epochs = 1
+
+    def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
+        self.ctx, self.recipe = ctx, recipe
+        self.history: dict[str, Any] = {"steps": [], "epochs": [], "seconds": 0.0}
+
+    def run_epoch(self, epoch: int, max_seconds: float | None) -> dict[str, float]:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
+        """(the model to save, its metrics, plain data for the checkpoint's extra)."""
+        raise NotImplementedError
+
+
+class FitTrainer(Trainer):
+    """A model trained by `lecturekit.training.fit`, one epoch per call, with a schedule that follows the
+    share of the time budget used (so a budget, not an epoch count, shapes the decay)."""
+
+    lr = 1e-3
+    batch_size = 32
+    clip: float | None = 1.0
+
+    def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
+        super().__init__(ctx, recipe)
+        self.lr = recipe.get("lr", self.lr)
+        self.batch_size = recipe.get("batch_size", self.batch_size)
+        self.model = self.build().to(ctx.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
+        self.step = 0
+
+    def build(self) -> nn.Module:
+        raise NotImplementedError
+
+    def data(self) -> Any:
+        raise NotImplementedError
+
+    def loss(self, model: nn.Module, batch: Any) -> Any:
+        raise NotImplementedError
+
+    def lr_multiplier(self, progress: float) -> float:
+        return 1.0
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        return {}
+
+    def run_epoch(self, epoch: int, max_seconds: float | None) -> dict[str, float]:
+        from lecturekit.training import fit
+
+        for g in self.optimizer.param_groups:
+            g["lr"] = self.lr  # fit scales the rate it finds: give it the base rate every epoch
+        hist = fit(self.model, self.data(), self.loss, epochs=1, max_minutes=None if max_seconds is None
+                   else max(max_seconds, 1e-3) / 60, batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer,
+                   schedule=lambda _s: self.lr_multiplier(self.ctx.progress()), clip_grad=self.clip,
+                   device=self.ctx.device, seed=self.ctx.seed + epoch, eval_fn=self.evaluate,
+                   progress_bar=self.ctx.progress_bar, desc=self.name)
+        for s in hist.steps:
+            self.history["steps"].append({**s, "step": self.step, "epoch": epoch})
+            self.step += 1
+        record = {**hist.epochs[-1], "epoch": epoch}
+        self.history["epochs"].append(record)
+        return record
+
+    def extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    def state(self) -> dict[str, Any]:
+        return {"model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+                "optimizer": self.optimizer.state_dict(), "step": self.step, "history": self.history,
+                **self.extra_state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.model.to(self.ctx.device)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.history = int(state["step"]), state["history"]
+        self.load_extra_state(state)
+
+
+class PixelRNNTrainer(FitTrainer):
+    """The lecture's LSTM-512 PixelRNN (and, with see_above, the kit's variant) on the course's sprites."""
+
+    name = "pixelrnn"
+    lr = 3e-3
+    clip = 1.0
+
+    def build(self) -> nn.Module:
+        from lecturekit.models.pixelrnn import PixelRNN
+
+        r = self.recipe
+        return PixelRNN(self.ctx.sprites.n_colors, hidden=r["hidden"], embed=r["embed"], see_above=r["see_above"],
+                        positions=r.get("positions", False))
+
+    def data(self) -> torch.Tensor:
+        return torch.as_tensor(self.ctx.train.indices, dtype=torch.long)
+
+    def loss(self, model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+        return model.loss(batch)
+
+    def lr_multiplier(self, progress: float) -> float:
+        from lecturekit.models.pixelrnn import lr_schedule
+
+        r = self.recipe
+        return lr_schedule(progress, decay_start=r.get("decay_start", 0.6), floor=r.get("floor", 0.1))
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        from lecturekit.models.pixelrnn import bits_per_pixel
+
+        return {"test_bpp": bits_per_pixel(model, self.ctx.test.indices)}
+
+    def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
+        from lecturekit.models.pixelrnn import LN2, bits_per_pixel, round_to_half
+
+        model = round_to_half(self.model.cpu().eval())  # saved as float16: measure what will be loaded
+        epochs = self.history["epochs"]
+        metrics = {"test_bits_per_pixel": bits_per_pixel(model, self.ctx.test.indices),
+                   "train_loss_bits_last_epoch": epochs[-1]["loss"] / LN2, "train_seconds": self.history["seconds"],
+                   "epochs": len(epochs)}
+        return model, metrics, {"history": self.history}
+
+
+class PixelRNNAboveTrainer(PixelRNNTrainer):
+    name = "pixelrnn_above"
+
+
+class CodecTrainer(FitTrainer):
+    """The AE or the VAE of notebook 04 (`lecturekit.models.vae`): the shipped recipe (Adam 2e-3, batch 32,
+    mirrored sprites, cosine decay, the VAE's KL weight warmed up over the first 10%), timed by the budget."""
+
+    lr = 2e-3
+    clip = 5.0
+    kind = "ae"
+
+    def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
+        super().__init__(ctx, recipe)
+        self.flips = torch.Generator().manual_seed(ctx.seed + 1)
+
+    def build(self) -> nn.Module:
+        from lecturekit.models.vae import build_model
+
+        model = build_model(self.kind, self.ctx.sprites.n_colors)
+        model.set_palette(self.ctx.sprites.palette)
+        return model
+
+    def data(self) -> torch.Tensor:
+        return torch.as_tensor(self.ctx.train.indices, dtype=torch.long)
+
+    def loss(self, model: nn.Module, batch: torch.Tensor) -> Any:
+        mask = torch.rand(len(batch), generator=self.flips) < 0.5
+        batch = torch.where(mask.to(batch.device)[:, None, None], batch.flip(-1), batch)
+        if self.kind == "vae":
+            return model.loss(batch, beta=min(1.0, self.ctx.progress() / self.recipe["warmup"]))
+        return model.loss(batch)
+
+    def lr_multiplier(self, progress: float) -> float:
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        from lecturekit.models.vae import elbo_bits_per_pixel, reconstruction_bits_per_pixel
+
+        test = torch.as_tensor(self.ctx.test.indices, dtype=torch.long)
+        if self.kind == "vae":
+            return {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test, samples=1).items()}
+        return {"test_recon_bpp": reconstruction_bits_per_pixel(model, test)}
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"flips": self.flips.get_state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.flips.set_state(state["flips"])
+
+    def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
+        from lecturekit.models.vae import elbo_bits_per_pixel, pixel_accuracy, reconstruction_bits_per_pixel
+
+        model = self.model.cpu().eval()
+        test = self.ctx.test.indices
+        if self.kind == "ae":
+            model.fit_code_statistics(self.ctx.train.indices)
+            metrics = {"test_recon_bpp": reconstruction_bits_per_pixel(model, test)}
+        else:
+            metrics = {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test, samples=16).items()}
+        metrics.update(test_pixel_accuracy=pixel_accuracy(model, test), train_seconds=self.history["seconds"],
+                       epochs=len(self.history["epochs"]))
+        return model, metrics, {"history": {**self.history, "steps": []}}
+
+
+class AETrainer(CodecTrainer):
+    name = kind = "ae"
+
+
+class VAETrainer(CodecTrainer):
+    name = kind = "vae"
+
+
+class WindowTrainer(FitTrainer):
+    """Notebook 02's next-pixel models from the causal window: RGB regression and 1-of-N (palette)."""
+
+    lr = 3e-3
+    clip = 1.0
+    output = "rgb"
+
+    def build(self) -> nn.Module:
+        from lecturekit.models.rgb import WindowNextPixel
+
+        n = self.ctx.sprites.n_colors if self.output == "palette" else 0
+        return WindowNextPixel(self.output, n_colors=n, hidden=self.recipe["hidden"]).set_palette(
+            self.ctx.sprites.palette)
+
+    def data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.as_tensor(self.ctx.train.indices, dtype=torch.int64)
+        return torch.as_tensor(self.ctx.sprites.palette.astype(np.float32) / 255.0)[idx], idx
+
+    def loss(self, model: nn.Module, batch: Any) -> torch.Tensor:
+        return model.loss(batch[0], batch[1])
+
+    def lr_multiplier(self, progress: float) -> float:
+        return max(0.02, 1.0 - progress)
+
+    def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
+        from lecturekit.models.rgb import coloured_saturation, test_loss
+
+        model = self.model.cpu().eval()
+        sprites, test = self.ctx.sprites, self.ctx.test
+        real = torch.tensor(test.rgb() / 255.0, dtype=torch.float32)
+        region = np.zeros(real.shape[:3], dtype=bool)
+        region.reshape(len(region), -1)[:, 100:] = True
+        drawn = model.draw(len(real), prefix_rgb01=real, n_given=100, seed=self.ctx.seed)
+        drawn_sat, real_sat = coloured_saturation(drawn, region), coloured_saturation(real.numpy(), region)
+        metrics = {"test_loss": test_loss(model, test.indices, sprites.palette),
+                   "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
+                   "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0}
+        return model, metrics, {"history": self.history["epochs"], "epochs": len(self.history["epochs"]),
+                                "seed": self.ctx.seed}
+
+
+class RGBRegressionTrainer(WindowTrainer):
+    name, output = "rgb_regression", "rgb"
+
+
+class RGBPaletteTrainer(WindowTrainer):
+    name, output = "rgb_palette", "palette"
+
+
+class GANTrainer(Trainer):
+    """Notebook 05's GAN with the shipped settings (`gan.SHIPPED_TRAINING`: R1 penalty, EMA generator),
+    the loop of `gan.train_gan` cut into epochs that can be saved and resumed. At least 6 epochs: the
+    notebook's collapse check looks at the epochs after the fifth."""
+
+    name = "gan"
+    min_epochs = 6
+
+    def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
+        import copy
+
+        from lecturekit.models.gan import GAN, rgb_to_tensor
+
+        super().__init__(ctx, recipe)
+        s = recipe
+        torch.manual_seed(ctx.seed)
+        self.model = GAN(z_dim=s["z_dim"], width=s["width"], d_width=s["d_width"]).to(ctx.device)
+        self.g_avg = copy.deepcopy(self.model.generator).eval()
+        betas = tuple(s["betas"])
+        self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=s["lr_g"], betas=betas)
+        self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=s["lr_d"], betas=betas)
+        self.data = rgb_to_tensor(ctx.train.rgb())
+        self.gen = torch.Generator().manual_seed(ctx.seed)
+        self.fixed_z = torch.randn(8, s["z_dim"], generator=torch.Generator().manual_seed(ctx.seed + 1))
+        self.variety_z = torch.randn(64, s["z_dim"], generator=torch.Generator().manual_seed(ctx.seed + 2))
+        self.strips: list[np.ndarray] = []
+        self.strip_epochs: list[int] = []
+        self.step = 0
+
+    def run_epoch(self, epoch: int, max_seconds: float | None) -> dict[str, float]:
+        from lecturekit.models.gan import (
+            _ema_update,
+            _generate_rgb,
+            _r1_penalty,
+            augment,
+            discriminator_loss,
+            generator_loss,
+            recalibrate_batchnorm,
+            sample_variety,
+        )
+        from lecturekit.progress import progress
+
+        s, dev, model = self.recipe, self.ctx.device, self.model
+        G, D = model.generator, model.discriminator
+        bs = s["batch_size"]
+        n_batches = max(1, len(self.data) // bs)
+        deadline = time.perf_counter() + max_seconds if max_seconds is not None else math.inf
+        model.train()
+        order = torch.randperm(len(self.data), generator=self.gen)
+        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
+        count = 0
+        bar = progress(range(n_batches), desc=f"gan epoch {epoch + 1}", leave=False,
+                       disable=None if self.ctx.progress_bar else True)
+        for b in bar:
+            real = augment(self.data[order[b * bs:(b + 1) * bs]].to(dev), self.gen)
+            z = torch.randn(len(real), model.z_dim, generator=self.gen).to(dev)
+            fake = G(z)
+            real.requires_grad_(True)
+            real_logits, fake_logits = D(real), D(fake.detach())
+            d_loss = discriminator_loss(real_logits, fake_logits)
+            penalty = _r1_penalty(real_logits, real)
+            self.opt_d.zero_grad(set_to_none=True)
+            (d_loss + 0.5 * s["r1"] * penalty).backward()
+            self.opt_d.step()
+            g_loss = generator_loss(D(fake))
+            self.opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            self.opt_g.step()
+            _ema_update(self.g_avg, G, min(s["ema"], (1 + self.step) / (10 + self.step)))
+            rec = {"step": self.step, "epoch": epoch, "loss": float(d_loss.detach()), "d_loss": float(d_loss.detach()),
+                   "g_loss": float(g_loss.detach()), "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
+                   "d_fake": float(torch.sigmoid(fake_logits.detach()).mean())}
+            if not (math.isfinite(rec["d_loss"]) and math.isfinite(rec["g_loss"])):
+                raise FloatingPointError(f"the GAN losses became non-finite at step {self.step}.")
+            self.history["steps"].append(rec)
+            for k in sums:
+                sums[k] += rec[k]
+            count += 1
+            self.step += 1
+            if time.perf_counter() > deadline:
+                break
+        if hasattr(bar, "close"):
+            bar.close()
+        recalibrate_batchnorm(self.g_avg, model.z_dim, batches=2, seed=self.ctx.seed + 3)
+        record = {"epoch": epoch, **{k: v / max(count, 1) for k, v in sums.items()}}
+        record["loss"] = record["d_loss"]
+        record["variety"] = sample_variety(_generate_rgb(self.g_avg, self.variety_z.to(dev)))
+        self.history["epochs"].append(record)
+        if epoch % 5 == 0:
+            self.strips.append(_generate_rgb(self.g_avg, self.fixed_z.to(dev)))
+            self.strip_epochs.append(epoch)
+        return record
+
+    def state(self) -> dict[str, Any]:
+        cpu = lambda m: {k: v.detach().cpu() for k, v in m.state_dict().items()}
+        return {"model": cpu(self.model), "g_avg": cpu(self.g_avg), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "gen": self.gen.get_state(), "step": self.step,
+                "history": self.history, "strips": [torch.from_numpy(s) for s in self.strips],
+                "strip_epochs": list(self.strip_epochs)}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.g_avg.load_state_dict(state["g_avg"])
+        self.model.to(self.ctx.device)
+        self.g_avg.to(self.ctx.device)
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.gen.set_state(state["gen"])
+        self.step, self.history = int(state["step"]), state["history"]
+        self.strips = [np.asarray(s) for s in state["strips"]]
+        self.strip_epochs = [int(e) for e in state["strip_epochs"]]
+
+    def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
+        from lecturekit.models.gan import _generate_rgb, quality_scores, recalibrate_batchnorm
+
+        last = len(self.history["epochs"]) - 1
+        if not self.strip_epochs or self.strip_epochs[-1] != last:
+            self.strips.append(_generate_rgb(self.g_avg, self.fixed_z.to(self.ctx.device)))
+            self.strip_epochs.append(last)
+        recalibrate_batchnorm(self.g_avg, self.model.z_dim, seed=self.ctx.seed + 3)
+        self.model.generator.load_state_dict(self.g_avg.state_dict())
+        model = self.model.cpu().eval()
+        metrics = quality_scores(model, self.ctx.sprites, self.ctx.train, self.ctx.test)
+        metrics.update(train_seconds=self.history["seconds"], epochs=len(self.history["epochs"]),
+                       steps=len(self.history["steps"]))
+        settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.recipe.items()}
+        extra = {"history": self.history, "strips": torch.from_numpy(np.stack(self.strips)),
+                 "strip_epochs": self.strip_epochs, "stopped_early": False, "settings": settings}
+        return model, metrics, extra
+
+
+@dataclass
+class Plan:
+    """One model to train: its trainer, its share of the budget, its settings (the recipe)."""
+
+    name: str
+    trainer: type[Trainer]
+    share: float
+    settings: dict[str, Any] = field(default_factory=dict)
+    threads: int | None = None  # CPU threads while it trains (None: torch's choice)
+    notebook: str = ""
+
+
+def _pixelrnn_settings(see_above: bool) -> dict[str, Any]:
+    """The kit's PixelRNN recipe (Adam 3e-3, batch 32, the rate held for 60% of the budget then decayed,
+    clipping), with the decay following the clock. A learned position embedding (`positions=True`) was
+    tried for the course data: on the lecture-like set (792 sprites, 167 colours; equal steps, same seed)
+    it learns faster at first (1.816 against 1.908 held-out bits/pixel after 138 of 552 steps) but falls
+    behind by the end of a 5-minute budget (1.644 against 1.503 after all 552 steps: it overfits), so it
+    stays off."""
+    return {"hidden": 512, "embed": 64, "see_above": see_above, "positions": False, "lr": 3e-3, "batch_size": 32}
+
+
+def _gan_settings() -> dict[str, Any]:
+    from lecturekit.models.gan import SHIPPED_TRAINING
+
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in SHIPPED_TRAINING.items() if k != "epochs"}
+
+
+def plans() -> list[Plan]:
+    """Every sprite model notebooks 02-05 load, with its share of the budget (about the time each
+    takes to train well on 2 CPU cores; the PixelRNNs and the GAN learn the most per extra minute)."""
+    return [
+        Plan("rgb_regression", RGBRegressionTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3},
+             notebook="02"),
+        Plan("rgb_palette", RGBPaletteTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3}, notebook="02"),
+        Plan("pixelrnn", PixelRNNTrainer, 0.22, _pixelrnn_settings(False), notebook="03, 04, 05"),
+        Plan("pixelrnn_above", PixelRNNAboveTrainer, 0.22, _pixelrnn_settings(True), notebook="03"),
+        Plan("ae", AETrainer, 0.12, {"batch_size": 32, "lr": 2e-3}, notebook="04"),
+        Plan("vae", VAETrainer, 0.14, {"batch_size": 32, "lr": 2e-3, "warmup": 0.1}, notebook="04, 05"),
+        Plan("gan", GANTrainer, 0.22, _gan_settings(), threads=1, notebook="05"),
+    ]
+
+
+def recipe_of(plan: Plan, minutes: float, seed: int) -> dict[str, Any]:
+    """What a finished checkpoint must match to be skipped on a re-run (and a resume file to be resumed)."""
+    return {**plan.settings, "minutes": round(minutes * plan.share, 4), "seed": seed, "version": RECIPE_VERSION}
+
+
+def _same_recipe(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def _trained_to(final: Path, recipe: dict[str, Any]) -> dict[str, Any] | None:
+    """The checkpoint at `final` when it was trained to `recipe` (a re-run skips that model), else None."""
+    from lecturekit.checkpoints import CheckpointError, read_checkpoint
+
+    if not final.is_file():
+        return None
+    try:
+        done = read_checkpoint(final)
+    except CheckpointError:
+        return None
+    return done if _same_recipe(done["extra"].get("course_recipe", {}), recipe) else None
+
+
+def _resume(resume: Path, recipe: dict[str, Any], trainer: Any) -> tuple[int, float]:
+    """Load the trainer's state from its resume file when that was made for `recipe`: (epochs done, seconds
+    spent), else (0, 0.0)."""
+    if not resume.is_file():
+        return 0, 0.0
+    try:
+        blob = torch.load(resume, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - a resume file cut short by a kill: start over
+        return 0, 0.0
+    if not _same_recipe(blob.get("recipe", {}), recipe):
+        return 0, 0.0
+    trainer.load_state(blob["state"])
+    return int(blob["epoch"]), float(blob["elapsed"])
+
+
+def train_model(plan: Plan, folder: Path, name: str, ctx: Context, minutes: float) -> dict[str, Any]:
+    """Train one model to its recipe, resuming from its resume file; skip it if already trained."""
+    from lecturekit.checkpoints import save_checkpoint
+    from lecturekit.progress import progress
+
+    recipe = recipe_of(plan, minutes, ctx.seed)
+    final = folder / "weights" / f"{plan.name}.pt"
+    # outside weights/: pretrained_names() lists weights/*.pt, and a resume file is no model to load
+    resume = folder / "training" / f"{plan.name}.resume.pt"
+    done = _trained_to(final, recipe)
+    if done is not None:
+        print(f"{plan.name}: already trained to this recipe ({final.name}); skipped", flush=True)
+        return {"name": plan.name, "skipped": True, "metrics": done["meta"]["metrics"]}
+    ctx.budget = max(recipe["minutes"] * 60, 1e-3)
+    trainer = plan.trainer(ctx, recipe)
+    epoch, elapsed = _resume(resume, recipe, trainer)
+    if epoch:
+        print(f"{plan.name}: resuming after epoch {epoch} ({elapsed:.0f} s of {ctx.budget:.0f} s done)", flush=True)
+    bar = progress(total=round(ctx.budget), desc=f"{plan.name} (s of budget)", unit="s",
+                   disable=None if ctx.progress_bar else True, initial=min(round(elapsed), round(ctx.budget)))
+    threads = torch.get_num_threads()
+    if plan.threads and ctx.device.type == "cpu":
+        torch.set_num_threads(plan.threads)
+    try:
+        while epoch < trainer.min_epochs or elapsed < ctx.budget:
+            ctx.started, ctx.elapsed_before = time.perf_counter(), elapsed
+            left = ctx.budget - elapsed if epoch >= trainer.min_epochs - 1 else None
+            record = trainer.run_epoch(epoch, None if left is None else max(left, 0.0))
+            spent = time.perf_counter() - ctx.started
+            elapsed += spent
+            record["seconds"] = elapsed
+            trainer.history["seconds"] = elapsed
+            epoch += 1
+            resume.parent.mkdir(exist_ok=True)
+            tmp = resume.with_suffix(".tmp")
+            torch.save({"recipe": recipe, "epoch": epoch, "elapsed": elapsed, "state": trainer.state()}, tmp)
+            tmp.replace(resume)  # never a half-written resume file
+            bar.update(min(round(elapsed), round(ctx.budget)) - bar.n)
+            shown = {k: v for k, v in record.items() if k.startswith("test_") or k in ("loss", "variety")}
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix(epoch=epoch, **{k: f"{v:.3f}" for k, v in shown.items()})
+    finally:
+        torch.set_num_threads(threads)
+        if hasattr(bar, "close"):
+            bar.close()
+    model, metrics, extra = trainer.finish()
+    sprites = ctx.sprites
+    save_checkpoint(final, model, half=True,
+                    fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint(),
+                                  "dataset": name},
+                    metrics=metrics, extra={**extra, "course_recipe": recipe})
+    resume.unlink(missing_ok=True)
+    print(f"{plan.name}: {epoch} epochs in {elapsed:.0f} s; " + ", ".join(
+        f"{k} {v:.3f}" for k, v in metrics.items() if k not in ("epochs", "train_seconds", "steps")), flush=True)
+    return {"name": plan.name, "skipped": False, "metrics": metrics, "seconds": elapsed, "epochs": epoch}
+
+
+def train_all(folder: Path, minutes: float, *, seed: int = 0, device: Any = None, progress_bar: bool = True,
+              only: list[str] | None = None) -> list[dict[str, Any]]:
+    """Train every model of `plans()` (or those named in `only`) on the data folder, in order."""
+    from lecturekit.device import get_device, seed_everything
+
+    sprites, train, test = load_data_set(folder)
+    name = datasets.read_manifest(folder).get("name") or folder.name
+    ctx = Context(sprites, train, test, torch.device(device) if device is not None else get_device(), seed=seed,
+                  progress_bar=progress_bar)
+    results = []
+    for plan in plans():
+        if only and plan.name not in only:
+            continue
+        seed_everything(seed)
+        results.append(train_model(plan, folder, name, ctx, minutes))
+    return results
+
+
+def print_plan(minutes: float, device: torch.device, only: list[str] | None = None) -> None:
+    print(f"training budget: {minutes:g} minutes in all on {device} (--minutes); each model's share:")
+    for plan in plans():
+        if only and plan.name not in only:
+            continue
+        print(f"  {plan.name:15s} {plan.share:4.0%}  {minutes * plan.share:6.2f} min   (notebook {plan.notebook})")
+    sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------- command line
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lecturekit course-data",
+        description="Make the course's own sprites a data set the kit can switch to (LECTUREKIT_DATA=NAME), and "
+                    "train every sprite model notebooks 02-05 load on it. Interrupted? Run the same command again: "
+                    "it resumes, and skips the models already trained.")
+    p.add_argument("inputs", nargs="+", metavar="PIXELS COLORMAP | FOLDER",
+                   help="the lecture's pixel_color.txt and colormap.txt, or one folder of 20x20 (or 40x40) PNG sprites")
+    p.add_argument("--name", required=True, help="the data set's name (LECTUREKIT_DATA=NAME selects it)")
+    p.add_argument("--into", default=None,
+                   help=f"the folder to write (default: {datasets.user_data_home()}/NAME)")
+    p.add_argument("--minutes", type=float, default=DEFAULT_MINUTES,
+                   help=f"total training budget for all models (default {DEFAULT_MINUTES:g}); shares are printed first")
+    p.add_argument("--colors", type=int, default=PALETTE_COLORS,
+                   help=f"palette size for a PNG folder (k-means + rare-colour merge; default {PALETTE_COLORS})")
+    p.add_argument("--only", action="append", default=None, metavar="MODEL",
+                   help="train only this model (repeatable): " + ", ".join(p.name for p in plans()))
+    p.add_argument("--no-train", action="store_true", help="write the data set only")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def prepare(inputs: list[str], name: str, into: str | None, colors: int) -> tuple[Path, bool]:
+    """Check the inputs and write the data folder (or find it already written from the same data).
+    Returns (folder, written now). Raises DataFormatError / DataSetError before writing anything."""
+    datasets.check_name(name)
+    folder = Path(into).expanduser().resolve() if into else datasets.user_data_home() / name
+    course = read_input(inputs, colors)
+    colormap = inputs[1] if len(inputs) == 2 else None
+    for line in check_sprites(course.sprites, inputs[0], colormap):
+        print(f"warning: {line}", file=sys.stderr)
+    if folder.exists():
+        manifest = datasets.read_manifest(folder)
+        have = manifest.get("fingerprints", {}).get("data")
+        if have == course.sprites.fingerprint():
+            return folder, False
+        what = "another data set" if have else "files that are not a course data set"
+        raise datasets.DataSetError(
+            f"{folder} already holds {what}; nothing was written. Pass another --name (or --into), or delete "
+            "that folder first if you mean to replace it.")
+    write_data_set(course, folder, name)
+    return folder, True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m lecturekit course-data PIXELS COLORMAP --name NAME [--minutes M] [--into DIR]`."""
+    from lecturekit.device import get_device
+
+    args = _parser().parse_args(argv)
+    if args.minutes <= 0:
+        print("error: --minutes must be positive.", file=sys.stderr)
+        return 2
+    known = [p.name for p in plans()]
+    bad = [m for m in args.only or [] if m not in known]
+    if bad:
+        print(f"error: unknown model(s) {', '.join(bad)}: choose from {', '.join(known)}.", file=sys.stderr)
+        return 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        folder, written = prepare(args.inputs, args.name, args.into, args.colors)
+    except (DataFormatError, datasets.DataSetError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    manifest = datasets.read_manifest(folder)
+    print(f"{'wrote' if written else 'found'} the data set {args.name!r} in {folder}: {manifest['sprites']} sprites "
+          f"({manifest['train']} train, {manifest['test']} held out), {manifest['colours']} colours", flush=True)
+    start = time.perf_counter()
+    if not args.no_train:
+        device = get_device()
+        print_plan(args.minutes, device, args.only)
+        train_all(folder, args.minutes, seed=args.seed, device=device, progress_bar=not args.no_progress,
+                  only=args.only)
+    select = args.name if not args.into else str(folder)
+    print(f"done in {(time.perf_counter() - start) / 60:.1f} min. Teach on it: LECTUREKIT_DATA={select} make lab "
+          f"(or lecturekit.use_data({select!r}) in a notebook's setup cell)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
