@@ -331,16 +331,16 @@ class PixelRNNTrainer(FitTrainer):
         return lr_schedule(progress, decay_start=r.get("decay_start", 0.6), floor=r.get("floor", 0.1))
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        from lecturekit.models.pixelrnn import bits_per_pixel
+        from lecturekit.models.pixelrnn import model_bits_per_pixel
 
-        return {"test_bpp": bits_per_pixel(model, self.ctx.test.indices)}
+        return {"test_bpp": model_bits_per_pixel(model, self.ctx.test.indices)}
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.pixelrnn import LN2, bits_per_pixel, round_to_half
+        from lecturekit.models.pixelrnn import LN2, model_bits_per_pixel, round_to_half
 
         model = round_to_half(self.model.cpu().eval())  # saved as float16: measure what will be loaded
         epochs = self.history["epochs"]
-        metrics = {"test_bits_per_pixel": bits_per_pixel(model, self.ctx.test.indices),
+        metrics = {"test_bits_per_pixel": model_bits_per_pixel(model, self.ctx.test.indices),
                    "train_loss_bits_last_epoch": epochs[-1]["loss"] / LN2, "train_seconds": self.history["seconds"],
                    "epochs": len(epochs)}
         return model, metrics, {"history": self.history}

@@ -16,8 +16,8 @@ import numpy as np
 
 from lecturekit.i18n import _
 from lecturekit.palette import fit_palette, quantize
+from lecturekit.units import SPRITE_SIZE  # one home for the sizes; re-exported here for data readers
 
-SPRITE_SIZE = 20
 _SPLITS = ("all", "train", "test")
 _IMAGE_SUFFIXES = {".png", ".gif"}
 
@@ -220,6 +220,13 @@ def load_sprites(split: str = "all") -> SpriteSet:
     return sprites.subset(np.nonzero(is_test if split == "test" else ~is_test)[0])
 
 
+def has_sprite_factors() -> bool:
+    """Whether the sprites in force come with their generator's factors: the kit's own creatures do; a
+    course's own sprites (`course-data`, the LECTUREKIT_DATA switch) do not, since nobody recorded how
+    they were drawn."""
+    return (sprites_dir() / "factors.json").is_file()
+
+
 def load_sprite_factors(split: str = "all") -> dict[str, np.ndarray]:
     """The generator's factors of the sprites of `split` (same order as `load_sprites(split)`).
 
@@ -230,6 +237,9 @@ def load_sprite_factors(split: str = "all") -> dict[str, np.ndarray]:
     if split not in _SPLITS:
         raise ValueError(f"split must be one of {', '.join(repr(s) for s in _SPLITS)}, got {split!r}")
     path = sprites_dir() / "factors.json"
+    if not path.is_file() and path.parent.is_dir():
+        raise DataFormatError(f"{path.parent} holds sprites without generator factors (a course's own sprites): "
+                              "only the kit's creatures have them; check `has_sprite_factors()` first.")
     try:
         columns = json.loads(path.read_text(encoding="utf-8"))["factors"]
     except (OSError, ValueError, KeyError, TypeError) as err:
