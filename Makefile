@@ -53,6 +53,7 @@ widgets7: $(VENV)/.test-installed
 
 lint: $(VENV)/.test-installed
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 student: install
 	$(PY) -m lecturekit student

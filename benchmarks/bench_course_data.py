@@ -42,15 +42,19 @@ def _pixelrnn_5min() -> dict[str, tuple[float, str]]:
         with tempfile.TemporaryDirectory() as tmp:
             folder = _data_set(Path(tmp))
             plans = {p.name: p for p in course_data.plans()}
-            for name, row in (("pixelrnn", "course_pixelrnn_bits_per_pixel_5min"),
-                              ("pixelrnn_above", "course_pixelrnn_above_bits_per_pixel_5min")):
+            for name, row in (
+                ("pixelrnn", "course_pixelrnn_bits_per_pixel_5min"),
+                ("pixelrnn_above", "course_pixelrnn_above_bits_per_pixel_5min"),
+            ):
                 plan = plans[name]
                 # the whole budget such that this model's share is 5 minutes
                 course_data.train_all(folder, MINUTES / plan.share, device="cpu", progress_bar=False, only=[name])
                 meta = read_checkpoint(folder / "weights" / f"{name}.pt")["meta"]
-                rows[row] = (meta["metrics"]["test_bits_per_pixel"],
-                             f"bits/pixel (792 lecture-like sprites, 167 colours; {MINUTES:g} min, {THREADS} threads, "
-                             f"{int(meta['metrics']['epochs'])} epochs)")
+                rows[row] = (
+                    meta["metrics"]["test_bits_per_pixel"],
+                    f"bits/pixel (792 lecture-like sprites, 167 colours; {MINUTES:g} min, {THREADS} threads, "
+                    f"{int(meta['metrics']['epochs'])} epochs)",
+                )
     finally:
         torch.set_num_threads(threads)
     return rows
@@ -68,13 +72,18 @@ def _total_minutes() -> dict[str, tuple[float, str]]:
         with tempfile.TemporaryDirectory() as tmp:
             pixels, colormap = lecture_like_files(Path(tmp) / "files")
             start = time.perf_counter()
-            course_data.main([str(pixels), str(colormap), "--name", "lecturelike", "--into", str(Path(tmp) / "set"),
-                              "--no-progress"])
+            course_data.main(
+                [str(pixels), str(colormap), "--name", "lecturelike", "--into", str(Path(tmp) / "set"), "--no-progress"]
+            )
             minutes = (time.perf_counter() - start) / 60
     finally:
         torch.set_num_threads(threads)
-    return {"course_data_total_minutes": (minutes, f"min (every model, default --minutes "
-                                                   f"{course_data.DEFAULT_MINUTES:g}, {THREADS} threads)")}
+    return {
+        "course_data_total_minutes": (
+            minutes,
+            f"min (every model, default --minutes {course_data.DEFAULT_MINUTES:g}, {THREADS} threads)",
+        )
+    }
 
 
 BENCHMARKS = [

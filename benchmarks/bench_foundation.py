@@ -55,8 +55,17 @@ def _generate_seconds() -> dict[str, tuple[float, str]]:
 
 BENCHMARKS = [
     (("import_lecturekit_seconds",), _import_seconds),
-    (("load_sprites_seconds", "load_corpus_seconds", "sprites_count", "sprites_test_count", "palette_colours",
-      "corpus_sentences"), _load_seconds),
+    (
+        (
+            "load_sprites_seconds",
+            "load_corpus_seconds",
+            "sprites_count",
+            "sprites_test_count",
+            "palette_colours",
+            "corpus_sentences",
+        ),
+        _load_seconds,
+    ),
     (("generate_sprites_seconds", "generate_corpus_seconds"), _generate_seconds),
     (("notebook_seconds_00",), lambda: {"notebook_seconds_00": (notebook_seconds("00_start_here"), "s")}),
 ]

@@ -30,13 +30,26 @@ def _train() -> dict[str, tuple[float, str]]:
 
 
 # table column -> (row suffix, unit)
-_COLUMNS = {"in palette": ("in_palette", "share of pixels"), "edge contrast": ("edge_contrast", "RMS 0..1"),
-            "sharpness": ("sharpness", "score (real = 1)"), "variety": ("variety", "RMS distance 0..1"),
-            "distinct": ("distinct", "share of samples"), "to nearest train": ("nearest_train", "RMS distance 0..1"),
-            "copies": ("copies", "share of samples"), "1-NN real vs drawn": ("1nn", "accuracy (0.5 ideal)"),
-            "bits/pixel": ("bits_per_pixel", "bits/pixel (VAE: bound)"), "seconds": ("sample_seconds_64", "s")}
-_FAMILIES = ["real", "pixelrnn", "vae_expected_colour", "vae_most_likely_colour", "gan_raw_rgb",
-             "gan_snapped_to_palette"]
+_COLUMNS = {
+    "in palette": ("in_palette", "share of pixels"),
+    "edge contrast": ("edge_contrast", "RMS 0..1"),
+    "sharpness": ("sharpness", "score (real = 1)"),
+    "variety": ("variety", "RMS distance 0..1"),
+    "distinct": ("distinct", "share of samples"),
+    "to nearest train": ("nearest_train", "RMS distance 0..1"),
+    "copies": ("copies", "share of samples"),
+    "1-NN real vs drawn": ("1nn", "accuracy (0.5 ideal)"),
+    "bits/pixel": ("bits_per_pixel", "bits/pixel (VAE: bound)"),
+    "seconds": ("sample_seconds_64", "s"),
+}
+_FAMILIES = [
+    "real",
+    "pixelrnn",
+    "vae_expected_colour",
+    "vae_most_likely_colour",
+    "gan_raw_rgb",
+    "gan_snapped_to_palette",
+]
 
 
 def _row_key(name: str) -> str:
@@ -62,16 +75,25 @@ def _names() -> tuple[str, ...]:
     for family in _FAMILIES:
         for short, _ in _COLUMNS.values():
             undefined = (family == "real" and short in {"bits_per_pixel", "sample_seconds_64"}) or (
-                family.startswith("gan") and short == "bits_per_pixel")
+                family.startswith("gan") and short == "bits_per_pixel"
+            )
             if not undefined:
                 names.append(f"compare_{family}_{short}")
     return tuple(names)
 
 
 BENCHMARKS = [
-    (("gan_train_seconds", "gan_train_cpu_seconds", "gan_nearest_real_ratio", "gan_two_sample_1nn",
-      "gan_variety_ratio", "gan_copy_share"),
-     _train),
+    (
+        (
+            "gan_train_seconds",
+            "gan_train_cpu_seconds",
+            "gan_nearest_real_ratio",
+            "gan_two_sample_1nn",
+            "gan_variety_ratio",
+            "gan_copy_share",
+        ),
+        _train,
+    ),
     (_names(), _compare),
     (("notebook_seconds_05",), lambda: {"notebook_seconds_05": (notebook_seconds("05_gan"), "s")}),
 ]

@@ -56,8 +56,11 @@ def _grade(n: int, jobs: int, full: bool = False, sandbox: bool = True) -> tuple
     from lecturekit.grading import Options, grade
 
     with tempfile.TemporaryDirectory() as tmp:
-        report = grade(_copies(Path(tmp), n), ROOT / "solutions",
-                       Options(jobs=jobs, seed=1, full=full, quiet=True, sandbox=sandbox))
+        report = grade(
+            _copies(Path(tmp), n),
+            ROOT / "solutions",
+            Options(jobs=jobs, seed=1, full=full, quiet=True, sandbox=sandbox),
+        )
     return report.seconds, [r.seconds for r in report.reports]
 
 
@@ -70,10 +73,12 @@ def _per_submission() -> dict[str, tuple[float, str]]:
         plain += _grade(3, 1, sandbox=False)[1]
     _, full = _grade(3, 1, full=True)
     sandboxed, unsandboxed = statistics.median(boxed), statistics.median(plain)
-    return {"grade_seconds_per_submission": (sandboxed, "s"),
-            "grade_seconds_per_submission_nosandbox": (unsandboxed, "s"),
-            "grade_sandbox_overhead_percent": (100 * (sandboxed / unsandboxed - 1), "%"),
-            "grade_seconds_per_submission_full": (statistics.median(full), "s")}
+    return {
+        "grade_seconds_per_submission": (sandboxed, "s"),
+        "grade_seconds_per_submission_nosandbox": (unsandboxed, "s"),
+        "grade_sandbox_overhead_percent": (100 * (sandboxed / unsandboxed - 1), "%"),
+        "grade_seconds_per_submission_full": (statistics.median(full), "s"),
+    }
 
 
 def _hundred() -> dict[str, tuple[float, str]]:
@@ -82,7 +87,14 @@ def _hundred() -> dict[str, tuple[float, str]]:
 
 
 BENCHMARKS = [
-    (("grade_seconds_per_submission", "grade_seconds_per_submission_nosandbox", "grade_sandbox_overhead_percent",
-      "grade_seconds_per_submission_full"), _per_submission),
+    (
+        (
+            "grade_seconds_per_submission",
+            "grade_seconds_per_submission_nosandbox",
+            "grade_sandbox_overhead_percent",
+            "grade_seconds_per_submission_full",
+        ),
+        _per_submission,
+    ),
     (("grade_100_submissions_seconds",), _hundred),
 ]

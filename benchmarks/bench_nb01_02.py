@@ -51,8 +51,10 @@ def _rgb() -> dict[str, tuple[float, str]]:
         "palette_generated_saturation": (rgb.coloured_saturation(drawn_1n, region).mean(), "saturation"),
         "real_saturation_all_pixels": (rgb.mean_saturation(real.numpy(), region), "saturation"),
         "rgb_generated_saturation_all_pixels": (rgb.mean_saturation(drawn_regression, region), "saturation"),
-        "rgb_palette_test_bits_per_pixel": (rgb.test_loss(one_of_n, sprites.indices[data.test], sprites.palette),
-                                            "bits/pixel"),
+        "rgb_palette_test_bits_per_pixel": (
+            rgb.test_loss(one_of_n, sprites.indices[data.test], sprites.palette),
+            "bits/pixel",
+        ),
         "rgb_regression_test_mse": (rgb.test_loss(regression, sprites.indices[data.test], sprites.palette), "mse"),
         "rgb_regression_draw_seconds_45": (seconds, "s"),
     }
@@ -71,21 +73,53 @@ def _palettes() -> dict[str, tuple[float, str]]:
         rows[f"kmeans_{k}_rgb_error"] = (np.linalg.norm(palette[indices].astype(float) - crops, axis=-1).mean(), "rgb")
         mc_indices, mc_palette = rgb.median_cut(crops, k)
         rows[f"median_cut_{k}_rgb_error"] = (
-            np.linalg.norm(mc_palette[mc_indices].astype(float) - crops, axis=-1).mean(), "rgb")
+            np.linalg.norm(mc_palette[mc_indices].astype(float) - crops, axis=-1).mean(),
+            "rgb",
+        )
         if k == 128:
             rows["kmeans_128_colours_for_90_percent"] = (colors_for_share(indices, 0.9), "colours")
     return rows
 
 
 BENCHMARKS = [
-    (("tiny_world_entropy_bits", "tiny_independent_pixels_test_nll", "tiny_mlp_train_seconds", "tiny_mlp_test_nll",
-      "tiny_mlp_valid_sample_share", "tiny_rnn_train_seconds", "tiny_rnn_test_nll", "tiny_rnn_valid_sample_share"),
-     _tiny),
-    (("real_saturation", "rgb_generated_saturation", "palette_generated_saturation", "real_saturation_all_pixels",
-      "rgb_generated_saturation_all_pixels", "rgb_palette_test_bits_per_pixel", "rgb_regression_test_mse",
-      "rgb_regression_draw_seconds_45"), _rgb),
-    (("kmeans_16_rgb_error", "median_cut_16_rgb_error", "kmeans_64_rgb_error", "median_cut_64_rgb_error",
-      "kmeans_128_rgb_error", "median_cut_128_rgb_error", "kmeans_128_colours_for_90_percent"), _palettes),
+    (
+        (
+            "tiny_world_entropy_bits",
+            "tiny_independent_pixels_test_nll",
+            "tiny_mlp_train_seconds",
+            "tiny_mlp_test_nll",
+            "tiny_mlp_valid_sample_share",
+            "tiny_rnn_train_seconds",
+            "tiny_rnn_test_nll",
+            "tiny_rnn_valid_sample_share",
+        ),
+        _tiny,
+    ),
+    (
+        (
+            "real_saturation",
+            "rgb_generated_saturation",
+            "palette_generated_saturation",
+            "real_saturation_all_pixels",
+            "rgb_generated_saturation_all_pixels",
+            "rgb_palette_test_bits_per_pixel",
+            "rgb_regression_test_mse",
+            "rgb_regression_draw_seconds_45",
+        ),
+        _rgb,
+    ),
+    (
+        (
+            "kmeans_16_rgb_error",
+            "median_cut_16_rgb_error",
+            "kmeans_64_rgb_error",
+            "median_cut_64_rgb_error",
+            "kmeans_128_rgb_error",
+            "median_cut_128_rgb_error",
+            "kmeans_128_colours_for_90_percent",
+        ),
+        _palettes,
+    ),
     (("notebook_seconds_01",), lambda: {"notebook_seconds_01": (notebook_seconds("01_autoregressive_pixels"), "s")}),
     (("notebook_seconds_02",), lambda: {"notebook_seconds_02": (notebook_seconds("02_colour_quantization"), "s")}),
 ]

@@ -17,8 +17,10 @@ def _bits() -> dict[str, tuple[float, str]]:
     k = train.n_colors
     return {
         "pixelrnn_test_bits_per_pixel": (model_bits_per_pixel(load_pretrained("pixelrnn"), test.indices), "bits/pixel"),
-        "pixelrnn_above_test_bits_per_pixel": (model_bits_per_pixel(load_pretrained("pixelrnn_above"), test.indices),
-                                               "bits/pixel"),
+        "pixelrnn_above_test_bits_per_pixel": (
+            model_bits_per_pixel(load_pretrained("pixelrnn_above"), test.indices),
+            "bits/pixel",
+        ),
         "unigram_test_bits_per_pixel": (unigram_bits_per_pixel(train.indices, test.indices, k), "bits/pixel"),
         "position_test_bits_per_pixel": (position_bits_per_pixel(train.indices, test.indices, k), "bits/pixel"),
     }
@@ -34,8 +36,10 @@ def _train_epoch() -> dict[str, tuple[float, str]]:
     threads = torch.get_num_threads()
     cpu = time.process_time()
     _, history = train_pixelrnn(train.indices, train.n_colors, epochs=1, device="cpu", progress_bar=False)
-    return {"pixelrnn_train_seconds_per_epoch": (history.seconds, f"s (CPU, {threads} threads)"),
-            "pixelrnn_train_cpu_seconds_per_epoch": (time.process_time() - cpu, "CPU s (all threads)")}
+    return {
+        "pixelrnn_train_seconds_per_epoch": (history.seconds, f"s (CPU, {threads} threads)"),
+        "pixelrnn_train_cpu_seconds_per_epoch": (time.process_time() - cpu, "CPU s (all threads)"),
+    }
 
 
 def _sample_seconds() -> dict[str, tuple[float, str]]:
@@ -55,8 +59,10 @@ def _sample_seconds() -> dict[str, tuple[float, str]]:
         sized = PixelRNN(model.n_colors, height=size, width=size).eval()
         sample(sized, 64, seed=0)
         runs = [_timed(lambda m=sized, seed=seed: sample(m, 64, seed=seed)) for seed in range(2)]
-        rows[f"pixelrnn_sample_seconds_{size}x{size}"] = (min(r[0] for r in runs),
-                                                         f"s (64 sprites, {size * size} pixels)")
+        rows[f"pixelrnn_sample_seconds_{size}x{size}"] = (
+            min(r[0] for r in runs),
+            f"s (64 sprites, {size * size} pixels)",
+        )
         rows[f"pixelrnn_sample_cpu_seconds_{size}x{size}"] = (min(r[1] for r in runs), "CPU s (process time)")
     return rows
 
@@ -69,11 +75,28 @@ def _timed(fn) -> tuple[float, float]:  # noqa: ANN001
 
 
 BENCHMARKS = [
-    (("pixelrnn_test_bits_per_pixel", "pixelrnn_above_test_bits_per_pixel", "unigram_test_bits_per_pixel",
-      "position_test_bits_per_pixel"), _bits),
+    (
+        (
+            "pixelrnn_test_bits_per_pixel",
+            "pixelrnn_above_test_bits_per_pixel",
+            "unigram_test_bits_per_pixel",
+            "position_test_bits_per_pixel",
+        ),
+        _bits,
+    ),
     (("pixelrnn_train_seconds_per_epoch", "pixelrnn_train_cpu_seconds_per_epoch"), _train_epoch),
-    (("pixelrnn_sample_seconds_64", "pixelrnn_sample_seconds_10x10", "pixelrnn_sample_seconds_20x20",
-      "pixelrnn_sample_seconds_40x40", "pixelrnn_sample_cpu_seconds_64", "pixelrnn_sample_cpu_seconds_10x10",
-      "pixelrnn_sample_cpu_seconds_20x20", "pixelrnn_sample_cpu_seconds_40x40"), _sample_seconds),
+    (
+        (
+            "pixelrnn_sample_seconds_64",
+            "pixelrnn_sample_seconds_10x10",
+            "pixelrnn_sample_seconds_20x20",
+            "pixelrnn_sample_seconds_40x40",
+            "pixelrnn_sample_cpu_seconds_64",
+            "pixelrnn_sample_cpu_seconds_10x10",
+            "pixelrnn_sample_cpu_seconds_20x20",
+            "pixelrnn_sample_cpu_seconds_40x40",
+        ),
+        _sample_seconds,
+    ),
     (("notebook_seconds_03",), lambda: {"notebook_seconds_03": (notebook_seconds("03_pixelrnn"), "s")}),
 ]

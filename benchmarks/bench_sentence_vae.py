@@ -51,9 +51,20 @@ def _figures() -> dict[str, tuple[float, str]]:
 
 
 BENCHMARKS = [
-    (("sentence_vae_test_nll_per_sentence", "sentence_vae_test_nll_per_word", "sentence_vae_test_kl",
-      "sentence_vae_active_units", "sentence_vae_reconstruction_token_accuracy", "interpolation_grammatical_share",
-      "interpolation_grammatical_share_lecture_pair", "sentence_vae_prior_sample_grammatical_share",
-      "sentence_vae_prior_sample_novel_share", "sentence_vae_train_seconds"), _figures),
+    (
+        (
+            "sentence_vae_test_nll_per_sentence",
+            "sentence_vae_test_nll_per_word",
+            "sentence_vae_test_kl",
+            "sentence_vae_active_units",
+            "sentence_vae_reconstruction_token_accuracy",
+            "interpolation_grammatical_share",
+            "interpolation_grammatical_share_lecture_pair",
+            "sentence_vae_prior_sample_grammatical_share",
+            "sentence_vae_prior_sample_novel_share",
+            "sentence_vae_train_seconds",
+        ),
+        _figures,
+    ),
     (("notebook_seconds_06",), lambda: {"notebook_seconds_06": (notebook_seconds("06_sentence_vae"), "s")}),
 ]

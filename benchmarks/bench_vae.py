@@ -50,10 +50,20 @@ def _slider_ms() -> dict[str, tuple[float, str]]:
 
 
 BENCHMARKS = [
-    (("vae_test_bits_per_pixel", "vae_test_kl_bits_per_pixel", "ae_test_reconstruction_bits_per_pixel",
-      "ae_random_decode_score", "ae_matched_random_decode_score", "vae_random_decode_score",
-      "real_heldout_decode_score", "ae_matched_nearest_real_ratio", "vae_nearest_real_ratio"), _bits_and_scores),
+    (
+        (
+            "vae_test_bits_per_pixel",
+            "vae_test_kl_bits_per_pixel",
+            "ae_test_reconstruction_bits_per_pixel",
+            "ae_random_decode_score",
+            "ae_matched_random_decode_score",
+            "vae_random_decode_score",
+            "real_heldout_decode_score",
+            "ae_matched_nearest_real_ratio",
+            "vae_nearest_real_ratio",
+        ),
+        _bits_and_scores,
+    ),
     (("slider_update_ms",), _slider_ms),
-    (("notebook_seconds_04",),
-     lambda: {"notebook_seconds_04": (notebook_seconds("04_autoencoder_vs_vae"), "s")}),
+    (("notebook_seconds_04",), lambda: {"notebook_seconds_04": (notebook_seconds("04_autoencoder_vs_vae"), "s")}),
 ]

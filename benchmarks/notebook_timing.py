@@ -18,8 +18,9 @@ def notebook_seconds(name: str, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("LECTUREKIT_PROGRESS", "text")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.perf_counter()
     client.execute()
     return time.perf_counter() - start

@@ -57,8 +57,9 @@ def bits_per_pixel_under(probabilities: np.ndarray, indices: Any) -> float:
         h, w = idx.shape[1:]
         p = probs[np.arange(h)[None, :, None], np.arange(w)[None, None, :], idx]
     else:
-        raise ValueError(f"probabilities of shape {probs.shape} do not fit sprites of shape {idx.shape[1:]}: "
-                         "pass (K,) or (H, W, K).")
+        raise ValueError(
+            f"probabilities of shape {probs.shape} do not fit sprites of shape {idx.shape[1:]}: pass (K,) or (H, W, K)."
+        )
     return float(-np.log(p).mean() / math.log(2.0))
 
 

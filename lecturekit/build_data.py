@@ -86,9 +86,7 @@ def palette_recipe(crops: np.ndarray, n: int = 900, seed: int = 0, target: int =
     return PaletteRecipe(palette, keep_arr, min_count, new_pal, new_idx, sizes)
 
 
-def build_sprites(
-    out_dir: Path | None = None, n: int = 900, seed: int = 0, verbose: bool = True
-) -> SpriteSet:
+def build_sprites(out_dir: Path | None = None, n: int = 900, seed: int = 0, verbose: bool = True) -> SpriteSet:
     """Write sprites_rgb.png, pixel_color.txt, colormap.txt, split.json and factors.json into `out_dir`."""
     out_dir = Path(out_dir) if out_dir is not None else paths.data_dir() / "sprites"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,8 +122,11 @@ def write_factors(factors: list[dict], path: Path) -> None:
     only `json`; the sprites themselves do not depend on it (the pixels are drawn the same either way).
     """
     columns = {name: [f[name] for f in factors] for name in FACTOR_NAMES}
-    doc = {"about": "generator factors of each sprite, in the line order of pixel_color.txt "
-                    "(lecturekit.sprites.generate_creature_with_factors)", "factors": columns}
+    doc = {
+        "about": "generator factors of each sprite, in the line order of pixel_color.txt "
+        "(lecturekit.sprites.generate_creature_with_factors)",
+        "factors": columns,
+    }
     path.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")
 
 

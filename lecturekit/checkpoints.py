@@ -102,19 +102,24 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw checkpoint dict ({"meta", "state_dict", "extra"}), after checking it is one of ours."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(_("no checkpoint at {path}: check the path, or train one with `lecturekit train`."
-                                ).format(path=path))
+        raise CheckpointError(
+            _("no checkpoint at {path}: check the path, or train one with `lecturekit train`.").format(path=path)
+        )
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a bad file
         raise CheckpointError(
-            _("{path} is not a readable checkpoint ({error}). It may be truncated or not a torch file: "
-              "re-download or re-train it.").format(path=path, error=f"{type(exc).__name__}: {str(exc)[:200]}")
+            _(
+                "{path} is not a readable checkpoint ({error}). It may be truncated or not a torch file: "
+                "re-download or re-train it."
+            ).format(path=path, error=f"{type(exc).__name__}: {str(exc)[:200]}")
         ) from None
     if not isinstance(blob, dict) or not isinstance(blob.get("meta"), dict) or blob["meta"].get("format") != FORMAT:
         raise CheckpointError(
-            _("{path} is a torch file but not a lecturekit checkpoint (no lecturekit metadata). "
-              "Save models with lecturekit.checkpoints.save_checkpoint().").format(path=path)
+            _(
+                "{path} is a torch file but not a lecturekit checkpoint (no lecturekit metadata). "
+                "Save models with lecturekit.checkpoints.save_checkpoint()."
+            ).format(path=path)
         )
     return blob
 
@@ -135,8 +140,10 @@ def load_checkpoint(
     meta = blob["meta"]
     if kind is not None and meta["kind"] != kind:
         raise CheckpointError(
-            _("{path} holds a {have} model, not a {want} model: load it with kind={have}, or pick the {kind} "
-              "checkpoint.").format(path=path, have=repr(meta["kind"]), want=repr(kind), kind=kind)
+            _(
+                "{path} holds a {have} model, not a {want} model: load it with kind={have}, or pick the {kind} "
+                "checkpoint."
+            ).format(path=path, have=repr(meta["kind"]), want=repr(kind), kind=kind)
         )
     for key, want in (fingerprints or {}).items():
         have = meta["fingerprints"].get(key)
@@ -144,11 +151,13 @@ def load_checkpoint(
             from lecturekit.datasets import checkpoint_hint
 
             raise CheckpointError(
-                _("{path} was trained on data with {key} fingerprint {have}, but the data here has {want}: its "
-                  "outputs would mean other {things}. Train a new model on this data (`python -m lecturekit "
-                  "train ...`) or load the data it was trained on.").format(
-                    path=path, key=key, have=have, want=want,
-                    things=_("colours") if key == "palette" else f"{key}s")
+                _(
+                    "{path} was trained on data with {key} fingerprint {have}, but the data here has {want}: its "
+                    "outputs would mean other {things}. Train a new model on this data (`python -m lecturekit "
+                    "train ...`) or load the data it was trained on."
+                ).format(
+                    path=path, key=key, have=have, want=want, things=_("colours") if key == "palette" else f"{key}s"
+                )
                 + checkpoint_hint(meta)
             )
     models = registered_models()
@@ -210,7 +219,8 @@ def load_pretrained(name: str, device: torch.device | str | None = None) -> nn.M
     if not path.is_file():
         raise CheckpointError(
             _("no shipped weights called {name}; available: {names}.").format(
-                name=repr(name), names=", ".join(pretrained_names()) or _("none"))
+                name=repr(name), names=", ".join(pretrained_names()) or _("none")
+            )
         )
     expected: dict[str, str] = {}
     blob_meta = read_checkpoint(path)["meta"]

@@ -54,12 +54,17 @@ def _student(args: argparse.Namespace) -> int:
     for line in stale:
         print(f"{'error' if args.check else 'warning'}: {line}", file=sys.stderr)
     if stale:
-        print(f"{len(stale)} translation(s) missing or stale (such cells stay English in the Chinese editions "
-              "meanwhile): `python -m lecturekit translations` shows each cell with its English text; messages go "
-              "in lecturekit/locale/zh_CN/LC_MESSAGES/lecturekit.po.", file=sys.stderr)
+        print(
+            f"{len(stale)} translation(s) missing or stale (such cells stay English in the Chinese editions "
+            "meanwhile): `python -m lecturekit translations` shows each cell with its English text; messages go "
+            "in lecturekit/locale/zh_CN/LC_MESSAGES/lecturekit.po.",
+            file=sys.stderr,
+        )
     if args.check and (differences or stale):
-        print("notebooks/ or the Chinese editions are out of sync with solutions/: run "
-              "`python -m lecturekit student`.", file=sys.stderr)
+        print(
+            "notebooks/ or the Chinese editions are out of sync with solutions/: run `python -m lecturekit student`.",
+            file=sys.stderr,
+        )
         return 1
     if args.check:
         print("notebooks/ and the Chinese editions are in sync with solutions/")
@@ -115,9 +120,11 @@ def _sandbox_kernel(args: argparse.Namespace) -> int:
     from lecturekit.grading.sandbox_kernel import install
 
     where = install(args.name, user=args.user, prefix=args.prefix)
-    print(f"installed the kernel spec {args.name!r} in {where}\n"
-          f"grade with: nbgrader autograde ASSIGNMENT --ExecutePreprocessor.kernel_name={args.name} "
-          "--KernelManager.transport=ipc")
+    print(
+        f"installed the kernel spec {args.name!r} in {where}\n"
+        f"grade with: nbgrader autograde ASSIGNMENT --ExecutePreprocessor.kernel_name={args.name} "
+        "--KernelManager.transport=ipc"
+    )
     problem = sandbox_problem()
     if problem:
         print(f"warning: {problem}", file=sys.stderr)
@@ -131,26 +138,39 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("student", help="regenerate notebooks/ from solutions/ (--check: only compare)")
     p.add_argument("--check", action="store_true", help="exit 1 when notebooks/ differs from solutions/")
     p.add_argument("--root", help="the kit's checkout (default: this one)")
-    p = sub.add_parser("translations", help="list the cells whose Chinese translation is missing or stale, "
-                       "with their English text (--accept NB:CELL: mark a reviewed translation current)")
+    p = sub.add_parser(
+        "translations",
+        help="list the cells whose Chinese translation is missing or stale, "
+        "with their English text (--accept NB:CELL: mark a reviewed translation current)",
+    )
     p.add_argument("--notebook", help="only this notebook (part of its name, e.g. 03)")
-    p.add_argument("--accept", action="append", default=[], metavar="NOTEBOOK:CELL",
-                   help="stamp the translation of CELL with the current English hash (after you checked it fits)")
+    p.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        metavar="NOTEBOOK:CELL",
+        help="stamp the translation of CELL with the current English hash (after you checked it fits)",
+    )
     p.add_argument("--root", help="the kit's checkout (default: this one)")
-    p = sub.add_parser("train", help="train a model: " + ", ".join(TRAINERS) + " (MODEL --help for options)",
-                       add_help=False)
+    p = sub.add_parser(
+        "train", help="train a model: " + ", ".join(TRAINERS) + " (MODEL --help for options)", add_help=False
+    )
     p.add_argument("model")
     sub.add_parser("build-data", help="regenerate the kit's sprites and corpus in data/")
     sub.add_parser("grade", help="grade students' notebooks (grade --help for options)", add_help=False)
-    p = sub.add_parser("sandbox-kernel",
-                       help="install a Jupyter kernel that runs in the grading sandbox (for nbgrader)")
+    p = sub.add_parser(
+        "sandbox-kernel", help="install a Jupyter kernel that runs in the grading sandbox (for nbgrader)"
+    )
     p.add_argument("action", choices=["install"])
     p.add_argument("--name", default="lecturekit-sandbox", help="the kernel's name (default lecturekit-sandbox)")
     p.add_argument("--user", action="store_true", help="install for this user (default: into this Python environment)")
     p.add_argument("--prefix", default=None, help="install under this prefix (PREFIX/share/jupyter/kernels)")
-    sub.add_parser("course-data", add_help=False,
-                   help="make a course's own sprites a data set (LECTUREKIT_DATA=NAME) and train its models "
-                        "(course-data --help for options)")
+    sub.add_parser(
+        "course-data",
+        add_help=False,
+        help="make a course's own sprites a data set (LECTUREKIT_DATA=NAME) and train its models "
+        "(course-data --help for options)",
+    )
     if argv[:1] == ["grade"]:
         return _grade(argv[1:])
     if argv[:1] == ["course-data"]:

@@ -40,14 +40,18 @@ DEVICE = setup_notebook()'''
 
 # The Chinese editions' setup cell: the same code, comments in Chinese, and the language set.
 _SETUP_COMMENTS = {
-    "zh_CN": ("# 设置（每个 notebook 的第一个 cell 都一样）。在 Colab 里它从\n"
-              f"# {REPO_URL} 安装 lecturekit（fork 过？在 lecturekit/colab.py 里改 REPO_URL，"
-              "再运行 `python -m lecturekit student`）；\n"
-              "# 在其他地方它只导入本套件，并报告所用的设备和语言。"),
-    "zh_TW": ("# 設定（每個 notebook 的第一個 cell 都一樣）。在 Colab 裡它從\n"
-              f"# {REPO_URL} 安裝 lecturekit（fork 過？在 lecturekit/colab.py 裡改 REPO_URL，"
-              "再執行 `python -m lecturekit student`）；\n"
-              "# 在其他地方它只匯入本套件，並回報所用的裝置和語言。"),
+    "zh_CN": (
+        "# 设置（每个 notebook 的第一个 cell 都一样）。在 Colab 里它从\n"
+        f"# {REPO_URL} 安装 lecturekit（fork 过？在 lecturekit/colab.py 里改 REPO_URL，"
+        "再运行 `python -m lecturekit student`）；\n"
+        "# 在其他地方它只导入本套件，并报告所用的设备和语言。"
+    ),
+    "zh_TW": (
+        "# 設定（每個 notebook 的第一個 cell 都一樣）。在 Colab 裡它從\n"
+        f"# {REPO_URL} 安裝 lecturekit（fork 過？在 lecturekit/colab.py 裡改 REPO_URL，"
+        "再執行 `python -m lecturekit student`）；\n"
+        "# 在其他地方它只匯入本套件，並回報所用的裝置和語言。"
+    ),
 }
 
 

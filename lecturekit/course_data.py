@@ -52,8 +52,9 @@ class CourseInput:
     source: str
 
 
-def fit_lecture_palette(rgb: np.ndarray, n_colors: int = PALETTE_COLORS, kmeans_colors: int = KMEANS_COLORS,
-                        seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def fit_lecture_palette(
+    rgb: np.ndarray, n_colors: int = PALETTE_COLORS, kmeans_colors: int = KMEANS_COLORS, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """The lecture's recipe on (N, 20, 20, 3) RGB sprites: k-means on the colours, then merge rarely used
     colours into their nearest frequent one until at most `n_colors` remain (white stays index 0).
     Returns (indices (N, 20, 20), palette (K, 3) uint8)."""
@@ -84,8 +85,10 @@ def _read_image_folder(folder: Path, n_colors: int) -> CourseInput:
             with Image.open(path) as im:
                 w, h = im.size
         except Exception as err:  # noqa: BLE001 - Pillow raises many kinds
-            raise DataFormatError(f"{path}: cannot read this image ({type(err).__name__}: {err}); remove it "
-                                  "from the folder or re-save it as PNG.") from None
+            raise DataFormatError(
+                f"{path}: cannot read this image ({type(err).__name__}: {err}); remove it "
+                "from the folder or re-save it as PNG."
+            ) from None
         if (w, h) != (SPRITE_SIZE, SPRITE_SIZE) and not (w == h and big <= w <= big + 8):
             raise DataFormatError(
                 f"{path}: the image is {w}x{h} pixels, but the lecture's sprites are {SPRITE_SIZE}x{SPRITE_SIZE} "
@@ -114,13 +117,17 @@ def check_sprites(sprites: SpriteSet, where: str, colormap: str | None = None) -
         )
     warnings = []
     if not np.array_equal(sprites.palette[0], [255, 255, 255]):
-        warnings.append(f"{colormap or where}: colour 0 is {tuple(int(v) for v in sprites.palette[0])}, not white "
-                        "(255 255 255) as in the lecture's files; the notebooks' text calls index 0 the white "
-                        "background.")
+        warnings.append(
+            f"{colormap or where}: colour 0 is {tuple(int(v) for v in sprites.palette[0])}, not white "
+            "(255 255 255) as in the lecture's files; the notebooks' text calls index 0 the white "
+            "background."
+        )
     used = np.unique(sprites.indices)
     if len(used) < sprites.n_colors:
-        warnings.append(f"{colormap or where}: {sprites.n_colors - len(used)} of the {sprites.n_colors} colours are "
-                        "used by no pixel (the models still learn all of them).")
+        warnings.append(
+            f"{colormap or where}: {sprites.n_colors - len(used)} of the {sprites.n_colors} colours are "
+            "used by no pixel (the models still learn all of them)."
+        )
     return warnings
 
 
@@ -132,11 +139,15 @@ def read_input(inputs: list[str], n_colors: int = PALETTE_COLORS) -> CourseInput
     if len(inputs) == 1:
         path = Path(inputs[0])
         if path.is_file():
-            raise DataFormatError(f"{path}: a single file; pass PIXELS COLORMAP (pixel_color.txt colormap.txt), "
-                                  "or a folder of PNG sprites.")
+            raise DataFormatError(
+                f"{path}: a single file; pass PIXELS COLORMAP (pixel_color.txt colormap.txt), "
+                "or a folder of PNG sprites."
+            )
         return _read_image_folder(path, n_colors)
-    raise DataFormatError("pass PIXELS COLORMAP (the lecture's pixel_color.txt and colormap.txt), or one folder of "
-                          f"PNG sprites; got {len(inputs)} arguments.")
+    raise DataFormatError(
+        "pass PIXELS COLORMAP (the lecture's pixel_color.txt and colormap.txt), or one folder of "
+        f"PNG sprites; got {len(inputs)} arguments."
+    )
 
 
 # ----------------------------------------------------------------------------- the data folder
@@ -147,7 +158,7 @@ def _sheet_of_crops(rgb: np.ndarray) -> np.ndarray:
 
     cells = np.full((len(rgb), 2 * SPRITE_SIZE, 2 * SPRITE_SIZE, 3), 255, dtype=np.uint8)
     off = SPRITE_SIZE // 2
-    cells[:, off:off + SPRITE_SIZE, off:off + SPRITE_SIZE] = rgb
+    cells[:, off : off + SPRITE_SIZE, off : off + SPRITE_SIZE] = rgb
     return sprite_sheet(cells, per_row=30)
 
 
@@ -161,10 +172,18 @@ def write_data_set(course: CourseInput, folder: Path, name: str) -> dict[str, An
     sprites = course.sprites
     train, test = split_indices(len(sprites), TEST_SHARE, seed=SPLIT_SEED)
     manifest = {
-        "name": name, "source": course.source, "format": "lecturekit-course-data", "version": 1,
+        "name": name,
+        "source": course.source,
+        "format": "lecturekit-course-data",
+        "version": 1,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "sprites": len(sprites), "train": len(train), "test": len(test), "colours": sprites.n_colors,
-        "test_share": TEST_SHARE, "split_seed": SPLIT_SEED, "rgb_sheet": course.rgb is not None,
+        "sprites": len(sprites),
+        "train": len(train),
+        "test": len(test),
+        "colours": sprites.n_colors,
+        "test_share": TEST_SHARE,
+        "split_seed": SPLIT_SEED,
+        "rgb_sheet": course.rgb is not None,
         "fingerprints": {"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
     }
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -273,11 +292,23 @@ class FitTrainer(Trainer):
 
         for g in self.optimizer.param_groups:
             g["lr"] = self.lr  # fit scales the rate it finds: give it the base rate every epoch
-        hist = fit(self.model, self.data(), self.loss, epochs=1, max_minutes=None if max_seconds is None
-                   else max(max_seconds, 1e-3) / 60, batch_size=self.batch_size, lr=self.lr, optimizer=self.optimizer,
-                   schedule=lambda _s: self.lr_multiplier(self.ctx.progress()), clip_grad=self.clip,
-                   device=self.ctx.device, seed=self.ctx.seed + epoch, eval_fn=self.evaluate,
-                   progress_bar=self.ctx.progress_bar, desc=self.name)
+        hist = fit(
+            self.model,
+            self.data(),
+            self.loss,
+            epochs=1,
+            max_minutes=None if max_seconds is None else max(max_seconds, 1e-3) / 60,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            schedule=lambda _s: self.lr_multiplier(self.ctx.progress()),
+            clip_grad=self.clip,
+            device=self.ctx.device,
+            seed=self.ctx.seed + epoch,
+            eval_fn=self.evaluate,
+            progress_bar=self.ctx.progress_bar,
+            desc=self.name,
+        )
         for s in hist.steps:
             self.history["steps"].append({**s, "step": self.step, "epoch": epoch})
             self.step += 1
@@ -292,9 +323,13 @@ class FitTrainer(Trainer):
         pass
 
     def state(self) -> dict[str, Any]:
-        return {"model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-                "optimizer": self.optimizer.state_dict(), "step": self.step, "history": self.history,
-                **self.extra_state()}
+        return {
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step,
+            "history": self.history,
+            **self.extra_state(),
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
@@ -315,8 +350,13 @@ class PixelRNNTrainer(FitTrainer):
         from lecturekit.models.pixelrnn import PixelRNN
 
         r = self.recipe
-        return PixelRNN(self.ctx.sprites.n_colors, hidden=r["hidden"], embed=r["embed"], see_above=r["see_above"],
-                        positions=r.get("positions", False))
+        return PixelRNN(
+            self.ctx.sprites.n_colors,
+            hidden=r["hidden"],
+            embed=r["embed"],
+            see_above=r["see_above"],
+            positions=r.get("positions", False),
+        )
 
     def data(self) -> torch.Tensor:
         return torch.as_tensor(self.ctx.train.indices, dtype=torch.long)
@@ -340,9 +380,12 @@ class PixelRNNTrainer(FitTrainer):
 
         model = round_to_half(self.model.cpu().eval())  # saved as float16: measure what will be loaded
         epochs = self.history["epochs"]
-        metrics = {"test_bits_per_pixel": model_bits_per_pixel(model, self.ctx.test.indices),
-                   "train_loss_bits_last_epoch": epochs[-1]["loss"] / LN2, "train_seconds": self.history["seconds"],
-                   "epochs": len(epochs)}
+        metrics = {
+            "test_bits_per_pixel": model_bits_per_pixel(model, self.ctx.test.indices),
+            "train_loss_bits_last_epoch": epochs[-1]["loss"] / LN2,
+            "train_seconds": self.history["seconds"],
+            "epochs": len(epochs),
+        }
         return model, metrics, {"history": self.history}
 
 
@@ -406,8 +449,11 @@ class CodecTrainer(FitTrainer):
             metrics = {"test_recon_bpp": reconstruction_bits_per_pixel(model, test)}
         else:
             metrics = {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test, samples=16).items()}
-        metrics.update(test_pixel_accuracy=pixel_accuracy(model, test), train_seconds=self.history["seconds"],
-                       epochs=len(self.history["epochs"]))
+        metrics.update(
+            test_pixel_accuracy=pixel_accuracy(model, test),
+            train_seconds=self.history["seconds"],
+            epochs=len(self.history["epochs"]),
+        )
         return model, metrics, {"history": {**self.history, "steps": []}}
 
 
@@ -431,7 +477,8 @@ class WindowTrainer(FitTrainer):
 
         n = self.ctx.sprites.n_colors if self.output == "palette" else 0
         return WindowNextPixel(self.output, n_colors=n, hidden=self.recipe["hidden"]).set_palette(
-            self.ctx.sprites.palette)
+            self.ctx.sprites.palette
+        )
 
     def data(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.as_tensor(self.ctx.train.indices, dtype=torch.int64)
@@ -453,11 +500,16 @@ class WindowTrainer(FitTrainer):
         region.reshape(len(region), -1)[:, 100:] = True
         drawn = model.draw(len(real), prefix_rgb01=real, n_given=100, seed=self.ctx.seed)
         drawn_sat, real_sat = coloured_saturation(drawn, region), coloured_saturation(real.numpy(), region)
-        metrics = {"test_loss": test_loss(model, test.indices, sprites.palette),
-                   "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
-                   "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0}
-        return model, metrics, {"history": self.history["epochs"], "epochs": len(self.history["epochs"]),
-                                "seed": self.ctx.seed}
+        metrics = {
+            "test_loss": test_loss(model, test.indices, sprites.palette),
+            "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
+            "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0,
+        }
+        return (
+            model,
+            metrics,
+            {"history": self.history["epochs"], "epochs": len(self.history["epochs"]), "seed": self.ctx.seed},
+        )
 
 
 class RGBRegressionTrainer(WindowTrainer):
@@ -519,10 +571,14 @@ class GANTrainer(Trainer):
         order = torch.randperm(len(self.data), generator=self.gen)
         sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
         count = 0
-        bar = progress(range(n_batches), desc=f"gan epoch {epoch + 1}", leave=False,
-                       disable=None if self.ctx.progress_bar else True)
+        bar = progress(
+            range(n_batches),
+            desc=f"gan epoch {epoch + 1}",
+            leave=False,
+            disable=None if self.ctx.progress_bar else True,
+        )
         for b in bar:
-            real = augment(self.data[order[b * bs:(b + 1) * bs]].to(dev), self.gen)
+            real = augment(self.data[order[b * bs : (b + 1) * bs]].to(dev), self.gen)
             z = torch.randn(len(real), model.z_dim, generator=self.gen).to(dev)
             fake = G(z)
             real.requires_grad_(True)
@@ -537,9 +593,15 @@ class GANTrainer(Trainer):
             g_loss.backward()
             self.opt_g.step()
             _ema_update(self.g_avg, G, min(s["ema"], (1 + self.step) / (10 + self.step)))
-            rec = {"step": self.step, "epoch": epoch, "loss": float(d_loss.detach()), "d_loss": float(d_loss.detach()),
-                   "g_loss": float(g_loss.detach()), "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
-                   "d_fake": float(torch.sigmoid(fake_logits.detach()).mean())}
+            rec = {
+                "step": self.step,
+                "epoch": epoch,
+                "loss": float(d_loss.detach()),
+                "d_loss": float(d_loss.detach()),
+                "g_loss": float(g_loss.detach()),
+                "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
+                "d_fake": float(torch.sigmoid(fake_logits.detach()).mean()),
+            }
             if not (math.isfinite(rec["d_loss"]) and math.isfinite(rec["g_loss"])):
                 raise FloatingPointError(f"the GAN losses became non-finite at step {self.step}.")
             self.history["steps"].append(rec)
@@ -563,10 +625,17 @@ class GANTrainer(Trainer):
 
     def state(self) -> dict[str, Any]:
         cpu = lambda m: {k: v.detach().cpu() for k, v in m.state_dict().items()}
-        return {"model": cpu(self.model), "g_avg": cpu(self.g_avg), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "gen": self.gen.get_state(), "step": self.step,
-                "history": self.history, "strips": [torch.from_numpy(s) for s in self.strips],
-                "strip_epochs": list(self.strip_epochs)}
+        return {
+            "model": cpu(self.model),
+            "g_avg": cpu(self.g_avg),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "gen": self.gen.get_state(),
+            "step": self.step,
+            "history": self.history,
+            "strips": [torch.from_numpy(s) for s in self.strips],
+            "strip_epochs": list(self.strip_epochs),
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
@@ -591,11 +660,17 @@ class GANTrainer(Trainer):
         self.model.generator.load_state_dict(self.g_avg.state_dict())
         model = self.model.cpu().eval()
         metrics = quality_scores(model, self.ctx.sprites, self.ctx.train, self.ctx.test)
-        metrics.update(train_seconds=self.history["seconds"], epochs=len(self.history["epochs"]),
-                       steps=len(self.history["steps"]))
+        metrics.update(
+            train_seconds=self.history["seconds"], epochs=len(self.history["epochs"]), steps=len(self.history["steps"])
+        )
         settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.recipe.items()}
-        extra = {"history": self.history, "strips": torch.from_numpy(np.stack(self.strips)),
-                 "strip_epochs": self.strip_epochs, "stopped_early": False, "settings": settings}
+        extra = {
+            "history": self.history,
+            "strips": torch.from_numpy(np.stack(self.strips)),
+            "strip_epochs": self.strip_epochs,
+            "stopped_early": False,
+            "settings": settings,
+        }
         return model, metrics, extra
 
 
@@ -631,8 +706,9 @@ def plans() -> list[Plan]:
     """Every sprite model notebooks 02-05 load, with its share of the budget (about the time each
     takes to train well on 2 CPU cores; the PixelRNNs and the GAN learn the most per extra minute)."""
     return [
-        Plan("rgb_regression", RGBRegressionTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3},
-             notebook="02"),
+        Plan(
+            "rgb_regression", RGBRegressionTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3}, notebook="02"
+        ),
         Plan("rgb_palette", RGBPaletteTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3}, notebook="02"),
         Plan("pixelrnn", PixelRNNTrainer, 0.22, _pixelrnn_settings(False), notebook="03, 04, 05"),
         Plan("pixelrnn_above", PixelRNNAboveTrainer, 0.22, _pixelrnn_settings(True), notebook="03"),
@@ -697,8 +773,13 @@ def train_model(plan: Plan, folder: Path, name: str, ctx: Context, minutes: floa
     epoch, elapsed = _resume(resume, recipe, trainer)
     if epoch:
         print(f"{plan.name}: resuming after epoch {epoch} ({elapsed:.0f} s of {ctx.budget:.0f} s done)", flush=True)
-    bar = progress(total=round(ctx.budget), desc=f"{plan.name} (s of budget)", unit="s",
-                   disable=None if ctx.progress_bar else True, initial=min(round(elapsed), round(ctx.budget)))
+    bar = progress(
+        total=round(ctx.budget),
+        desc=f"{plan.name} (s of budget)",
+        unit="s",
+        disable=None if ctx.progress_bar else True,
+        initial=min(round(elapsed), round(ctx.budget)),
+    )
     threads = torch.get_num_threads()
     if plan.threads and ctx.device.type == "cpu":
         torch.set_num_threads(plan.threads)
@@ -726,25 +807,45 @@ def train_model(plan: Plan, folder: Path, name: str, ctx: Context, minutes: floa
             bar.close()
     model, metrics, extra = trainer.finish()
     sprites = ctx.sprites
-    save_checkpoint(final, model, half=True,
-                    fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint(),
-                                  "dataset": name},
-                    metrics=metrics, extra={**extra, "course_recipe": recipe})
+    save_checkpoint(
+        final,
+        model,
+        half=True,
+        fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint(), "dataset": name},
+        metrics=metrics,
+        extra={**extra, "course_recipe": recipe},
+    )
     resume.unlink(missing_ok=True)
-    print(f"{plan.name}: {epoch} epochs in {elapsed:.0f} s; " + ", ".join(
-        f"{k} {v:.3f}" for k, v in metrics.items() if k not in ("epochs", "train_seconds", "steps")), flush=True)
+    print(
+        f"{plan.name}: {epoch} epochs in {elapsed:.0f} s; "
+        + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k not in ("epochs", "train_seconds", "steps")),
+        flush=True,
+    )
     return {"name": plan.name, "skipped": False, "metrics": metrics, "seconds": elapsed, "epochs": epoch}
 
 
-def train_all(folder: Path, minutes: float, *, seed: int = 0, device: Any = None, progress_bar: bool = True,
-              only: list[str] | None = None) -> list[dict[str, Any]]:
+def train_all(
+    folder: Path,
+    minutes: float,
+    *,
+    seed: int = 0,
+    device: Any = None,
+    progress_bar: bool = True,
+    only: list[str] | None = None,
+) -> list[dict[str, Any]]:
     """Train every model of `plans()` (or those named in `only`) on the data folder, in order."""
     from lecturekit.device import get_device, seed_everything
 
     sprites, train, test = load_data_set(folder)
     name = datasets.read_manifest(folder).get("name") or folder.name
-    ctx = Context(sprites, train, test, torch.device(device) if device is not None else get_device(), seed=seed,
-                  progress_bar=progress_bar)
+    ctx = Context(
+        sprites,
+        train,
+        test,
+        torch.device(device) if device is not None else get_device(),
+        seed=seed,
+        progress_bar=progress_bar,
+    )
     results = []
     for plan in plans():
         if only and plan.name not in only:
@@ -768,19 +869,36 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lecturekit course-data",
         description="Make the course's own sprites a data set the kit can switch to (LECTUREKIT_DATA=NAME), and "
-                    "train every sprite model notebooks 02-05 load on it. Interrupted? Run the same command again: "
-                    "it resumes, and skips the models already trained.")
-    p.add_argument("inputs", nargs="+", metavar="PIXELS COLORMAP | FOLDER",
-                   help="the lecture's pixel_color.txt and colormap.txt, or one folder of 20x20 (or 40x40) PNG sprites")
+        "train every sprite model notebooks 02-05 load on it. Interrupted? Run the same command again: "
+        "it resumes, and skips the models already trained.",
+    )
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="PIXELS COLORMAP | FOLDER",
+        help="the lecture's pixel_color.txt and colormap.txt, or one folder of 20x20 (or 40x40) PNG sprites",
+    )
     p.add_argument("--name", required=True, help="the data set's name (LECTUREKIT_DATA=NAME selects it)")
-    p.add_argument("--into", default=None,
-                   help=f"the folder to write (default: {datasets.user_data_home()}/NAME)")
-    p.add_argument("--minutes", type=float, default=DEFAULT_MINUTES,
-                   help=f"total training budget for all models (default {DEFAULT_MINUTES:g}); shares are printed first")
-    p.add_argument("--colors", type=int, default=PALETTE_COLORS,
-                   help=f"palette size for a PNG folder (k-means + rare-colour merge; default {PALETTE_COLORS})")
-    p.add_argument("--only", action="append", default=None, metavar="MODEL",
-                   help="train only this model (repeatable): " + ", ".join(p.name for p in plans()))
+    p.add_argument("--into", default=None, help=f"the folder to write (default: {datasets.user_data_home()}/NAME)")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=DEFAULT_MINUTES,
+        help=f"total training budget for all models (default {DEFAULT_MINUTES:g}); shares are printed first",
+    )
+    p.add_argument(
+        "--colors",
+        type=int,
+        default=PALETTE_COLORS,
+        help=f"palette size for a PNG folder (k-means + rare-colour merge; default {PALETTE_COLORS})",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="MODEL",
+        help="train only this model (repeatable): " + ", ".join(p.name for p in plans()),
+    )
     p.add_argument("--no-train", action="store_true", help="write the data set only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
@@ -805,7 +923,8 @@ def prepare(inputs: list[str], name: str, into: str | None, colors: int) -> tupl
         what = "another data set" if have else "files that are not a course data set"
         raise datasets.DataSetError(
             f"{folder} already holds {what}; nothing was written. Pass another --name (or --into), or delete "
-            "that folder first if you mean to replace it.")
+            "that folder first if you mean to replace it."
+        )
     write_data_set(course, folder, name)
     return folder, True
 
@@ -831,17 +950,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     manifest = datasets.read_manifest(folder)
-    print(f"{'wrote' if written else 'found'} the data set {args.name!r} in {folder}: {manifest['sprites']} sprites "
-          f"({manifest['train']} train, {manifest['test']} held out), {manifest['colours']} colours", flush=True)
+    print(
+        f"{'wrote' if written else 'found'} the data set {args.name!r} in {folder}: {manifest['sprites']} sprites "
+        f"({manifest['train']} train, {manifest['test']} held out), {manifest['colours']} colours",
+        flush=True,
+    )
     start = time.perf_counter()
     if not args.no_train:
         device = get_device()
         print_plan(args.minutes, device, args.only)
-        train_all(folder, args.minutes, seed=args.seed, device=device, progress_bar=not args.no_progress,
-                  only=args.only)
+        train_all(
+            folder, args.minutes, seed=args.seed, device=device, progress_bar=not args.no_progress, only=args.only
+        )
     select = args.name if not args.into else str(folder)
-    print(f"done in {(time.perf_counter() - start) / 60:.1f} min. Teach on it: LECTUREKIT_DATA={select} make lab "
-          f"(or lecturekit.use_data({select!r}) in a notebook's setup cell)")
+    print(
+        f"done in {(time.perf_counter() - start) / 60:.1f} min. Teach on it: LECTUREKIT_DATA={select} make lab "
+        f"(or lecturekit.use_data({select!r}) in a notebook's setup cell)"
+    )
     return 0
 
 

@@ -81,14 +81,17 @@ def _read_lines(path: Path, what: str) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(
-            _("{path}: no such file ({what}); check the path, or rebuild the data with "
-              "`python -m lecturekit build-data`.").format(path=path, what=what)
+            _(
+                "{path}: no such file ({what}); check the path, or rebuild the data with "
+                "`python -m lecturekit build-data`."
+            ).format(path=path, what=what)
         )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise DataFormatError(_("{path}: not a text file ({error}); {what} must be plain text.").format(
-            path=path, error=err, what=what)) from None
+        raise DataFormatError(
+            _("{path}: not a text file ({error}); {what} must be plain text.").format(path=path, error=err, what=what)
+        ) from None
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
@@ -104,8 +107,10 @@ def _ints(path: Path, lineno: int, line: str, what: str) -> list[int]:
             out.append(int(tok))
         except ValueError:
             raise DataFormatError(
-                _("{path}, line {line}: {token} is not an integer; {what} must be whole numbers separated by "
-                  "spaces (fix or delete that line).").format(path=path, line=lineno, token=repr(tok), what=what)
+                _(
+                    "{path}, line {line}: {token} is not an integer; {what} must be whole numbers separated by "
+                    "spaces (fix or delete that line)."
+                ).format(path=path, line=lineno, token=repr(tok), what=what)
             ) from None
     return out
 
@@ -118,14 +123,18 @@ def read_palette_file(colormap_path: str | Path) -> np.ndarray:
         vals = _ints(path, i, line, _("palette entries"))
         if len(vals) != 3:
             raise DataFormatError(
-                _("{path}, line {line}: expected 3 values `R G B`, found {n}; each palette line must be exactly "
-                  "three integers 0-255.").format(path=path, line=i, n=len(vals))
+                _(
+                    "{path}, line {line}: expected 3 values `R G B`, found {n}; each palette line must be exactly "
+                    "three integers 0-255."
+                ).format(path=path, line=i, n=len(vals))
             )
         bad = [v for v in vals if not 0 <= v <= 255]
         if bad:
             raise DataFormatError(
-                _("{path}, line {line}: RGB value {value} is out of range 0..255; use 0-255 integers (not 0-1 "
-                  "floats, not 16-bit).").format(path=path, line=i, value=bad[0])
+                _(
+                    "{path}, line {line}: RGB value {value} is out of range 0..255; use 0-255 integers (not 0-1 "
+                    "floats, not 16-bit)."
+                ).format(path=path, line=i, value=bad[0])
             )
         rows.append(vals)
     return np.asarray(rows, dtype=np.uint8)
@@ -141,19 +150,24 @@ def read_lecture_files(pixel_path: str | Path, colormap_path: str | Path) -> Spr
         vals = _ints(path, i, line, _("colour indices"))
         if len(vals) != n_px:
             raise DataFormatError(
-                _("{path}, line {line}: expected {n} values ({size}x{size} pixels), found {found}; every line must "
-                  "hold one whole sprite (a ragged or wrapped line?).").format(
-                    path=path, line=i, n=n_px, size=SPRITE_SIZE, found=len(vals))
+                _(
+                    "{path}, line {line}: expected {n} values ({size}x{size} pixels), found {found}; every line must "
+                    "hold one whole sprite (a ragged or wrapped line?)."
+                ).format(path=path, line=i, n=n_px, size=SPRITE_SIZE, found=len(vals))
             )
         lo, hi = min(vals), max(vals)
         if lo < 0:
-            raise DataFormatError(_("{path}, line {line}: colour index {index} is negative; indices count from 0."
-                                    ).format(path=path, line=i, index=lo))
+            raise DataFormatError(
+                _("{path}, line {line}: colour index {index} is negative; indices count from 0.").format(
+                    path=path, line=i, index=lo
+                )
+            )
         if hi >= len(palette):
             raise DataFormatError(
-                _("{path}, line {line}: colour index {index} but the palette {palette} has only {n} colours "
-                  "(0..{top}): palette too short; use the colormap.txt that belongs to this pixel file.").format(
-                    path=path, line=i, index=hi, palette=Path(colormap_path), n=len(palette), top=len(palette) - 1)
+                _(
+                    "{path}, line {line}: colour index {index} but the palette {palette} has only {n} colours "
+                    "(0..{top}): palette too short; use the colormap.txt that belongs to this pixel file."
+                ).format(path=path, line=i, index=hi, palette=Path(colormap_path), n=len(palette), top=len(palette) - 1)
             )
         rows.append(vals)
     indices = np.asarray(rows, dtype=np.int64).reshape(-1, SPRITE_SIZE, SPRITE_SIZE)
@@ -170,9 +184,7 @@ def write_lecture_files(sprites: SpriteSet, pixel_path: str | Path, colormap_pat
     colormap_path.parent.mkdir(parents=True, exist_ok=True)
     flat = idx.reshape(len(idx), -1)
     pixel_path.write_text("".join(" ".join(map(str, row)) + "\n" for row in flat.tolist()), encoding="utf-8")
-    colormap_path.write_text(
-        "".join(f"{r} {g} {b}\n" for r, g, b in sprites.palette.tolist()), encoding="utf-8"
-    )
+    colormap_path.write_text("".join(f"{r} {g} {b}\n" for r, g, b in sprites.palette.tolist()), encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- the kit's sprites
@@ -238,8 +250,10 @@ def load_sprite_factors(split: str = "all") -> dict[str, np.ndarray]:
         raise ValueError(f"split must be one of {', '.join(repr(s) for s in _SPLITS)}, got {split!r}")
     path = sprites_dir() / "factors.json"
     if not path.is_file() and path.parent.is_dir():
-        raise DataFormatError(f"{path.parent} holds sprites without generator factors (a course's own sprites): "
-                              "only the kit's creatures have them; check `has_sprite_factors()` first.")
+        raise DataFormatError(
+            f"{path.parent} holds sprites without generator factors (a course's own sprites): "
+            "only the kit's creatures have them; check `has_sprite_factors()` first."
+        )
     try:
         columns = json.loads(path.read_text(encoding="utf-8"))["factors"]
     except (OSError, ValueError, KeyError, TypeError) as err:
@@ -249,8 +263,10 @@ def load_sprite_factors(split: str = "all") -> dict[str, np.ndarray]:
     arrays = {name: np.asarray(values) for name, values in columns.items()}
     n = len(load_sprites("all"))
     if any(len(a) != n for a in arrays.values()):
-        raise DataFormatError(f"{path}: factors for {len(next(iter(arrays.values())))} sprites, "
-                              f"pixel_color.txt has {n}; rebuild with `python -m lecturekit build-data`.")
+        raise DataFormatError(
+            f"{path}: factors for {len(next(iter(arrays.values())))} sprites, "
+            f"pixel_color.txt has {n}; rebuild with `python -m lecturekit build-data`."
+        )
     if split == "all":
         return arrays
     test = np.asarray(json.loads((sprites_dir() / "split.json").read_text(encoding="utf-8"))["test"], dtype=np.int64)
@@ -301,8 +317,9 @@ def read_sprite_folder(
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DataFormatError(
-            _("{folder}: no .png or .gif files in this folder; put your sprites there (one sprite per file)."
-              ).format(folder=folder)
+            _("{folder}: no .png or .gif files in this folder; put your sprites there (one sprite per file).").format(
+                folder=folder
+            )
         )
     rgb = np.stack([_load_image_rgb(p, size) for p in files])
     pal = fit_palette(rgb, n_colors) if palette is None else np.asarray(palette, dtype=np.uint8)

@@ -163,10 +163,14 @@ def checkpoint_hint(meta: dict[str, Any]) -> str:
         return ""
     trained_on = meta.get("fingerprints", {}).get("dataset")
     if trained_on and (current.is_kit or current.name != trained_on):
-        return (f" It was trained on the course data set {trained_on!r} (`python -m lecturekit course-data`): "
-                f"select that data with {how_to_switch(trained_on)}.")
+        return (
+            f" It was trained on the course data set {trained_on!r} (`python -m lecturekit course-data`): "
+            f"select that data with {how_to_switch(trained_on)}."
+        )
     if not trained_on and not current.is_kit:
-        return (f" It belongs to the kit's own sprites, but {current.chosen_by} selects the course data set "
-                f"{current.name!r}: use the models trained on it (load_pretrained(name), made by course-data), "
-                f"or switch back with lecturekit.use_data(None) / unset {ENV_VAR}.")
+        return (
+            f" It belongs to the kit's own sprites, but {current.chosen_by} selects the course data set "
+            f"{current.name!r}: use the models trained on it (load_pretrained(name), made by course-data), "
+            f"or switch back with lecturekit.use_data(None) / unset {ENV_VAR}."
+        )
     return ""

@@ -35,9 +35,20 @@ def normalize_language(lang: str | None) -> str:
     """'zh-CN', 'zh_cn', 'zh_CN.UTF-8', 'zh-Hant'... as one of LANGUAGES; raises on an unknown language."""
     raw = (lang or "en").strip()
     key = raw.split(".")[0].replace("-", "_").lower()
-    aliases = {"en": "en", "en_us": "en", "en_gb": "en", "c": "en", "posix": "en",
-               "zh": "zh_CN", "zh_cn": "zh_CN", "zh_hans": "zh_CN", "zh_sg": "zh_CN",
-               "zh_tw": "zh_TW", "zh_hant": "zh_TW", "zh_hk": "zh_TW"}
+    aliases = {
+        "en": "en",
+        "en_us": "en",
+        "en_gb": "en",
+        "c": "en",
+        "posix": "en",
+        "zh": "zh_CN",
+        "zh_cn": "zh_CN",
+        "zh_hans": "zh_CN",
+        "zh_sg": "zh_CN",
+        "zh_tw": "zh_TW",
+        "zh_hant": "zh_TW",
+        "zh_hk": "zh_TW",
+    }
     if key not in aliases:
         raise ValueError(f"unknown language {raw!r}: use one of {', '.join(LANGUAGES)}")
     return aliases[key]
@@ -62,8 +73,11 @@ def get_language() -> str:
 
 def _catalogue(lang: str) -> gettext.NullTranslations:
     if lang not in _catalogues:
-        _catalogues[lang] = (gettext.NullTranslations() if lang == "en" else
-                             gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True))
+        _catalogues[lang] = (
+            gettext.NullTranslations()
+            if lang == "en"
+            else gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+        )
     return _catalogues[lang]
 
 
@@ -87,7 +101,7 @@ def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """Every catalogued message with {fields}, as a regular expression that matches its English text."""
     path = po_path("zh_CN")
     out = []
-    for msgid in (read_po(path) if path.is_file() else {}):
+    for msgid in read_po(path) if path.is_file() else {}:
         if not _PLACEHOLDER.search(msgid):
             continue
         pattern, seen = "", set()
@@ -123,6 +137,7 @@ def translate_message(text: str, lang: str) -> str:
 
 # ---- catalogues: extraction, .po reading and writing, .mo compiling (no external tools needed) ----
 
+
 def extract_messages(package: Path | None = None) -> dict[str, list[str]]:
     """Every string literal passed to `_()` or `N_()` in the package, with the files that use it."""
     package = Path(package or Path(__file__).resolve().parent)
@@ -130,9 +145,14 @@ def extract_messages(package: Path | None = None) -> dict[str, list[str]]:
     for path in sorted(package.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"_", "N_"}
-                    and len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in {"_", "N_"}
+                and len(node.args) == 1
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 # the file, not the line: an edit that moves a message must not make the catalogue stale
                 where = path.relative_to(package.parent).as_posix()
                 places = found.setdefault(node.args[0].value, [])

@@ -19,21 +19,23 @@ COURSE_SPRITES = 792
 COURSE_COLORS = 167
 
 
-def lecture_like_sprites(n: int = COURSE_SPRITES, n_colors: int = COURSE_COLORS, start: int = 0,
-                         seed: int = 0) -> SpriteSet:
+def lecture_like_sprites(
+    n: int = COURSE_SPRITES, n_colors: int = COURSE_COLORS, start: int = 0, seed: int = 0
+) -> SpriteSet:
     """`n` of the kit's sprites (from position `start`) re-quantized to at most `n_colors` colours with
     the lecture's k-means-plus-merge recipe (palette fitted on them alone)."""
     from lecturekit import paths
     from lecturekit.course_data import fit_lecture_palette
     from lecturekit.models.rgb import load_rgb_crops
 
-    rgb = load_rgb_crops(start + n, folder=paths.data_dir() / "sprites")[start:start + n]
+    rgb = load_rgb_crops(start + n, folder=paths.data_dir() / "sprites")[start : start + n]
     indices, palette = fit_lecture_palette(rgb, n_colors, kmeans_colors=max(200, n_colors + 33), seed=seed)
     return SpriteSet(indices, palette)
 
 
-def lecture_like_files(folder: str | Path, n: int = COURSE_SPRITES, n_colors: int = COURSE_COLORS,
-                       start: int = 0) -> tuple[Path, Path]:
+def lecture_like_files(
+    folder: str | Path, n: int = COURSE_SPRITES, n_colors: int = COURSE_COLORS, start: int = 0
+) -> tuple[Path, Path]:
     """Write `pixel_color.txt` and `colormap.txt` of `lecture_like_sprites(...)` into `folder`."""
     folder = Path(folder)
     sprites = lecture_like_sprites(n, n_colors, start)

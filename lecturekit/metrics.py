@@ -29,14 +29,18 @@ def as_float_rgb(images: np.ndarray) -> np.ndarray:
     if images.ndim == 3 and images.shape[-1] == 3:
         images = images[None]
     if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"expected RGB images of shape (N, H, W, 3), got shape {images.shape}: convert palette "
-                         "indices with palette[indices] first.")
+        raise ValueError(
+            f"expected RGB images of shape (N, H, W, 3), got shape {images.shape}: convert palette "
+            "indices with palette[indices] first."
+        )
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
     images = images.astype(np.float32)
     if images.size and (images.min() < -1e-3 or images.max() > 1 + 1e-3):
-        raise ValueError(f"float images must lie in 0..1, found {images.min():.3g}..{images.max():.3g}: pass uint8 "
-                         "0..255 images, or divide by 255 (a -1..1 generator output: (x + 1) / 2).")
+        raise ValueError(
+            f"float images must lie in 0..1, found {images.min():.3g}..{images.max():.3g}: pass uint8 "
+            "0..255 images, or divide by 255 (a -1..1 generator output: (x + 1) / 2)."
+        )
     return images
 
 
@@ -62,9 +66,9 @@ def nearest_palette_distance(images: np.ndarray, palette: np.ndarray) -> np.ndar
     flat = x.reshape(-1, 3)
     best = np.empty(len(flat), dtype=np.float32)
     for start in range(0, len(flat), 65536):
-        chunk = flat[start:start + 65536]
+        chunk = flat[start : start + 65536]
         d = ((chunk[:, None, :] - pal[None, :, :]) ** 2).sum(-1)
-        best[start:start + 65536] = d.min(1)
+        best[start : start + 65536] = d.min(1)
     return np.sqrt(best / 3.0).reshape(x.shape[:3])
 
 
@@ -125,7 +129,7 @@ def distinct_count(images: np.ndarray, tol: float = 0.05) -> int:
 # ----------------------------------------------------------------------------- memorisation
 def nearest_distances(samples: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """For each sample, the RMS distance to its nearest image in `reference` (e.g. the training set)."""
-    out = [pairwise_distances(samples[i:i + 256], reference).min(1) for i in range(0, len(samples), 256)]
+    out = [pairwise_distances(samples[i : i + 256], reference).min(1) for i in range(0, len(samples), 256)]
     return np.concatenate(out)
 
 
@@ -145,8 +149,15 @@ SCORE_NAMES = {
 }
 
 
-def sample_scores(images: np.ndarray, palette: np.ndarray, train: np.ndarray, *, palette_tol: float = 0.04,
-                  distinct_tol: float = 0.05, copy_tol: float = 0.05) -> dict[str, float]:
+def sample_scores(
+    images: np.ndarray,
+    palette: np.ndarray,
+    train: np.ndarray,
+    *,
+    palette_tol: float = 0.04,
+    distinct_tol: float = 0.05,
+    copy_tol: float = 0.05,
+) -> dict[str, float]:
     """Every score of one set of RGB samples (see SCORE_NAMES), against the palette and the training sprites."""
     return {
         "palette_share": palette_share(images, palette, palette_tol),
@@ -158,8 +169,7 @@ def sample_scores(images: np.ndarray, palette: np.ndarray, train: np.ndarray, *,
     }
 
 
-def format_table(rows: dict[str, dict[str, Any]], columns: Sequence[str] | None = None,
-                 digits: int = 3) -> str:
+def format_table(rows: dict[str, dict[str, Any]], columns: Sequence[str] | None = None, digits: int = 3) -> str:
     """A Markdown table: one row per name, one column per key (missing values shown as "—")."""
     if not rows:
         return ""

@@ -29,9 +29,14 @@ class NotebookSourceError(ValueError):
 
 # ---- building cells (used by the scripts that author solution notebooks, and by tests) ----
 
+
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: float = 0) -> dict[str, Any]:
     meta: dict[str, Any] = {
-        "grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution,
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
         "task": False,
     }
     if grade:
@@ -82,6 +87,7 @@ def new_notebook(cells: list[Any]) -> Any:
 
 
 # ---- solution -> student ----
+
 
 def _replace_regions(lines: list[str], begin: str, end: str, stub: list[str] | None, where: str) -> list[str]:
     out: list[str] = []
@@ -259,12 +265,16 @@ def colab_links_markdown(names: list[str], editions: tuple[str, ...] = ()) -> st
     rows = [head.rstrip(" |") + " |", "|---|---|" + "---|" * len(editions)]
     for name in names:
         stem = name.removesuffix(".ipynb")
-        row = (f"| {stem} | [Open in Colab]({colab_url('notebooks/' + name)}) "
-               f"· [solution]({colab_url('solutions/' + name)}) |")
+        row = (
+            f"| {stem} | [Open in Colab]({colab_url('notebooks/' + name)}) "
+            f"· [solution]({colab_url('solutions/' + name)}) |"
+        )
         for lang in editions:
             _, student, answer = _EDITION_LINKS[lang]
-            row += (f" [{student}]({colab_url(f'notebooks/{lang}/{name}')}) "
-                    f"· [{answer}]({colab_url(f'solutions/{lang}/{name}')}) |")
+            row += (
+                f" [{student}]({colab_url(f'notebooks/{lang}/{name}')}) "
+                f"· [{answer}]({colab_url(f'solutions/{lang}/{name}')}) |"
+            )
         rows.append(row)
     return "\n".join(rows)
 

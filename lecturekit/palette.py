@@ -91,9 +91,7 @@ def palette_error(images: np.ndarray, palette: np.ndarray) -> float:
     return float(np.sqrt(((px - back) ** 2).sum(axis=1)).mean())
 
 
-def merge_rare_colors(
-    indices: np.ndarray, palette: np.ndarray, min_count: int
-) -> tuple[np.ndarray, np.ndarray]:
+def merge_rare_colors(indices: np.ndarray, palette: np.ndarray, min_count: int) -> tuple[np.ndarray, np.ndarray]:
     """Fold colours used fewer than `min_count` times into their nearest frequent colour.
 
     Rare colours waste softmax outputs the model can hardly learn. Returns re-indexed indices

@@ -60,8 +60,13 @@ def show_sprites(
     return ax
 
 
-def show_palette(palette: np.ndarray, counts: np.ndarray | None = None, ax: Axes | None = None,
-                 columns: int = 32, title: str | None = None) -> Axes:
+def show_palette(
+    palette: np.ndarray,
+    counts: np.ndarray | None = None,
+    ax: Axes | None = None,
+    columns: int = 32,
+    title: str | None = None,
+) -> Axes:
     """Palette swatches, most used first when `counts` (pixels per colour) is given."""
     palette = np.asarray(palette, dtype=np.uint8)
     order = np.argsort(-np.asarray(counts), kind="stable") if counts is not None else np.arange(len(palette))
@@ -101,7 +106,6 @@ def plot_losses(
         ax.set_title(title)
     ax.grid(alpha=0.3)
     return ax
-
 
 
 def show_labelled_grid(

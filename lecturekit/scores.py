@@ -21,8 +21,10 @@ import numpy as np
 def _check_rgb(rgb: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(rgb)
     if arr.ndim != 4 or arr.shape[-1] != 3:
-        raise ValueError(f"{name} must be RGB sprites of shape (N, H, W, 3), got shape {arr.shape}; "
-                         "turn palette indices into colours first (sprites.rgb() or palette[indices]).")
+        raise ValueError(
+            f"{name} must be RGB sprites of shape (N, H, W, 3), got shape {arr.shape}; "
+            "turn palette indices into colours first (sprites.rgb() or palette[indices])."
+        )
     if len(arr) == 0:
         raise ValueError(f"{name} holds no sprites")
     return arr

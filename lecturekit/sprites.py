@@ -362,8 +362,16 @@ def _eye_pixels(rng: np.random.Generator, scheme: _Scheme, style: str) -> tuple[
     return [(0, 1, pupil), (1, 0, pupil), (2, 1, pupil)], 3  # happy ^ ^
 
 
-def _place_eyes(cv: _Canvas, eye_px: list[tuple[int, int, tuple]], width: int, style: str, ey: int, gap: float,
-                single: bool, side: int) -> None:
+def _place_eyes(
+    cv: _Canvas,
+    eye_px: list[tuple[int, int, tuple]],
+    width: int,
+    style: str,
+    ey: int,
+    gap: float,
+    single: bool,
+    side: int,
+) -> None:
     """One centred eye, one profile eye (`side`), or a pair `gap` apart."""
     if single or side:
         x0 = 20 - (width + 1) // 2 if single else int(round(_AX + side * gap)) - width // 2
@@ -444,8 +452,9 @@ def _horns(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: flo
     """A pair of horns, straight or curved outward."""
     h = rng.uniform(2.5, 4.5)
     curve = rng.uniform(-1.5, 2.5)
-    cv.add_pair(_polygon([(cx - off - 1.4, top + 2.0), (cx - off - curve, top - h), (cx - off + 1.4, top + 2.0)]),
-                "horn")
+    cv.add_pair(
+        _polygon([(cx - off - 1.4, top + 2.0), (cx - off - curve, top - h), (cx - off + 1.4, top + 2.0)]), "horn"
+    )
 
 
 def _antenna(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
@@ -480,24 +489,31 @@ def _sprout(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: fl
 def _tuft(cv: _Canvas, rng: np.random.Generator, cx: float, top: float, rx: float, off: float) -> None:
     """Three locks of hair, the middle one tallest."""
     for i, dx in enumerate((-1.5, 0.0, 1.5)):
-        cv.add(_polygon([(cx + dx - 1.2, top + 1.5), (cx + dx * 1.6, top - 2.5 - (i == 1) * 1.0),
-                         (cx + dx + 1.2, top + 1.5)]), "base")
+        cv.add(
+            _polygon(
+                [(cx + dx - 1.2, top + 1.5), (cx + dx * 1.6, top - 2.5 - (i == 1) * 1.0), (cx + dx + 1.2, top + 1.5)]
+            ),
+            "base",
+        )
 
 
-_TOP_DECOR = {"ears": _ears, "round_ears": _round_ears, "horns": _horns, "antenna": _antenna, "spikes": _spikes,
-              "sprout": _sprout, "tuft": _tuft}
+_TOP_DECOR = {
+    "ears": _ears,
+    "round_ears": _round_ears,
+    "horns": _horns,
+    "antenna": _antenna,
+    "spikes": _spikes,
+    "sprout": _sprout,
+    "tuft": _tuft,
+}
 
 
-def _pattern(
-    cv: _Canvas, rng: np.random.Generator, body: np.ndarray, geom: tuple, kind: str | None = None
-) -> None:
+def _pattern(cv: _Canvas, rng: np.random.Generator, body: np.ndarray, geom: tuple, kind: str | None = None) -> None:
     """Belly patch, spots or stripes, clipped to the body and shaded with it."""
     cx, cy, rx, ry = geom
     kind = kind or str(rng.choice(["belly", "spots", "stripes", "none"], p=[0.45, 0.18, 0.14, 0.23]))
     if kind == "belly":
-        m = _ellipse(
-            cx, cy + ry * rng.uniform(0.25, 0.45), rx * rng.uniform(0.5, 0.7), ry * rng.uniform(0.5, 0.7)
-        )
+        m = _ellipse(cx, cy + ry * rng.uniform(0.25, 0.45), rx * rng.uniform(0.5, 0.7), ry * rng.uniform(0.5, 0.7))
         cv.add(m, "belly", geom=geom, sep=False, clip=body)
     elif kind == "spots":
         for _ in range(int(rng.integers(2, 5))):
@@ -667,9 +683,7 @@ def _bird(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
     _face(cv, rng, ey, gap, k * rx / 6.0)
     # the beak sits over any mouth
     byy = int(round(ey)) + 2
-    beak = _polygon(
-        [(_AX - 1.6, byy - 0.5), (_AX + 1.6, byy - 0.5), (_AX, byy + 2.4 + (_face_no_mouth < 0.4))]
-    )
+    beak = _polygon([(_AX - 1.6, byy - 0.5), (_AX + 1.6, byy - 0.5), (_AX, byy + 2.4 + (_face_no_mouth < 0.4))])
     cv.eyes = [
         (x, y, c) for (x, y, c) in cv.eyes if not beak[min(max(y, 0), CANVAS_SIZE - 1), min(max(x, 0), CANVAS_SIZE - 1)]
     ]
@@ -706,9 +720,7 @@ def _fish(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
             (cx + rx + 3.5, cy + ry * 0.9),
         ]
     )
-    dorsal = _polygon(
-        [(cx - rx * 0.4, cy - ry + 1), (cx + rx * 0.1, cy - ry - 2.8), (cx + rx * 0.5, cy - ry + 1.2)]
-    )
+    dorsal = _polygon([(cx - rx * 0.4, cy - ry + 1), (cx + rx * 0.1, cy - ry - 2.8), (cx + rx * 0.5, cy - ry + 1.2)])
     cv.add(tail, "wing")
     cv.add(dorsal, "wing")
     body = cv.add(_ellipse(cx, cy, rx, ry), "base", geom=(cx, cy, rx, ry), glossy=cv.scheme.glossy)
@@ -1027,9 +1039,7 @@ def sprite_sheet(images: np.ndarray, per_row: int = 10, scale: int = 1, gap: int
     imgs = np.asarray(images, dtype=np.uint8)
     n, h, w = imgs.shape[:3]
     rows = (n + per_row - 1) // per_row
-    sheet = np.full(
-        (rows * (h + gap) - gap if rows else 0, per_row * (w + gap) - gap, 3), 255, dtype=np.uint8
-    )
+    sheet = np.full((rows * (h + gap) - gap if rows else 0, per_row * (w + gap) - gap, 3), 255, dtype=np.uint8)
     for i, img in enumerate(imgs):
         r, c = divmod(i, per_row)
         sheet[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = img

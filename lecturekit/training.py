@@ -115,8 +115,16 @@ def fit(
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     start = time.perf_counter()
-    rules = _StepRules(loss_fn, optimizer, [g["lr"] for g in optimizer.param_groups], schedule, clip_grad, device,
-                       lr, deadline=start + max_minutes * 60 if max_minutes is not None else math.inf)
+    rules = _StepRules(
+        loss_fn,
+        optimizer,
+        [g["lr"] for g in optimizer.param_groups],
+        schedule,
+        clip_grad,
+        device,
+        lr,
+        deadline=start + max_minutes * 60 if max_minutes is not None else math.inf,
+    )
     generator = torch.Generator().manual_seed(seed)
     history = History()
     step = 0
@@ -128,9 +136,16 @@ def fit(
         else:
             batches = data
         model.train()
-        mean_loss, step = _train_epoch(model, batches, rules, history, epoch, step,
-                                       bar_desc=_("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1),
-                                       progress_bar=progress_bar)
+        mean_loss, step = _train_epoch(
+            model,
+            batches,
+            rules,
+            history,
+            epoch,
+            step,
+            bar_desc=_("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1),
+            progress_bar=progress_bar,
+        )
         history.epochs.append(_epoch_record(model, epoch, mean_loss, time.perf_counter() - start, eval_fn))
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
@@ -143,8 +158,13 @@ def fit(
     return history
 
 
-def _epoch_record(model: nn.Module, epoch: int, mean_loss: float, seconds: float,
-                  eval_fn: Callable[[nn.Module], dict[str, float]] | None) -> dict[str, float]:
+def _epoch_record(
+    model: nn.Module,
+    epoch: int,
+    mean_loss: float,
+    seconds: float,
+    eval_fn: Callable[[nn.Module], dict[str, float]] | None,
+) -> dict[str, float]:
     """The epoch's line in `history.epochs`, with `eval_fn`'s numbers (eval mode, no gradients: held-out data)."""
     record = {"epoch": epoch, "loss": mean_loss, "seconds": seconds}
     if eval_fn is not None:
@@ -187,8 +207,17 @@ def _train_step(model: nn.Module, batch: Batch, rules: _StepRules, step: int) ->
     return float(loss.detach()), logs
 
 
-def _train_epoch(model: nn.Module, batches: Iterable[Batch], rules: _StepRules, history: History, epoch: int,
-                 step: int, *, bar_desc: str, progress_bar: bool) -> tuple[float, int]:
+def _train_epoch(
+    model: nn.Module,
+    batches: Iterable[Batch],
+    rules: _StepRules,
+    history: History,
+    epoch: int,
+    step: int,
+    *,
+    bar_desc: str,
+    progress_bar: bool,
+) -> tuple[float, int]:
     """One pass over `batches` behind a progress bar, each step logged in `history`; stops at the deadline
     (setting `history.stopped_early`). Returns the epoch's mean training loss and the next step number."""
     total = len(batches) if hasattr(batches, "__len__") else None

@@ -101,8 +101,11 @@ def cell_issues(solution: Any, table: dict[str, Any], notebook: str) -> list[Cel
         if entry is None:
             issues.append(CellIssue(notebook, cell.get("id"), "missing", cell.source))
         elif entry.get("en") != digest(cell.source):
-            current = _text(entry) if cell.cell_type == "markdown" else json.dumps(entry.get("replace", []),
-                                                                                   ensure_ascii=False)
+            current = (
+                _text(entry)
+                if cell.cell_type == "markdown"
+                else json.dumps(entry.get("replace", []), ensure_ascii=False)
+            )
             issues.append(CellIssue(notebook, cell.get("id"), "stale", cell.source, current))
     return issues
 
@@ -130,6 +133,7 @@ def unused_entries(solution: Any, table: dict[str, Any]) -> list[str]:
 
 # ---- zh_TW from zh_CN ----
 
+
 def traditional_converter(root: Path) -> Callable[[str], str]:
     """Simplified -> Traditional (Taiwan phrases), then the project's corrections, longest first."""
     import opencc  # the test/instructor extra; students never need it
@@ -151,9 +155,12 @@ def traditional_converter(root: Path) -> Callable[[str], str]:
 
 def traditional_table(table: dict[str, Any], convert: Callable[[str], str]) -> dict[str, Any]:
     """The zh_TW table made from a zh_CN one: same hashes, converted text and replacement fragments."""
-    out = {"notebook": table["notebook"], "language": "zh_TW",
-           "generated": "from translations/zh_CN by OpenCC s2twp + translations/zh_TW/overrides.json; do not edit",
-           "cells": {}}
+    out = {
+        "notebook": table["notebook"],
+        "language": "zh_TW",
+        "generated": "from translations/zh_CN by OpenCC s2twp + translations/zh_TW/overrides.json; do not edit",
+        "cells": {},
+    }
     for cid, entry in table.get("cells", {}).items():
         new = {"en": entry.get("en")}
         if "text" in entry:
@@ -167,6 +174,7 @@ def traditional_table(table: dict[str, Any], convert: Callable[[str], str]) -> d
 
 # ---- building and checking every edition ----
 
+
 def _write_or_compare(path: Path, text: str, check: bool, differences: list[str], what: str) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
@@ -179,8 +187,11 @@ def _write_or_compare(path: Path, text: str, check: bool, differences: list[str]
         differences.append(f"{rel} written")
 
 
-def sync_editions(root: Path, check: bool = False, converter: Callable[[str], str] | None = None  # noqa: C901 - one pass over editions; split later
-                  ) -> tuple[list[str], list[str]]:
+def sync_editions(  # noqa: C901 - one pass over editions; split later
+    root: Path,
+    check: bool = False,
+    converter: Callable[[str], str] | None = None,
+) -> tuple[list[str], list[str]]:
     """Write (or compare) zh_TW tables and every edition's solution and student copies.
 
     Returns (differences, stale): generated files that differ or were written, and one line per
@@ -211,17 +222,29 @@ def sync_editions(root: Path, check: bool = False, converter: Callable[[str], st
                 source = load_table(root, SOURCE_LANGUAGE, name)
                 table = traditional_table(source, converter) if converter else load_table(root, lang, name)
                 if converter:
-                    _write_or_compare(translation_path(root, lang, name), table_text(table), check, differences,
-                                      "is out of step with translations/zh_CN (run `python -m lecturekit student`)")
+                    _write_or_compare(
+                        translation_path(root, lang, name),
+                        table_text(table),
+                        check,
+                        differences,
+                        "is out of step with translations/zh_CN (run `python -m lecturekit student`)",
+                    )
             stale += [i.line(lang) for i in cell_issues(solution, table, name)]
-            stale += [f"{lang}/{name}: translation of cell {cid!r}, which the English notebook no longer has"
-                      for cid in unused_entries(solution, table)]
+            stale += [
+                f"{lang}/{name}: translation of cell {cid!r}, which the English notebook no longer has"
+                for cid in unused_entries(solution, table)
+            ]
             nb = translated_notebook(solution, table, lang, name)
             for folder, made in (("solutions", clean_notebook(nb)), ("notebooks", student_notebook(nb, name))):
                 target = root / folder / lang / name
                 expected.add(target)
-                _write_or_compare(target, notebook_text(made), check, differences,
-                                  "differs from what solutions/ and translations/ make (edited by hand?)")
+                _write_or_compare(
+                    target,
+                    notebook_text(made),
+                    check,
+                    differences,
+                    "differs from what solutions/ and translations/ make (edited by hand?)",
+                )
         for folder in ("solutions", "notebooks"):
             for extra in sorted((root / folder / lang).glob("*.ipynb")):
                 if extra not in expected:

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m ruff check .
+python -m ruff format --check .
 python -m lecturekit student --check
 export LECTUREKIT_PROGRESS=text MPLBACKEND=Agg
 # the browser tests (tests/browser, JupyterLab in headless Chromium) must run here: fail, never skip

@@ -22,8 +22,9 @@ class _Linear(nn.Module):
 def test_round_trip_keeps_weights_and_metadata(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = _Linear(3, 2)
-    path = save_checkpoint(tmp_path / "m.pt", model, fingerprints={"palette": "abc"}, metrics={"bpp": 2.5},
-                           extra={"history": [1.0, 0.5]})
+    path = save_checkpoint(
+        tmp_path / "m.pt", model, fingerprints={"palette": "abc"}, metrics={"bpp": 2.5}, extra={"history": [1.0, 0.5]}
+    )
     loaded, blob = load_checkpoint(path, kind="test_linear", fingerprints={"palette": "abc"})
     assert torch.equal(loaded.layer.weight, model.layer.weight)
     meta = blob["meta"]

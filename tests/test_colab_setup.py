@@ -32,8 +32,9 @@ def test_in_colab_the_cell_installs_the_kit_then_enables_widgets(monkeypatch: py
     for name, module in _fake_colab(calls).items():
         monkeypatch.setitem(sys.modules, name, module)
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "lecturekit" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "lecturekit" else real_find_spec(name, *a)
+    )
     monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append("pip:" + " ".join(cmd[1:])))
     monkeypatch.setattr(progress, "_mode", None)
     namespace: dict = {}
@@ -53,8 +54,9 @@ def test_in_colab_with_the_kit_installed_nothing_is_installed_again(monkeypatch:
     assert calls == ["enable_custom_widget_manager"]
 
 
-def test_outside_colab_the_cell_only_imports_and_reports(monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_outside_colab_the_cell_only_imports_and_reports(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("nothing may be installed outside Colab"))
     monkeypatch.setattr(progress, "_mode", None)
@@ -65,8 +67,9 @@ def test_outside_colab_the_cell_only_imports_and_reports(monkeypatch: pytest.Mon
     assert progress.progress_mode() != "text" or "LECTUREKIT_PROGRESS" in __import__("os").environ
 
 
-def test_a_colab_without_the_widget_manager_still_runs(monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_colab_without_the_widget_manager_still_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     calls: list[str] = []
     modules = _fake_colab(calls)
 

@@ -95,19 +95,34 @@ def test_recogniser_accepts_generated_and_unsampled_sentences(shipped):
 
 def test_agreement_in_generated_sentences():
     sents = generate_sentences(3000, seed=7)
-    bad = ("she go ", "he go ", "i goes", "we was ", "they was ", "i is ", "he are ", " a apple",
-           " a umbrella", " an teacher", "she have ", "he have ")
+    bad = (
+        "she go ",
+        "he go ",
+        "i goes",
+        "we was ",
+        "they was ",
+        "i is ",
+        "he are ",
+        " a apple",
+        " a umbrella",
+        " an teacher",
+        "she have ",
+        "he have ",
+    )
     for s in sents:
         padded = " " + s + " "
         assert not any(b in padded for b in bad), s
 
 
-@pytest.mark.parametrize("text, tokens", [
-    ("don't worry about it, she said", ["don't", "worry", "about", "it", ",", "she", "said"]),
-    ("Where are you going? he asked", ["where", "are", "you", "going", "?", "he", "asked"]),
-    ("I'm home! It's late.", ["i'm", "home", "!", "it's", "late", "."]),
-    ("the company 's <unk> rose N %", ["the", "company", "'s", "<unk>", "rose", "n", "%"]),
-])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("don't worry about it, she said", ["don't", "worry", "about", "it", ",", "she", "said"]),
+        ("Where are you going? he asked", ["where", "are", "you", "going", "?", "he", "asked"]),
+        ("I'm home! It's late.", ["i'm", "home", "!", "it's", "late", "."]),
+        ("the company 's <unk> rose N %", ["the", "company", "'s", "<unk>", "rose", "n", "%"]),
+    ],
+)
 def test_tokenize(text, tokens):
     assert tokenize(text) == tokens
 
@@ -164,12 +179,15 @@ def test_read_penn_treebank_style_file(tmp_path):
     assert vocab.encode(sents[1])[1] == vocab.unk_id
 
 
-@pytest.mark.parametrize("content, line", [
-    (b"fine line\nanother\n\x00\x01\x02binary", 3),
-    (b"ok\nalso ok\n\xff\xfe bad bytes\n", 3),
-    (b"", 1),
-    (b"\n \n\n", 1),
-])
+@pytest.mark.parametrize(
+    "content, line",
+    [
+        (b"fine line\nanother\n\x00\x01\x02binary", 3),
+        (b"ok\nalso ok\n\xff\xfe bad bytes\n", 3),
+        (b"", 1),
+        (b"\n \n\n", 1),
+    ],
+)
 def test_bad_files_are_refused_with_file_and_line(tmp_path, content, line):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)

@@ -45,8 +45,12 @@ def small_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def course_folder(small_files: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The data set of `small_files`, written without training (fast)."""
     folder = tmp_path_factory.mktemp("sets") / "small"
-    assert course_data.main([str(small_files[0]), str(small_files[1]), "--name", "small", "--into", str(folder),
-                             "--no-train"]) == 0
+    assert (
+        course_data.main(
+            [str(small_files[0]), str(small_files[1]), "--name", "small", "--into", str(folder), "--no-train"]
+        )
+        == 0
+    )
     return folder
 
 
@@ -122,8 +126,9 @@ def test_a_folder_of_64x64_images_is_refused(tmp_path: Path, capsys: pytest.Capt
     assert _nothing_written(datasets.user_data_home())
 
 
-def test_a_name_in_use_by_other_data_is_refused(course_folder: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_name_in_use_by_other_data_is_refused(
+    course_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = sorted(p.name for p in course_folder.rglob("*"))
     other = lecture_like_files(tmp_path, n=110, n_colors=30, start=100)
     err = _main_fails([str(other[0]), str(other[1]), "--name", "small", "--into", str(course_folder)], capsys)
@@ -132,8 +137,9 @@ def test_a_name_in_use_by_other_data_is_refused(course_folder: Path, tmp_path: P
 
 
 # ----------------------------------------------------------------------------- the data folder and the switch
-def test_the_data_set_has_datas_layout_and_a_seeded_5_percent_split(course_folder: Path,
-                                                                     small_files: tuple[Path, Path]) -> None:
+def test_the_data_set_has_datas_layout_and_a_seeded_5_percent_split(
+    course_folder: Path, small_files: tuple[Path, Path]
+) -> None:
     for part in ("sprites/pixel_color.txt", "sprites/colormap.txt", "sprites/split.json", "dataset.json", "weights"):
         assert (course_folder / part).exists(), part
     assert (course_folder / "sprites" / "pixel_color.txt").read_bytes() == small_files[0].read_bytes()
@@ -160,8 +166,9 @@ def test_the_switch_moves_sprites_and_weights(course_folder: Path, monkeypatch: 
     assert load_sprites().n_colors == 40
 
 
-def test_a_name_is_looked_up_in_the_user_data_folder(small_files: tuple[Path, Path],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_is_looked_up_in_the_user_data_folder(
+    small_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert course_data.main([str(small_files[0]), str(small_files[1]), "--name", "byname", "--no-train"]) == 0
     assert (datasets.user_data_home() / "byname" / "sprites" / "pixel_color.txt").is_file()
     monkeypatch.setenv(datasets.ENV_VAR, "byname")
@@ -176,8 +183,9 @@ def test_a_switch_to_nothing_says_how_to_make_the_data(monkeypatch: pytest.Monke
         datasets.use_data("nosuchcourse")
 
 
-def test_the_setup_cell_reports_the_data(course_folder: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_setup_cell_reports_the_data(
+    course_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from lecturekit.colab import setup_notebook
 
     setup_notebook()
@@ -209,8 +217,9 @@ def test_a_png_folder_keeps_its_rgb_for_notebook_02(tmp_path: Path, monkeypatch:
     assert "course data set 'pngs'" in data.source
 
 
-def test_lecture_files_give_notebook_02_the_palettes_colours(course_folder: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lecture_files_give_notebook_02_the_palettes_colours(
+    course_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from lecturekit.models.rgb import load_sprite_data
 
     monkeypatch.setenv(datasets.ENV_VAR, str(course_folder))
@@ -224,9 +233,11 @@ def _tiny_course_checkpoint(folder: Path) -> Path:
 
     sprites, _, _ = course_data.load_data_set(folder)
     path = folder / "weights" / "pixelrnn.pt"
-    save_checkpoint(path, PixelRNN(sprites.n_colors, hidden=8, embed=4),
-                    fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint(),
-                                  "dataset": "small"})
+    save_checkpoint(
+        path,
+        PixelRNN(sprites.n_colors, hidden=8, embed=4),
+        fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint(), "dataset": "small"},
+    )
     return path
 
 
@@ -240,8 +251,9 @@ def test_kit_checkpoints_are_refused_under_the_switch(course_folder: Path, monke
     assert "kit's own sprites" in str(err.value) and "'small'" in str(err.value)
 
 
-def test_course_checkpoints_are_refused_without_the_switch(course_folder: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_course_checkpoints_are_refused_without_the_switch(
+    course_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _tiny_course_checkpoint(course_folder)
     try:
         with pytest.raises(CheckpointError, match="LECTUREKIT_DATA=small") as err:
@@ -254,8 +266,9 @@ def test_course_checkpoints_are_refused_without_the_switch(course_folder: Path,
         path.unlink()
 
 
-def test_models_that_need_no_sprites_still_load_under_the_switch(course_folder: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_that_need_no_sprites_still_load_under_the_switch(
+    course_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not (kit_weights_dir() / "sentence_vae.pt").is_file():
         pytest.skip("no shipped sentence VAE")
     monkeypatch.setenv(datasets.ENV_VAR, str(course_folder))
@@ -277,8 +290,23 @@ def test_write_then_read_round_trip_is_what_course_data_stores(tmp_path: Path) -
 
 # ----------------------------------------------------------------------------- training: resume, skip, notebooks
 def _course_data_cmd(files: tuple[Path, Path], folder: Path, minutes: float) -> list[str]:
-    return [sys.executable, "-m", "lecturekit", "course-data", str(files[0]), str(files[1]), "--name", "trained",
-            "--into", str(folder), "--minutes", str(minutes), "--no-progress", "--threads", "1"]
+    return [
+        sys.executable,
+        "-m",
+        "lecturekit",
+        "course-data",
+        str(files[0]),
+        str(files[1]),
+        "--name",
+        "trained",
+        "--into",
+        str(folder),
+        "--minutes",
+        str(minutes),
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -323,8 +351,9 @@ def test_a_rerun_skips_every_finished_model(trained_set: dict[str, object]) -> N
 
 
 @pytest.mark.slow
-def test_notebooks_01_to_05_run_on_the_course_data(trained_set: dict[str, object], tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebooks_01_to_05_run_on_the_course_data(
+    trained_set: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import nbformat
     from nbclient import NotebookClient
 
@@ -333,7 +362,8 @@ def test_notebooks_01_to_05_run_on_the_course_data(trained_set: dict[str, object
     monkeypatch.setenv("MPLBACKEND", "Agg")
     for path in sorted((ROOT / "solutions").glob("0[1-5]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+        NotebookClient(
+            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
         setup_out = "".join(o.get("text", "") for o in nb.cells[1].get("outputs", []))
         assert "data: course set 'trained'" in setup_out, (path.name, setup_out)

@@ -146,9 +146,7 @@ def test_non_integer(tmp_path) -> None:
 
 def test_index_out_of_palette(tmp_path) -> None:
     px, cm = _write(tmp_path, [ROW, " ".join(["1"] * 399 + ["7"])])
-    with pytest.raises(
-        DataFormatError, match=r"pixel_color\.txt, line 2: colour index 7 .*only 4 colours.*too short"
-    ):
+    with pytest.raises(DataFormatError, match=r"pixel_color\.txt, line 2: colour index 7 .*only 4 colours.*too short"):
         read_lecture_files(px, cm)
 
 
@@ -160,9 +158,7 @@ def test_negative_index(tmp_path) -> None:
 
 def test_rgb_out_of_range(tmp_path) -> None:
     px, cm = _write(tmp_path, [ROW], ["255 255 255", "0 0 0", "256 0 0", "1 2 3"])
-    with pytest.raises(
-        DataFormatError, match=r"colormap\.txt, line 3: RGB value 256 is out of range 0\.\.255"
-    ):
+    with pytest.raises(DataFormatError, match=r"colormap\.txt, line 3: RGB value 256 is out of range 0\.\.255"):
         read_lecture_files(px, cm)
 
 

@@ -41,8 +41,9 @@ def test_wrong_code_shape_is_refused_with_the_expected_shape() -> None:
 def test_losses_match_binary_cross_entropy_and_the_non_saturating_gradient_is_stronger() -> None:
     g = torch.Generator().manual_seed(0)
     real, fake = torch.randn(7, generator=g), torch.randn(5, generator=g)
-    want = (F.binary_cross_entropy_with_logits(real, torch.ones(7))
-            + F.binary_cross_entropy_with_logits(fake, torch.zeros(5)))
+    want = F.binary_cross_entropy_with_logits(real, torch.ones(7)) + F.binary_cross_entropy_with_logits(
+        fake, torch.zeros(5)
+    )
     assert torch.allclose(gan.discriminator_loss(real, fake), want, atol=1e-6)
     assert torch.allclose(gan.generator_loss(fake), F.binary_cross_entropy_with_logits(fake, torch.ones(5)))
     assert torch.isfinite(gan.discriminator_loss(torch.full((3,), 80.0), torch.full((3,), -80.0)))
@@ -90,8 +91,19 @@ def test_short_training_moves_the_generator_towards_the_data_and_records_history
     torch.manual_seed(0)
     model = gan.GAN(z_dim=8, width=8, d_width=8)
     before = np.abs(model.sample_rgb(16).astype(np.float64) - target).mean()
-    run = gan.train_gan(data, epochs=40, batch_size=32, lr_g=3e-3, lr_d=3e-3, seed=0, n_strip=4, strip_every=10,
-                        device="cpu", progress_bar=False, model=model)
+    run = gan.train_gan(
+        data,
+        epochs=40,
+        batch_size=32,
+        lr_g=3e-3,
+        lr_d=3e-3,
+        seed=0,
+        n_strip=4,
+        strip_every=10,
+        device="cpu",
+        progress_bar=False,
+        model=model,
+    )
     after = np.abs(run.model.sample_rgb(16).astype(np.float64) - target).mean()
     assert after < 0.6 * before
     assert len(run.history.epochs) == 40 and len(run.history.steps) == 40 * 2
@@ -102,8 +114,17 @@ def test_short_training_moves_the_generator_towards_the_data_and_records_history
 
 
 def test_time_limit_stops_training() -> None:
-    run = gan.train_gan(_one_sprite_data(), epochs=None, max_minutes=0.0, batch_size=32, z_dim=8, width=8,
-                        d_width=8, device="cpu", progress_bar=False)
+    run = gan.train_gan(
+        _one_sprite_data(),
+        epochs=None,
+        max_minutes=0.0,
+        batch_size=32,
+        z_dim=8,
+        width=8,
+        d_width=8,
+        device="cpu",
+        progress_bar=False,
+    )
     assert run.history.stopped_early and len(run.history.steps) == 1 and len(run.strip_epochs) == 1
     with pytest.raises(ValueError, match="epochs or max_minutes"):
         gan.train_gan(_one_sprite_data(), epochs=None, max_minutes=None)
@@ -189,8 +210,14 @@ def test_family_comparison_scores_every_family_on_the_same_columns() -> None:
     vae = SpriteVAE(len(palette), width=8, hidden=16)
     vae.set_palette(palette)
     comparison = gan.compare_families(n=6, seed=0, gan_model=_small(), pixelrnn_model=rnn, vae_model=vae.eval())
-    names = ["real sprites (held-out)", "PixelRNN", "VAE: expected colour", "VAE: most likely colour",
-             "GAN: raw RGB", "GAN: snapped to palette"]
+    names = [
+        "real sprites (held-out)",
+        "PixelRNN",
+        "VAE: expected colour",
+        "VAE: most likely colour",
+        "GAN: raw RGB",
+        "GAN: snapped to palette",
+    ]
     assert list(comparison.images) == names and list(comparison.rows) == names
     columns = list(comparison.rows["PixelRNN"])
     assert all(list(row) == columns for row in comparison.rows.values())

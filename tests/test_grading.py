@@ -60,12 +60,18 @@ register(Exercise("demo.noise", "add_noise", lambda x, g: x + torch.randn(x.shap
 register(Exercise("demo.other", "triple", lambda x: 3 * x, _add_cases))
 
 ADD_ONE = "def add_one(x):\n    ### BEGIN SOLUTION\n    return x + ONE\n    ### END SOLUTION"
-SOFTMAX = ("def row_softmax(x):\n    ### BEGIN SOLUTION\n    e = torch.exp(x - x.max(-1, keepdim=True).values)\n"
-           "    return e / e.sum(-1, keepdim=True)\n    ### END SOLUTION")
-NOISE = ("def add_noise(x, generator):\n    ### BEGIN SOLUTION\n"
-         "    return x + torch.randn(x.shape, generator=generator)\n    ### END SOLUTION")
-COUNT = "def count_positive(values):\n    ### BEGIN SOLUTION\n    return sum(1 for v in values if v > 0)\n" \
-        "    ### END SOLUTION"
+SOFTMAX = (
+    "def row_softmax(x):\n    ### BEGIN SOLUTION\n    e = torch.exp(x - x.max(-1, keepdim=True).values)\n"
+    "    return e / e.sum(-1, keepdim=True)\n    ### END SOLUTION"
+)
+NOISE = (
+    "def add_noise(x, generator):\n    ### BEGIN SOLUTION\n"
+    "    return x + torch.randn(x.shape, generator=generator)\n    ### END SOLUTION"
+)
+COUNT = (
+    "def count_positive(values):\n    ### BEGIN SOLUTION\n    return sum(1 for v in values if v > 0)\n"
+    "    ### END SOLUTION"
+)
 
 
 def _graded(code: str, grade_id: str, points: float, exercises: list[str] | None = None, partial: bool = False):
@@ -76,30 +82,39 @@ def _graded(code: str, grade_id: str, points: float, exercises: list[str] | None
 
 
 def course_notebooks() -> dict[str, nbformat.NotebookNode]:
-    demo = new_notebook([
-        markdown_cell("# Demo course"),
-        setup_cell(),
-        code_cell("import time\nimport numpy as np\nimport torch\nfrom lecturekit.exercises import check"),
-        code_cell("ONE = 1"),
-        code_cell("time.sleep(4)\nSLOW_TABLE = [1, 2, 3]"),
-        solution_cell(ADD_ONE, "add_one"),
-        _graded('check("demo.add_one", add_one)', "test_add_one", 2, ["demo.add_one"]),
-        solution_cell(SOFTMAX, "row_softmax"),
-        _graded('check("demo.softmax", row_softmax)', "test_softmax", 3, ["demo.softmax"], partial=True),
-        solution_cell(NOISE, "add_noise"),
-        _graded('check("demo.noise", add_noise)', "test_noise", 1, ["demo.noise"]),
-        solution_cell(COUNT, "count_positive"),
-        _graded("np.testing.assert_equal(count_positive([1, -2, 3]), 2)\n### BEGIN HIDDEN TESTS\n"
+    demo = new_notebook(
+        [
+            markdown_cell("# Demo course"),
+            setup_cell(),
+            code_cell("import time\nimport numpy as np\nimport torch\nfrom lecturekit.exercises import check"),
+            code_cell("ONE = 1"),
+            code_cell("time.sleep(4)\nSLOW_TABLE = [1, 2, 3]"),
+            solution_cell(ADD_ONE, "add_one"),
+            _graded('check("demo.add_one", add_one)', "test_add_one", 2, ["demo.add_one"]),
+            solution_cell(SOFTMAX, "row_softmax"),
+            _graded('check("demo.softmax", row_softmax)', "test_softmax", 3, ["demo.softmax"], partial=True),
+            solution_cell(NOISE, "add_noise"),
+            _graded('check("demo.noise", add_noise)', "test_noise", 1, ["demo.noise"]),
+            solution_cell(COUNT, "count_positive"),
+            _graded(
+                "np.testing.assert_equal(count_positive([1, -2, 3]), 2)\n### BEGIN HIDDEN TESTS\n"
                 f"# {HIDDEN_MARKER}\nnp.testing.assert_equal(count_positive([]), 0)\n"
-                "np.testing.assert_equal(count_positive([5, 0, 7]), 2)\n### END HIDDEN TESTS", "test_count", 1),
-        code_cell("time.sleep(30)  # after the last graded cell: never run by the grader"),
-    ])
-    other = new_notebook([
-        setup_cell(),
-        solution_cell("def triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION", "triple"),
-        _graded('from lecturekit.exercises import check\ncheck("demo.other", triple)', "test_triple", 2,
-                ["demo.other"]),
-    ])
+                "np.testing.assert_equal(count_positive([5, 0, 7]), 2)\n### END HIDDEN TESTS",
+                "test_count",
+                1,
+            ),
+            code_cell("time.sleep(30)  # after the last graded cell: never run by the grader"),
+        ]
+    )
+    other = new_notebook(
+        [
+            setup_cell(),
+            solution_cell("def triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION", "triple"),
+            _graded(
+                'from lecturekit.exercises import check\ncheck("demo.other", triple)', "test_triple", 2, ["demo.other"]
+            ),
+        ]
+    )
     return {"01_demo": demo, "02_other": other}
 
 
@@ -139,6 +154,7 @@ def by_key(report) -> dict[tuple[str, str, str], object]:
 
 
 # ---- no kernel: plan, names, decoding ----
+
 
 @pytest.fixture(scope="module")
 def course_root(tmp_path_factory) -> Path:
@@ -186,6 +202,7 @@ def test_results_from_the_kernel_are_never_unpickled(tmp_path):
 
 # ---- grading the course ----
 
+
 @pytest.fixture(scope="module")
 def graded(course_root, tmp_path_factory):
     """One grading run over the usual kinds of submission (two kernels at a time)."""
@@ -193,32 +210,54 @@ def graded(course_root, tmp_path_factory):
     root = course_root
     put(subs / "alice", (root / "solutions" / "01_demo.ipynb").read_text())  # the solution: full marks
     put(subs / "bob", (root / "notebooks" / "01_demo.ipynb").read_text())  # untouched: zero
-    put(subs / "carol", with_answers(root, {  # half done: add_one right, softmax right for 2 of 4 shapes
-        "add_one": "def add_one(x):\n    return x + 1",
-        "row_softmax": "def row_softmax(x):\n    if x.shape[0] > 3:\n        return x\n    return torch.softmax(x, -1)",
-    }))
+    put(
+        subs / "carol",
+        with_answers(
+            root,
+            {  # half done: add_one right, softmax right for 2 of 4 shapes
+                "add_one": "def add_one(x):\n    return x + 1",
+                "row_softmax": "def row_softmax(x):\n    if x.shape[0] > 3:\n        return x\n"
+                "    return torch.softmax(x, -1)",
+            },
+        ),
+    )
     # dave: a renamed file, a test cell edited to pass, its points changed, an answer without its metadata,
     # and a cell of his own that the grader does not run
-    nb = with_answers(root, {"add_one": "def add_one(x):\n    return x", "count_positive": "def count_positive(v):\n"
-                             "    return len([1 for a in v if a > 0])"})
+    nb = with_answers(
+        root,
+        {
+            "add_one": "def add_one(x):\n    return x",
+            "count_positive": "def count_positive(v):\n    return len([1 for a in v if a > 0])",
+        },
+    )
     for cell in nb["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade_id") == "test_add_one":
             cell["source"], meta["points"] = "pass", 100
         if meta.get("grade_id") == "row_softmax":
             cell["source"], cell["metadata"] = "def row_softmax(x):\n    return torch.softmax(x, dim=-1)", {}
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "add_one = lambda x: x + 1", "outputs": [],
-                        "execution_count": None})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "add_one = lambda x: x + 1",
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
     put(subs / "dave", nb, "my homework (1).ipynb")
     erin = subs / "erin__01_demo.ipynb"  # a single file, student id from the name; invalid JSON
     erin.write_text('{"cells": [')
-    frank = put(subs / "frank", with_answers(root, {"triple": "def triple(x):\n    return x * 3"}, "02_other"),
-                "01_demo.ipynb")  # the wrong notebook under 01's name
+    frank = put(
+        subs / "frank", with_answers(root, {"triple": "def triple(x):\n    return x * 3"}, "02_other"), "01_demo.ipynb"
+    )  # the wrong notebook under 01's name
     # gina's function reads a global by name, which the cell selection cannot see: the grader reruns in full
     put(subs / "gina", with_answers(root, {"add_one": "def add_one(x):\n    return x + eval('SLOW_TABLE')[0]"}))
-    report = grade([subs / "alice", subs / "bob", subs / "carol", subs / "dave", erin, frank, subs / "gina"],
-                   root / "solutions",
-                   Options(timeout=20, jobs=2, seed=7, quiet=True))
+    report = grade(
+        [subs / "alice", subs / "bob", subs / "carol", subs / "dave", erin, frank, subs / "gina"],
+        root / "solutions",
+        Options(timeout=20, jobs=2, seed=7, quiet=True),
+    )
     return report, subs
 
 
@@ -227,8 +266,10 @@ def test_solution_full_marks_untouched_zero(graded):
     report, _ = graded
     rows = by_key(report)
     assert rows[("alice", "ALL", "TOTAL")].points == 7 and rows[("alice", "ALL", "TOTAL")].max_points == 9
-    assert all(rows[("alice", "01_demo", g)].status == "passed" for g in ("test_add_one", "test_softmax",
-                                                                         "test_noise", "test_count"))
+    assert all(
+        rows[("alice", "01_demo", g)].status == "passed"
+        for g in ("test_add_one", "test_softmax", "test_noise", "test_count")
+    )
     assert rows[("bob", "ALL", "TOTAL")].points == 0
     assert {rows[("bob", "01_demo", g)].status for g in ("test_add_one", "test_softmax", "test_count")} == {"missing"}
     assert rows[("bob", "02_other", "test_triple")].status == "missing"  # not handed in
@@ -273,8 +314,13 @@ def test_csv_and_feedback(graded, tmp_path):
     students = {r["student"] for r in rows}
     assert students == {"alice", "bob", "carol", "dave", "erin", "frank", "gina"}
     assert len(rows) == len(students) * (5 + 1)  # 5 graded cells in 2 notebooks, plus the total
-    assert {r["status"] for r in rows if r["grade_id"] != "TOTAL"} <= {"passed", "failed", "error", "timeout",
-                                                                        "missing"}
+    assert {r["status"] for r in rows if r["grade_id"] != "TOTAL"} <= {
+        "passed",
+        "failed",
+        "error",
+        "timeout",
+        "missing",
+    }
     carol = (tmp_path / "feedback" / "carol.md").read_text()
     assert "3.5 / 9" in carol and "row_softmax()" in carol and "test_softmax" in carol
     for text in (p.read_text() for p in (tmp_path / "feedback").glob("*.md")):
@@ -284,15 +330,32 @@ def test_csv_and_feedback(graded, tmp_path):
 @pytest.mark.slow
 def test_cli(course_root, tmp_path, capsys):
     subs = tmp_path / "subs"
-    put(subs / "zoe", with_answers(course_root, {"triple": "def triple(x):\n    return x + x + x"}, "02_other"),
-        "02_other.ipynb")
+    put(
+        subs / "zoe",
+        with_answers(course_root, {"triple": "def triple(x):\n    return x + x + x"}, "02_other"),
+        "02_other.ipynb",
+    )
     out = tmp_path / "out" / "grades.csv"
-    code = grade_main([str(subs / "zoe"), "--solutions", str(course_root / "solutions"), "--out", str(out),
-                       "--jobs", "1", "--timeout", "20", "-q"])
+    code = grade_main(
+        [
+            str(subs / "zoe"),
+            "--solutions",
+            str(course_root / "solutions"),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+            "--timeout",
+            "20",
+            "-q",
+        ]
+    )
     assert code in (0, 1)  # 1: a file of the package changed during the run (someone editing the checkout)
     rows = list(csv.DictReader(out.open()))
-    assert [(r["grade_id"], r["points"], r["status"]) for r in rows] == [("test_triple", "2", "passed"),
-                                                                         ("TOTAL", "2", "passed")]
+    assert [(r["grade_id"], r["points"], r["status"]) for r in rows] == [
+        ("test_triple", "2", "passed"),
+        ("TOTAL", "2", "passed"),
+    ]
     assert (tmp_path / "out" / "feedback" / "zoe.md").is_file()
     assert (tmp_path / "out" / "grades_review.csv").is_file()
     assert "seed" in capsys.readouterr().err
@@ -303,6 +366,7 @@ def test_cli(course_root, tmp_path, capsys):
 
 
 # ---- the real notebooks ----
+
 
 def _real_graded_notebooks() -> list[Path]:
     try:
@@ -319,17 +383,21 @@ def test_real_notebooks_solution_full_untouched_zero(tmp_path):
     for path in _real_graded_notebooks():
         put(subs / "solution", path.read_text(), path.name)
         student = ROOT / "notebooks" / path.name
-        nb = student.read_text() if student.is_file() else json.dumps(
-            student_notebook(nbformat.read(path, as_version=4)))
+        nb = (
+            student.read_text()
+            if student.is_file()
+            else json.dumps(student_notebook(nbformat.read(path, as_version=4)))
+        )
         put(subs / "untouched", nb, path.name)
-    report = grade([subs / "solution", subs / "untouched"], ROOT / "solutions",
-                   Options(timeout=60, jobs=2, seed=3, quiet=True))
+    report = grade(
+        [subs / "solution", subs / "untouched"], ROOT / "solutions", Options(timeout=60, jobs=2, seed=3, quiet=True)
+    )
     rows = report.rows()
-    bad = [(r.notebook, r.grade_id, r.status, r.messages) for r in rows
-           if r.student == "solution" and r.status != "passed"]
+    bad = [
+        (r.notebook, r.grade_id, r.status, r.messages) for r in rows if r.student == "solution" and r.status != "passed"
+    ]
     assert not bad
     assert all(r.points == 0 for r in rows if r.student == "untouched")
-
 
 
 def test_a_cell_that_kills_its_kernel_at_once_is_the_one_blamed(tmp_path):

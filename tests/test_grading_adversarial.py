@@ -37,78 +37,98 @@ def attacks(tmp: Path, out: Path, solutions: Path) -> dict[str, dict[str, str]]:
         # replaces every check it can find, then answers wrongly
         "patcher": {
             "add_one": "import builtins, sys, numpy, torch\nimport lecturekit.exercises as lx\n"
-                       "lx.check = lambda *a, **k: print('passed')\nlx.compare_values = lambda *a, **k: None\n"
-                       "lx.run_cases = lambda *a, **k: []\n"
-                       "numpy.testing.assert_equal = lambda *a, **k: None\n"
-                       "sys.modules['numpy.testing'] = type(sys)('fake')\n"
-                       "sys.modules['numpy.testing'].assert_equal = lambda *a, **k: None\n"
-                       "torch.testing.assert_close = lambda *a, **k: None\ntorch.allclose = lambda *a, **k: True\n"
-                       "builtins.AssertionError = type('AssertionError', (Exception,), {})\n"
-                       "def add_one(x):\n    return x",
+            "lx.check = lambda *a, **k: print('passed')\nlx.compare_values = lambda *a, **k: None\n"
+            "lx.run_cases = lambda *a, **k: []\n"
+            "numpy.testing.assert_equal = lambda *a, **k: None\n"
+            "sys.modules['numpy.testing'] = type(sys)('fake')\n"
+            "sys.modules['numpy.testing'].assert_equal = lambda *a, **k: None\n"
+            "torch.testing.assert_close = lambda *a, **k: None\ntorch.allclose = lambda *a, **k: True\n"
+            "builtins.AssertionError = type('AssertionError', (Exception,), {})\n"
+            "def add_one(x):\n    return x",
             "count_positive": "import numpy\nnumpy.testing.assert_equal = lambda *a, **k: None\n"
-                              "def count_positive(values):\n    return 2",
+            "def count_positive(values):\n    return 2",
         },
         # rewrites the test cells before they run: an AST transformer and a shell method
         "shellpatcher": {
             "count_positive": "import ast\nclass Strip(ast.NodeTransformer):\n    def visit_Module(self, node):\n"
-                              "        node.body = [ast.Pass()]\n        return node\n"
-                              "get_ipython().ast_transformers.append(Strip())\n"
-                              "def count_positive(values):\n    return 2",
+            "        node.body = [ast.Pass()]\n        return node\n"
+            "get_ipython().ast_transformers.append(Strip())\n"
+            "def count_positive(values):\n    return 2",
         },
         # right on the notebook's visible inputs only
-        "hardcoder": {"add_one": f"KNOWN = {_visible_sums()!r}\ndef add_one(x):\n"
-                                 "    return x + 1 if round(float(x.sum()), 4) in KNOWN else x"},
+        "hardcoder": {
+            "add_one": f"KNOWN = {_visible_sums()!r}\ndef add_one(x):\n"
+            "    return x + 1 if round(float(x.sum()), 4) in KNOWN else x"
+        },
         # writes the grades, the feedback and the solutions while it runs
-        "writer": {"add_one": f"from pathlib import Path\nPath({str(out)!r}).parent.mkdir(parents=True, "
-                              "exist_ok=True)\n"
-                              f"Path({str(out)!r}).write_text('student,notebook,grade_id,points,max_points,status\\n"
-                              "writer,ALL,TOTAL,1000,9,passed\\n')\n"
-                              f"fb = Path({str(out.parent / 'feedback')!r}); fb.mkdir(parents=True, exist_ok=True)\n"
-                              "(fb / 'writer.md').write_text('all right')\n(fb / 'alice.md').write_text('hacked')\n"
-                              f"p = Path({str(solutions / '01_demo.ipynb')!r})\n"
-                              "p.write_text(p.read_text().replace('\"points\": 2', '\"points\": 0'))\n"
-                              "def add_one(x):\n    return x"},
+        "writer": {
+            "add_one": f"from pathlib import Path\nPath({str(out)!r}).parent.mkdir(parents=True, "
+            "exist_ok=True)\n"
+            f"Path({str(out)!r}).write_text('student,notebook,grade_id,points,max_points,status\\n"
+            "writer,ALL,TOTAL,1000,9,passed\\n')\n"
+            f"fb = Path({str(out.parent / 'feedback')!r}); fb.mkdir(parents=True, exist_ok=True)\n"
+            "(fb / 'writer.md').write_text('all right')\n(fb / 'alice.md').write_text('hacked')\n"
+            f"p = Path({str(solutions / '01_demo.ipynb')!r})\n"
+            "p.write_text(p.read_text().replace('\"points\": 2', '\"points\": 0'))\n"
+            "def add_one(x):\n    return x"
+        },
         # looks for the hidden tests where the kernel can see: its folder, sys.path, env, the kit's paths
-        "reader": {"add_one": "import os, sys\nfrom pathlib import Path\nimport lecturekit.paths as kp\n"
-                              f"MARK = {HIDDEN_MARKER[:7]!r} + {HIDDEN_MARKER[7:]!r}\n"
-                              "roots = [Path.cwd(), kp.data_dir().parent, Path(kp.__file__).parent.parent]\n"
-                              "roots += [kp.repo_root()] if kp.repo_root() else []\n"
-                              "roots += [Path(p) for p in sys.path if p and Path(p).is_dir()]\n"
-                              "roots += [Path(v) for k, v in os.environ.items() if k != 'HOME' and os.path.isdir(v)]\n"
-                              "FOUND = False\nfor r in roots:\n"
-                              "    for pat in ('*.ipynb', '*/*.ipynb', 'solutions/*.ipynb', '_solutions/*.ipynb'):\n"
-                              "        for f in r.glob(pat):\n"
-                              "            FOUND = FOUND or MARK in f.read_text(errors='ignore')\n"
-                              "for f in Path.cwd().rglob('*'):\n"
-                              "    FOUND = FOUND or f.is_file() and MARK in f.read_text(errors='ignore')\n"
-                              "EXPOSED = kp.repo_root() is not None or any((Path(p) / 'solutions').is_dir() "
-                              "for p in sys.path if p)\n"
-                              "def add_one(x):\n    return x + 1 if FOUND or EXPOSED else x"},
+        "reader": {
+            "add_one": "import os, sys\nfrom pathlib import Path\nimport lecturekit.paths as kp\n"
+            f"MARK = {HIDDEN_MARKER[:7]!r} + {HIDDEN_MARKER[7:]!r}\n"
+            "roots = [Path.cwd(), kp.data_dir().parent, Path(kp.__file__).parent.parent]\n"
+            "roots += [kp.repo_root()] if kp.repo_root() else []\n"
+            "roots += [Path(p) for p in sys.path if p and Path(p).is_dir()]\n"
+            "roots += [Path(v) for k, v in os.environ.items() if k != 'HOME' and os.path.isdir(v)]\n"
+            "FOUND = False\nfor r in roots:\n"
+            "    for pat in ('*.ipynb', '*/*.ipynb', 'solutions/*.ipynb', '_solutions/*.ipynb'):\n"
+            "        for f in r.glob(pat):\n"
+            "            FOUND = FOUND or MARK in f.read_text(errors='ignore')\n"
+            "for f in Path.cwd().rglob('*'):\n"
+            "    FOUND = FOUND or f.is_file() and MARK in f.read_text(errors='ignore')\n"
+            "EXPOSED = kp.repo_root() is not None or any((Path(p) / 'solutions').is_dir() "
+            "for p in sys.path if p)\n"
+            "def add_one(x):\n    return x + 1 if FOUND or EXPOSED else x"
+        },
         # kills its own kernel (after defining add_one); the other answers are right
         "killer": {**RIGHT, "add_one": RIGHT["add_one"] + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGKILL)"},
         # sys.exit() (IPython catches it) and exit() (stops the kernel)
-        "exiter": {**RIGHT, "add_one": RIGHT["add_one"] + "\nimport sys\nsys.exit(3)",
-                   "row_softmax": RIGHT["row_softmax"] + "\nexit()"},
+        "exiter": {
+            **RIGHT,
+            "add_one": RIGHT["add_one"] + "\nimport sys\nsys.exit(3)",
+            "row_softmax": RIGHT["row_softmax"] + "\nexit()",
+        },
         # megabytes of printing, in the cell and in the function
-        "printer": {**RIGHT, "add_one": "print('x' * 30_000_000)\nfor i in range(100_000):\n    print(i)\n"
-                                        "def add_one(x):\n    print('y' * 1_000_000)\n    return x + 1"},
+        "printer": {
+            **RIGHT,
+            "add_one": "print('x' * 30_000_000)\nfor i in range(100_000):\n    print(i)\n"
+            "def add_one(x):\n    print('y' * 1_000_000)\n    return x + 1",
+        },
         # an endless function, and a cell that loops and swallows the interrupt
-        "looper": {**RIGHT, "add_one": "def add_one(x):\n    while True:\n        pass",
-                   "row_softmax": RIGHT["row_softmax"] + "\nimport time\nwhile True:\n    try:\n"
-                                  "        time.sleep(0.05)\n    except BaseException:\n        pass"},
+        "looper": {
+            **RIGHT,
+            "add_one": "def add_one(x):\n    while True:\n        pass",
+            "row_softmax": RIGHT["row_softmax"] + "\nimport time\nwhile True:\n    try:\n"
+            "        time.sleep(0.05)\n    except BaseException:\n        pass",
+        },
         # leaves a daemon behind (double fork + setsid); add_one is right only once the daemon runs
-        "daemon": {**RIGHT, "add_one": "import subprocess, sys, time, os\nsubprocess.Popen([sys.executable, '-c', "
-                                       "'import os, sys, time\\nif os.fork(): os._exit(0)\\nos.setsid()\\n"
-                                       "open(\"daemon.pid\", \"w\").write(str(os.getpid()))\\ntime.sleep(600)', "
-                                       f"{DAEMON_MARK!r}])\n"
-                                       "for _ in range(100):\n    if os.path.exists('daemon.pid'):\n        break\n"
-                                       "    time.sleep(0.05)\n"
-                                       "def add_one(x):\n    return x + (1 if os.path.exists('daemon.pid') else 2)"},
+        "daemon": {
+            **RIGHT,
+            "add_one": "import subprocess, sys, time, os\nsubprocess.Popen([sys.executable, '-c', "
+            "'import os, sys, time\\nif os.fork(): os._exit(0)\\nos.setsid()\\n"
+            'open("daemon.pid", "w").write(str(os.getpid()))\\ntime.sleep(600)\', '
+            f"{DAEMON_MARK!r}])\n"
+            "for _ in range(100):\n    if os.path.exists('daemon.pid'):\n        break\n"
+            "    time.sleep(0.05)\n"
+            "def add_one(x):\n    return x + (1 if os.path.exists('daemon.pid') else 2)",
+        },
         # asks for more memory than the limit
         "hog": {**RIGHT, "add_one": "big = bytearray(6 * 2**30)\n" + RIGHT["add_one"]},
         # calls the package's grading registry (flagged for the instructor)
-        "borrower": {"add_one": "from lecturekit.exercises import get_exercise\n"
-                                "def add_one(x):\n    return get_exercise('demo.add_one').reference(x)"},
+        "borrower": {
+            "add_one": "from lecturekit.exercises import get_exercise\n"
+            "def add_one(x):\n    return get_exercise('demo.add_one').reference(x)"
+        },
     }
 
 
@@ -125,9 +145,24 @@ def run(tmp_path_factory):
     put(subs / "deleter", nb)
     put(subs / "alice", (solutions / "01_demo.ipynb").read_text())
     start = time.monotonic()
-    code = grade_main([str(p) for p in sorted(subs.iterdir())] + [
-        "--solutions", str(solutions), "--out", str(out), "--jobs", "2", "--timeout", "6", "--memory", "3072",
-        "--seed", "11", "-q"])
+    code = grade_main(
+        [str(p) for p in sorted(subs.iterdir())]
+        + [
+            "--solutions",
+            str(solutions),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--timeout",
+            "6",
+            "--memory",
+            "3072",
+            "--seed",
+            "11",
+            "-q",
+        ]
+    )
     seconds = time.monotonic() - start
     rows = {(r["student"], r["grade_id"]): r for r in csv.DictReader(out.open())}
     return {"code": code, "rows": rows, "out": out, "tmp": tmp, "seconds": seconds}

@@ -17,11 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "01_autoregressive_pixels"
 ANSWERS = {  # pad_prefix right, image_log_prob wrong (a mean instead of a sum), draw_colour left unwritten
     "pad_prefix": "def pad_prefix(prefix_rgb, n_slots=8):\n    batch, t, _ = prefix_rgb.shape\n"
-                  "    zeros = prefix_rgb.new_zeros(batch, (n_slots - t) * 3)\n"
-                  "    return torch.cat([prefix_rgb.reshape(batch, t * 3), zeros], dim=1)",
+    "    zeros = prefix_rgb.new_zeros(batch, (n_slots - t) * 3)\n"
+    "    return torch.cat([prefix_rgb.reshape(batch, t * 3), zeros], dim=1)",
     "image_log_prob": "def image_log_prob(step_probs, images):\n"
-                      "    picked = step_probs.gather(-1, images.unsqueeze(-1)).squeeze(-1)\n"
-                      "    return torch.log(picked).mean(dim=1)",
+    "    picked = step_probs.gather(-1, images.unsqueeze(-1)).squeeze(-1)\n"
+    "    return torch.log(picked).mean(dim=1)",
 }
 
 
@@ -37,9 +37,25 @@ def _submission(student_copy: Path, folder: Path) -> Path:
 
 
 def _grade(submission: Path, out: Path, *extra: str) -> tuple[dict[str, tuple[str, str]], str]:
-    code = grade_main([str(submission), "--solutions", str(ROOT / "solutions"), "--notebook", NOTEBOOK,
-                       "--out", str(out / "grades.csv"), "--feedback", str(out / "feedback"), "--seed", "11",
-                       "--timeout", "120", "--quiet", *extra])
+    code = grade_main(
+        [
+            str(submission),
+            "--solutions",
+            str(ROOT / "solutions"),
+            "--notebook",
+            NOTEBOOK,
+            "--out",
+            str(out / "grades.csv"),
+            "--feedback",
+            str(out / "feedback"),
+            "--seed",
+            "11",
+            "--timeout",
+            "120",
+            "--quiet",
+            *extra,
+        ]
+    )
     assert code == 0
     with open(out / "grades.csv") as f:
         rows = {r["grade_id"]: (r["points"], r["status"]) for r in csv.DictReader(f)}
@@ -47,8 +63,9 @@ def _grade(submission: Path, out: Path, *extra: str) -> tuple[dict[str, tuple[st
 
 
 @pytest.mark.slow
-def test_a_chinese_submission_gets_the_same_points_and_chinese_feedback(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_chinese_submission_gets_the_same_points_and_chinese_feedback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("LECTUREKIT_LANG", raising=False)
     english = _submission(ROOT / "notebooks" / f"{NOTEBOOK}.ipynb", tmp_path / "en" / "alice")
     chinese = _submission(ROOT / "notebooks" / "zh_CN" / f"{NOTEBOOK}.ipynb", tmp_path / "zh" / "alice")

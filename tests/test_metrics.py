@@ -24,7 +24,7 @@ def _blur(images: np.ndarray) -> np.ndarray:
     """A 3x3 box blur (edge pixels repeated): what averaging over colours does to a palette image."""
     x = images.astype(np.float64)
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
-    out = sum(padded[:, i:i + 20, j:j + 20] for i in range(3) for j in range(3)) / 9
+    out = sum(padded[:, i : i + 20, j : j + 20] for i in range(3) for j in range(3)) / 9
     return np.round(out).astype(np.uint8)
 
 

@@ -39,8 +39,9 @@ def test_cases_vary_with_the_seed(name: str) -> None:
     exercise = get_exercise(name)
 
     def shapes(seed: int) -> list:
-        return [tuple(tuple(a.shape) if isinstance(a, torch.Tensor) else a for a in args)
-                for args in exercise.cases(seed)]
+        return [
+            tuple(tuple(a.shape) if isinstance(a, torch.Tensor) else a for a in args) for args in exercise.cases(seed)
+        ]
 
     assert shapes(0) == shapes(0)
     assert shapes(0) != shapes(101) or shapes(101) != shapes(202)
@@ -57,8 +58,7 @@ def test_unfinished_exercise_says_so(name: str) -> None:
 
 MISTAKES = [
     ("nb01.pad_prefix", lambda p, n: torch.nn.functional.pad(p, (0, 0, 0, 8 - p.shape[1])).flatten(1), "shape"),
-    ("nb01.pad_prefix", lambda p, n: torch.cat([p.new_zeros(len(p), (n - p.shape[1]) * 3), p.flatten(1)], 1),
-     "differ"),
+    ("nb01.pad_prefix", lambda p, n: torch.cat([p.new_zeros(len(p), (n - p.shape[1]) * 3), p.flatten(1)], 1), "differ"),
     ("nb01.image_log_prob", lambda p, x: torch.log(p.gather(-1, x[..., None])).squeeze(-1), "shape"),
     ("nb01.image_log_prob", lambda p, x: p.gather(-1, x[..., None]).squeeze(-1).prod(1), "differ"),
     ("nb01.draw_colour", lambda p, u: p.argmax(-1), "differ"),
@@ -84,8 +84,10 @@ def test_draw_colour_accepts_other_correct_ways() -> None:
     check("nb01.draw_colour", lambda p, u: torch.searchsorted(torch.cumsum(p, -1), u[:, None], right=True)[:, 0])
     check("nb02.nearest_palette_index", lambda x, p: torch.cdist(x, p).argmin(1), hidden=True)
     check("nb02.one_hot", lambda i, k: (i[..., None] == torch.arange(k)).float(), hidden=True)
-    check("nb01.image_log_prob", lambda p, x: torch.log(p[torch.arange(len(x))[:, None],
-                                                          torch.arange(x.shape[1]), x]).sum(1))
+    check(
+        "nb01.image_log_prob",
+        lambda p, x: torch.log(p[torch.arange(len(x))[:, None], torch.arange(x.shape[1]), x]).sum(1),
+    )
 
 
 @pytest.mark.parametrize("notebook", list(NAMES))

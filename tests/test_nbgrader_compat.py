@@ -46,36 +46,52 @@ def _env() -> dict[str, str]:
 
 
 def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [str(BIN / "nbgrader"), *args, "--force", f"--CourseDirectory.root={course}",
-           f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}", "--ExecutePreprocessor.timeout=300"]
+    cmd = [
+        str(BIN / "nbgrader"),
+        *args,
+        "--force",
+        f"--CourseDirectory.root={course}",
+        f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
+        "--ExecutePreprocessor.timeout=300",
+    ]
     done = subprocess.run(cmd, cwd=course, env=_env(), capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
 
 
 def _demo_notebook() -> nbformat.NotebookNode:
-    return new_notebook([
-        markdown_cell("# nbgrader check"),
-        setup_cell(),
-        solution_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "double"),
-        test_cell("assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n### END HIDDEN TESTS",
-                  "test_double", 2),
-        solution_cell("def halve(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "halve"),
-        test_cell("assert halve(4) == 2", "test_halve", 1),
-    ])
+    return new_notebook(
+        [
+            markdown_cell("# nbgrader check"),
+            setup_cell(),
+            solution_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "double"),
+            test_cell(
+                "assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n### END HIDDEN TESTS",
+                "test_double",
+                2,
+            ),
+            solution_cell("def halve(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "halve"),
+            test_cell("assert halve(4) == 2", "test_halve", 1),
+        ]
+    )
 
 
 def _code_sources(nb: dict) -> list[str]:
-    return [("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).strip()
-            for c in nb["cells"] if c["cell_type"] == "code"]
+    return [
+        ("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).strip()
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+    ]
 
 
 def _scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        return {s: (gb.find_submission(assignment, s).score, gb.find_submission(assignment, s).max_score)
-                for s in ("solved", "untouched")}
+        return {
+            s: (gb.find_submission(assignment, s).score, gb.find_submission(assignment, s).max_score)
+            for s in ("solved", "untouched")
+        }
 
 
 def _graded_solutions() -> list[Path]:
@@ -117,8 +133,11 @@ def test_nbgrader_generate_and_autograde(tmp_path):
 
 def copy_with_sources(released: dict, solution: nbformat.NotebookNode) -> dict:
     """The released copy with the solution's answer cells filled in (a student who solved everything)."""
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in solution.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     nb = json.loads(json.dumps(released))
     for cell in nb["cells"]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
@@ -137,8 +156,12 @@ def test_nbgrader_autograde_runs_student_code_in_the_sandbox_kernel(tmp_path):
     if sandbox_problem() and not os.environ.get("LECTUREKIT_REQUIRE_SANDBOX"):
         pytest.skip(sandbox_problem())
     prefix = tmp_path / "prefix"
-    done = subprocess.run([sys.executable, "-m", "lecturekit", "sandbox-kernel", "install", "--prefix", str(prefix)],
-                          env=_env(), capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "lecturekit", "sandbox-kernel", "install", "--prefix", str(prefix)],
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     course = tmp_path / "course"
     (course / "source" / "demo").mkdir(parents=True)
@@ -148,17 +171,27 @@ def test_nbgrader_autograde_runs_student_code_in_the_sandbox_kernel(tmp_path):
     solved = copy_with_sources(released, _demo_notebook())
     for cell in solved["cells"]:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "double":
-            cell["source"] = (f"import os, socket\nSEEN = os.path.exists({str(course / 'source')!r})\n"
-                              "def double(x):\n    return 0 if SEEN else 2 * x")
+            cell["source"] = (
+                f"import os, socket\nSEEN = os.path.exists({str(course / 'source')!r})\n"
+                "def double(x):\n    return 0 if SEEN else 2 * x"
+            )
     for student, nb in (("solved", solved), ("untouched", released)):
         folder = course / "submitted" / student / "demo"
         folder.mkdir(parents=True)
         (folder / "demo.ipynb").write_text(json.dumps(nb))
     env = _env()
     env["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
-    cmd = [str(BIN / "nbgrader"), "autograde", "demo", "--force", f"--CourseDirectory.root={course}",
-           f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}", "--ExecutePreprocessor.timeout=120",
-           "--ExecutePreprocessor.kernel_name=lecturekit-sandbox", "--KernelManager.transport=ipc"]
+    cmd = [
+        str(BIN / "nbgrader"),
+        "autograde",
+        "demo",
+        "--force",
+        f"--CourseDirectory.root={course}",
+        f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
+        "--ExecutePreprocessor.timeout=120",
+        "--ExecutePreprocessor.kernel_name=lecturekit-sandbox",
+        "--KernelManager.transport=ipc",
+    ]
     done = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert _scores(course, "demo") == {"solved": (3.0, 3.0), "untouched": (0.0, 3.0)}

@@ -34,21 +34,23 @@ SOLUTION = '''def double(x):
     return y
     ### END SOLUTION'''
 
-TESTS = '''assert double(2) == 4
+TESTS = """assert double(2) == 4
 ### BEGIN HIDDEN TESTS
 assert double(-3) == -6
 ### END HIDDEN TESTS
-print("ok")'''
+print("ok")"""
 
 
 def _course() -> nbformat.NotebookNode:
-    return new_notebook([
-        markdown_cell("# A tiny course"),
-        setup_cell(),
-        solution_cell(SOLUTION, "double"),
-        test_cell(TESTS, "double_test", points=2),
-        code_cell("double(5)"),
-    ])
+    return new_notebook(
+        [
+            markdown_cell("# A tiny course"),
+            setup_cell(),
+            solution_cell(SOLUTION, "double"),
+            test_cell(TESTS, "double_test", points=2),
+            code_cell("double(5)"),
+        ]
+    )
 
 
 def test_student_copy_replaces_solutions_and_removes_hidden_tests() -> None:
@@ -57,8 +59,15 @@ def test_student_copy_replaces_solutions_and_removes_hidden_tests() -> None:
     assert sol.source == 'def double(x):\n    """Twice x."""\n    # YOUR CODE HERE\n    raise NotImplementedError()'
     assert "HIDDEN" not in tst.source and "-6" not in tst.source
     assert tst.source == 'assert double(2) == 4\nprint("ok")'
-    assert tst.metadata["nbgrader"] == {"grade": True, "grade_id": "double_test", "locked": True, "points": 2,
-                                        "schema_version": 3, "solution": False, "task": False}
+    assert tst.metadata["nbgrader"] == {
+        "grade": True,
+        "grade_id": "double_test",
+        "locked": True,
+        "points": 2,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     assert sol.metadata["nbgrader"]["solution"] is True
     assert student.cells[1].source == SETUP_CELL
 
@@ -107,15 +116,21 @@ def test_the_shipped_notebooks_are_in_sync(tmp_path: Path) -> None:
     """The same check as `python -m lecturekit student --check`, on a copy of the repository's notebooks."""
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
-    result = subprocess.run([sys.executable, "-m", "lecturekit", "student", "--check", "--root", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "lecturekit", "student", "--check", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     # and a stale student copy is caught
     stale = tmp_path / "notebooks" / sorted(p.name for p in (tmp_path / "notebooks").glob("*.ipynb"))[0]
     hand_edit = '"cells": [{"cell_type": "markdown", "metadata": {}, "source": "hand edit"},'
     stale.write_text(stale.read_text().replace('"cells": [', hand_edit, 1))
-    result = subprocess.run([sys.executable, "-m", "lecturekit", "student", "--check", "--root", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "lecturekit", "student", "--check", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "differs from its solution" in result.stdout
 
 

@@ -37,8 +37,21 @@ CHECK = textwrap.dedent("""
 
 def test_wheel_installs_into_a_fresh_venv_with_data_and_weights(tmp_path: Path) -> None:
     wheel_dir = tmp_path / "wheel"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(wheel_dir), str(ROOT)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheel_dir),
+            str(ROOT),
+        ],
+        check=True,
+    )
     wheel = next(wheel_dir.glob("lecturekit-*.whl"))
     assert wheel.stat().st_size < 60e6
     venv = tmp_path / "fresh"
@@ -47,8 +60,12 @@ def test_wheel_installs_into_a_fresh_venv_with_data_and_weights(tmp_path: Path) 
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
     # the fresh venv borrows the test environment's dependencies (torch...) but not its editable lecturekit:
     # a path in a .pth file adds the folder without running the .pth files inside it.
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     (Path(site) / "borrowed_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     outside = tmp_path / "elsewhere"
     outside.mkdir()

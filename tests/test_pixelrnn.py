@@ -33,11 +33,18 @@ from lecturekit.models.pixelrnn import (
 )
 
 
-def _model(see_above: bool = False, n_colors: int = 12, hidden: int = 32, seed: int = 0, size: int = 20,
-           positions: bool = False) -> PixelRNN:
+def _model(
+    see_above: bool = False,
+    n_colors: int = 12,
+    hidden: int = 32,
+    seed: int = 0,
+    size: int = 20,
+    positions: bool = False,
+) -> PixelRNN:
     torch.manual_seed(seed)
-    model = PixelRNN(n_colors, hidden=hidden, embed=8, see_above=see_above, height=size, width=size,
-                     positions=positions)
+    model = PixelRNN(
+        n_colors, hidden=hidden, embed=8, see_above=see_above, height=size, width=size, positions=positions
+    )
     with torch.no_grad():  # sharper random predictions, so argmax and samples carry information
         for p in model.parameters():
             p.mul_(3)
@@ -119,8 +126,9 @@ def test_bad_input_is_refused_with_a_clear_message() -> None:
 
 def test_training_learns_structure_and_bits_fall() -> None:
     train, test = _striped_sprites(48), _striped_sprites(8, seed=1)
-    model, history = train_pixelrnn(train, 6, test=test, hidden=32, embed=8, epochs=6, batch_size=8, lr=3e-2,
-                                    progress_bar=False, device="cpu")
+    model, history = train_pixelrnn(
+        train, 6, test=test, hidden=32, embed=8, epochs=6, batch_size=8, lr=3e-2, progress_bar=False, device="cpu"
+    )
     bpp = history.epoch_values("test_bpp")
     assert bpp[-1] < bpp[0] and bpp[-1] < 0.25 * math.log2(6)
     assert model_bits_per_pixel(model, test) == pytest.approx(bpp[-1], abs=1e-6)
@@ -182,14 +190,35 @@ def test_cli_trains_on_lecture_files_and_prints_test_bits_last(tmp_path) -> None
     from lecturekit.checkpoints import load_checkpoint
     from lecturekit.data import SpriteSet, write_lecture_files
 
-    palette = np.array([[255, 255, 255], [0, 0, 0], [200, 30, 30], [30, 200, 30], [30, 30, 200], [90, 90, 90]],
-                       dtype=np.uint8)
+    palette = np.array(
+        [[255, 255, 255], [0, 0, 0], [200, 30, 30], [30, 200, 30], [30, 30, 200], [90, 90, 90]], dtype=np.uint8
+    )
     pixels, colormap, out = tmp_path / "pixel_color.txt", tmp_path / "colormap.txt", tmp_path / "m.pt"
     write_lecture_files(SpriteSet(_striped_sprites(40), palette), pixels, colormap)
     result = subprocess.run(
-        [sys.executable, "-m", "lecturekit", "train", "pixelrnn", "--lecture-files", str(pixels), str(colormap),
-         "--minutes", "0.05", "--hidden", "64", "--out", str(out), "--no-progress", "--threads", "1"],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "lecturekit",
+            "train",
+            "pixelrnn",
+            "--lecture-files",
+            str(pixels),
+            str(colormap),
+            "--minutes",
+            "0.05",
+            "--hidden",
+            "64",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--threads",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"test_bits_per_pixel \d+\.\d{3}", last), last

@@ -132,8 +132,21 @@ def test_cli_trains_both_models_on_lecture_files(tmp_path, capsys) -> None:
     rng = np.random.default_rng(1)
     palette = np.array([[255, 255, 255], [10, 200, 10], [200, 10, 10], [20, 20, 20]], dtype=np.uint8)
     write_lecture_files(SpriteSet(rng.integers(0, 4, (24, 20, 20)), palette), tmp_path / "p.txt", tmp_path / "c.txt")
-    code = main(["train", "rgb", "--lecture-files", str(tmp_path / "p.txt"), str(tmp_path / "c.txt"),
-                 "--epochs", "1", "--hidden", "8", "--out", str(tmp_path / "w")])
+    code = main(
+        [
+            "train",
+            "rgb",
+            "--lecture-files",
+            str(tmp_path / "p.txt"),
+            str(tmp_path / "c.txt"),
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--out",
+            str(tmp_path / "w"),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "rgb_regression:" in out and "rgb_palette:" in out

@@ -37,7 +37,7 @@ def tiny(vocab: Vocab) -> sv.SentenceVAE:
 
 def test_forward_shapes_and_teacher_forcing(tiny: sv.SentenceVAE, vocab: Vocab) -> None:
     ids, lengths = sv.encode_batch(SENTENCES[:3], vocab, tiny.max_len)
-    assert ids[0, lengths[0] - 1] == sv.EOS and (ids[0, lengths[0]:] == sv.PAD).all()
+    assert ids[0, lengths[0] - 1] == sv.EOS and (ids[0, lengths[0] :] == sv.PAD).all()
     logits, mean, log_var = tiny(ids, lengths)
     assert logits.shape == (3, ids.shape[1], len(vocab))
     assert mean.shape == log_var.shape == (3, 4)
@@ -99,8 +99,9 @@ def test_decoding_methods(tiny: sv.SentenceVAE) -> None:
     assert all(len(row) <= tiny.max_len and sv.EOS not in row and sv.PAD not in row for row in greedy)
     assert tiny.decode(z, method="beam", beam_size=1) == greedy  # beam of one is greedy
     assert len(tiny.decode(z, method="beam", beam_size=4)) == 3
-    draws = [tiny.decode(z, method="sample", temperature=1.5, generator=torch.Generator().manual_seed(s))
-             for s in range(4)]
+    draws = [
+        tiny.decode(z, method="sample", temperature=1.5, generator=torch.Generator().manual_seed(s)) for s in range(4)
+    ]
     assert len({str(d) for d in draws}) > 1  # samples differ
     assert draws[0] == tiny.decode(z, method="sample", temperature=1.5, generator=torch.Generator().manual_seed(0))
     with pytest.raises(sv.SentenceError, match="unknown decoding method"):
@@ -126,8 +127,20 @@ def test_empty_sentence_and_unknown_words(tiny: sv.SentenceVAE, vocab: Vocab) ->
 @pytest.mark.slow
 def test_training_lowers_the_loss_and_logs_kl(vocab: Vocab) -> None:
     model, _, history = sv.train_sentence_vae(
-        SENTENCES, SENTENCES[:4], vocab, embed_dim=16, hidden_dim=32, latent_dim=4, max_len=12, max_steps=60,
-        batch_size=8, warmup_steps=30, word_dropout=0.0, progress_bar=False, lr=5e-3)
+        SENTENCES,
+        SENTENCES[:4],
+        vocab,
+        embed_dim=16,
+        hidden_dim=32,
+        latent_dim=4,
+        max_len=12,
+        max_steps=60,
+        batch_size=8,
+        warmup_steps=30,
+        word_dropout=0.0,
+        progress_bar=False,
+        lr=5e-3,
+    )
     recon = [s["recon"] for s in history.steps]
     assert len(recon) == 60
     assert sum(recon[-10:]) / 10 < 0.6 * sum(recon[:10]) / 10
@@ -141,8 +154,27 @@ def test_train_main_on_any_sentence_file(tmp_path, capsys) -> None:
     text = tmp_path / "ptb_style.txt"
     text.write_text("\n".join(s.replace("'", " '") for s in SENTENCES) + "\n\n")
     out = tmp_path / "svae.pt"
-    code = sv.train_main(["--text", str(text), "--steps", "20", "--out", str(out), "--quiet", "--hidden-dim", "32",
-                          "--embed-dim", "16", "--latent-dim", "4", "--batch-size", "8", "--threads", "1"])
+    code = sv.train_main(
+        [
+            "--text",
+            str(text),
+            "--steps",
+            "20",
+            "--out",
+            str(out),
+            "--quiet",
+            "--hidden-dim",
+            "32",
+            "--embed-dim",
+            "16",
+            "--latent-dim",
+            "4",
+            "--batch-size",
+            "8",
+            "--threads",
+            "1",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     from lecturekit.checkpoints import load_checkpoint
 

@@ -34,8 +34,14 @@ def tiny() -> sv.SentenceVAE:
 
 def test_widget_has_its_controls_and_css_classes(tiny: sv.SentenceVAE) -> None:
     w = sentence_interpolation_widget(tiny)
-    for control, css in ((w.sentence_a, "lk-sentence-a"), (w.sentence_b, "lk-sentence-b"), (w.steps, "lk-steps"),
-                         (w.table, "lk-interp-table"), (w.note, "lk-interp-note"), (w.method, "lk-decoding")):
+    for control, css in (
+        (w.sentence_a, "lk-sentence-a"),
+        (w.sentence_b, "lk-sentence-b"),
+        (w.steps, "lk-steps"),
+        (w.table, "lk-interp-table"),
+        (w.note, "lk-interp-note"),
+        (w.method, "lk-decoding"),
+    ):
         assert css in control._dom_classes
         assert control in w.children or any(control in getattr(c, "children", ()) for c in w.children)
     assert (w.sentence_a.value, w.sentence_b.value) == LECTURE_SENTENCES
@@ -87,8 +93,14 @@ def test_position_slider_slides_along_the_path(model: sv.SentenceVAE) -> None:
         seen.add(w.sentence_at_position)
     assert all(seen) and ("✓" in w.at_position.value or "·" in w.at_position.value)
     w.sentence_b.value = "she went to the park with her dog"  # new sentences: the slider's sentence follows
-    assert w.sentence_at_position == sv.decode_codes(
-        model, (lambda m: (m[0] + 0.3 * (m[1] - m[0]))[None])(sv.encode_sentences(model, [w.sentence_a.value,
-                                                                                      w.sentence_b.value])[0]))[0]
+    assert (
+        w.sentence_at_position
+        == sv.decode_codes(
+            model,
+            (lambda m: (m[0] + 0.3 * (m[1] - m[0]))[None])(
+                sv.encode_sentences(model, [w.sentence_a.value, w.sentence_b.value])[0]
+            ),
+        )[0]
+    )
     w.sentence_a.value = ""
     assert w.sentence_at_position == "" and w.at_position.value == ""

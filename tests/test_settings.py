@@ -36,9 +36,12 @@ def test_pixelrnn_config_defaults_are_the_shipped_recipes(name: str) -> None:
     config = pixelrnn.PixelRNNConfig.from_checkpoint(blob)
     assert config == pixelrnn.SHIPPED_CONFIGS[name]  # retraining with the defaults gives the shipped recipe
     stored = blob["meta"]["config"]
-    rebuilt = pixelrnn.PixelRNN(stored["n_colors"], height=stored["height"], width=stored["width"],
-                                **{k: v for k, v in config.train_args().items()
-                                   if k in ("hidden", "embed", "see_above", "positions")})
+    rebuilt = pixelrnn.PixelRNN(
+        stored["n_colors"],
+        height=stored["height"],
+        width=stored["width"],
+        **{k: v for k, v in config.train_args().items() if k in ("hidden", "embed", "see_above", "positions")},
+    )
     assert rebuilt.config == stored
     assert config.batch_size == blob["extra"]["recipe"]["batch_size"] and config.lr == blob["extra"]["recipe"]["lr"]
 
@@ -57,8 +60,9 @@ def test_gan_config_defaults_are_the_shipped_recipe() -> None:
     config = gan.GANConfig.from_checkpoint(blob)
     assert config == gan.GANConfig()
     assert config.model_args() == blob["meta"]["config"]
-    assert {k: list(v) if isinstance(v, tuple) else v for k, v in config.settings().items()} == \
-        blob["extra"]["settings"]
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in config.settings().items()} == blob["extra"][
+        "settings"
+    ]
 
 
 def test_sentence_vae_config_defaults_are_the_shipped_recipe() -> None:
@@ -68,30 +72,62 @@ def test_sentence_vae_config_defaults_are_the_shipped_recipe() -> None:
     assert "--minutes 25" in blob["extra"]["train"]["command"]
     assert config == replace(sentence_vae.SentenceVAEConfig(), minutes=25.0)
     stored = blob["meta"]["config"]
-    assert {k: getattr(config, k) for k in stored if k != "vocab_size"} == {k: v for k, v in stored.items()
-                                                                             if k != "vocab_size"}
+    assert {k: getattr(config, k) for k in stored if k != "vocab_size"} == {
+        k: v for k, v in stored.items() if k != "vocab_size"
+    }
 
 
 # ------------------------------------------------------------------------------- the old names, same values
 def test_the_recipe_dicts_notebooks_use_come_from_the_configs_with_todays_values() -> None:
-    assert gan.SHIPPED_TRAINING == {"epochs": 180, "batch_size": 32, "lr_g": 5e-4, "lr_d": 5e-4,
-                                    "betas": (0.5, 0.999), "z_dim": 32, "width": 48, "d_width": 64, "ema": 0.999,
-                                    "r1": 1.0}
+    assert gan.SHIPPED_TRAINING == {
+        "epochs": 180,
+        "batch_size": 32,
+        "lr_g": 5e-4,
+        "lr_d": 5e-4,
+        "betas": (0.5, 0.999),
+        "z_dim": 32,
+        "width": 48,
+        "d_width": 64,
+        "ema": 0.999,
+        "r1": 1.0,
+    }
     assert vae.RECIPE == {"epochs": 100, "batch_size": 32, "lr": 2e-3, "warmup_epochs": 10, "seed": 0}
-    assert sentence_vae.DEFAULTS == {"embed_dim": 128, "hidden_dim": 256, "latent_dim": 16, "max_len": 24,
-                                     "word_dropout": 0.5, "warmup_steps": 1500, "epochs": 12, "batch_size": 64,
-                                     "lr": 2e-3, "minutes": 10.0, "seed": 0}
+    assert sentence_vae.DEFAULTS == {
+        "embed_dim": 128,
+        "hidden_dim": 256,
+        "latent_dim": 16,
+        "max_len": 24,
+        "word_dropout": 0.5,
+        "warmup_steps": 1500,
+        "epochs": 12,
+        "batch_size": 64,
+        "lr": 2e-3,
+        "minutes": 10.0,
+        "seed": 0,
+    }
     for name, see_above, epochs in (("pixelrnn", False, 12), ("pixelrnn_above", True, 10)):
         recipe = pixelrnn.TRAINING_RECIPES[name]
-        assert recipe == {"hidden": 512, "embed": 64, "see_above": see_above, "positions": False, "epochs": epochs,
-                          "batch_size": 32, "lr": 3e-3, "seed": 0}
+        assert recipe == {
+            "hidden": 512,
+            "embed": 64,
+            "see_above": see_above,
+            "positions": False,
+            "epochs": epochs,
+            "batch_size": 32,
+            "lr": 3e-3,
+            "seed": 0,
+        }
 
 
 def test_cli_parsers_take_their_defaults_from_the_configs() -> None:
     for name, config in pixelrnn.SHIPPED_CONFIGS.items():
         args = pixelrnn._parser(name).parse_args([])
-        assert (args.hidden, args.batch_size, args.lr, args.seed) == (config.hidden, config.batch_size, config.lr,
-                                                                      config.seed)
+        assert (args.hidden, args.batch_size, args.lr, args.seed) == (
+            config.hidden,
+            config.batch_size,
+            config.lr,
+            config.seed,
+        )
     args = vars(sentence_vae._parser().parse_args([]))
     default = sentence_vae.SentenceVAEConfig()
     for field, value in sentence_vae.DEFAULTS.items():
@@ -126,15 +162,21 @@ def test_one_reparameterization_for_every_model_and_the_exercise() -> None:
     assert torch.equal(drawn, mean + torch.exp(0.5 * log_var) * torch.randn_like(mean))
 
 
-@pytest.mark.parametrize("bad, message", [
-    (np.zeros((2, 20, 20), dtype=np.float32), "must be integer colour indices"),
-    (np.full((2, 20, 20), 9), "knows 6 colours"),
-    (np.zeros((2, 10, 10), dtype=np.int64), "draws 20x20 images"),
-    (np.zeros((2, 3, 20, 20), dtype=np.int64), "must be \\(N, 20, 20\\) colour indices"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((2, 20, 20), dtype=np.float32), "must be integer colour indices"),
+        (np.full((2, 20, 20), 9), "knows 6 colours"),
+        (np.zeros((2, 10, 10), dtype=np.int64), "draws 20x20 images"),
+        (np.zeros((2, 3, 20, 20), dtype=np.int64), "must be \\(N, 20, 20\\) colour indices"),
+    ],
+)
 def test_sprite_models_refuse_bad_sprites_with_the_same_words(bad: np.ndarray, message: str) -> None:
-    models = [pixelrnn.PixelRNN(6, hidden=8, embed=4), vae.SpriteVAE(6, width=4, hidden=8),
-              vae.SpriteAutoencoder(6, width=4, hidden=8)]
+    models = [
+        pixelrnn.PixelRNN(6, hidden=8, embed=4),
+        vae.SpriteVAE(6, width=4, hidden=8),
+        vae.SpriteAutoencoder(6, width=4, hidden=8),
+    ]
     errors = []
     for model in models:
         with pytest.raises(ValueError, match=message) as caught:

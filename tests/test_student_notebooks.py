@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 STUDENT = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # zh_TW runs the same code as zh_CN, only its strings converted by OpenCC (tests/test_translations.py
 # checks the code token by token), so one zh_TW notebook is run here, for its setup cell and messages.
-EDITIONS = {"en": STUDENT, "zh_CN": sorted((ROOT / "notebooks" / "zh_CN").glob("[0-9][0-9]_*.ipynb")),
-            "zh_TW": sorted((ROOT / "notebooks" / "zh_TW").glob("01_*.ipynb"))}
+EDITIONS = {
+    "en": STUDENT,
+    "zh_CN": sorted((ROOT / "notebooks" / "zh_CN").glob("[0-9][0-9]_*.ipynb")),
+    "zh_TW": sorted((ROOT / "notebooks" / "zh_TW").glob("01_*.ipynb")),
+}
 CASES = [(lang, p) for lang, paths in EDITIONS.items() for p in paths]
 
 
@@ -26,17 +29,20 @@ def _graded(cell: dict) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("lang", "path"), CASES, ids=[p.stem if lang == "en" else f"{lang}-{p.stem}"
-                                                        for lang, p in CASES])
-def test_untouched_student_notebook_fails_only_in_its_checks(lang: str, path: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("lang", "path"), CASES, ids=[p.stem if lang == "en" else f"{lang}-{p.stem}" for lang, p in CASES]
+)
+def test_untouched_student_notebook_fails_only_in_its_checks(
+    lang: str, path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from nbclient import NotebookClient
 
     monkeypatch.delenv("LECTUREKIT_LANG", raising=False)  # the Chinese copies set their language themselves
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, allow_errors=True, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=600, allow_errors=True, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     failed = []
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:

@@ -96,7 +96,7 @@ def test_frames_strip_shows_one_more_pixel_each_frame() -> None:
     strip = tiny.pixel_by_pixel_frames(np.arange(9) % tiny.N_COLORS, scale=4, gap=2)
     assert strip.shape == (12, 10 * 14 - 2, 3)
     assert strip.dtype == np.uint8
-    last = strip[:, 9 * 14:9 * 14 + 12]
+    last = strip[:, 9 * 14 : 9 * 14 + 12]
     assert np.array_equal(last[::4, ::4], tiny.to_rgb(np.arange(9) % tiny.N_COLORS))
 
 

@@ -24,8 +24,7 @@ def _mse(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Te
 def test_fit_lowers_the_loss_and_records_history() -> None:
     torch.manual_seed(0)
     model = nn.Linear(4, 1)
-    history = fit(model, _regression_data(), _mse, epochs=20, batch_size=32, lr=0.05, device="cpu",
-                  progress_bar=False)
+    history = fit(model, _regression_data(), _mse, epochs=20, batch_size=32, lr=0.05, device="cpu", progress_bar=False)
     assert isinstance(history, History)
     assert len(history.epochs) == 20 and len(history.steps) == 20 * 8
     first, last = history.epoch_values("loss")[0], history.epoch_values("loss")[-1]
@@ -49,8 +48,15 @@ def test_fit_logs_extra_values_and_runs_eval_fn() -> None:
         loss = _mse(m, batch)
         return loss, {"double": 2 * loss.item()}
 
-    history = fit(model, _regression_data(64), loss_fn, epochs=2, device="cpu", progress_bar=False,
-                  eval_fn=lambda m: {"weight_norm": float(m.weight.norm())})
+    history = fit(
+        model,
+        _regression_data(64),
+        loss_fn,
+        epochs=2,
+        device="cpu",
+        progress_bar=False,
+        eval_fn=lambda m: {"weight_norm": float(m.weight.norm())},
+    )
     assert history.steps[0]["double"] == pytest.approx(2 * history.steps[0]["loss"])
     assert len(history.epoch_values("weight_norm")) == 2
 
@@ -97,8 +103,17 @@ def test_steps_are_numbered_across_epochs_and_the_schedule_sees_every_step() -> 
         lrs.append(optimizer.param_groups[0]["lr"])
         return _mse(m, batch)
 
-    history = fit(model, _regression_data(64), loss, epochs=3, batch_size=16, optimizer=optimizer, schedule=schedule,
-                  device="cpu", progress_bar=False)
+    history = fit(
+        model,
+        _regression_data(64),
+        loss,
+        epochs=3,
+        batch_size=16,
+        optimizer=optimizer,
+        schedule=schedule,
+        device="cpu",
+        progress_bar=False,
+    )
     assert seen == list(range(12))  # 4 batches x 3 epochs, numbered on across epochs
     assert [s["step"] for s in history.steps] == seen
     assert [s["epoch"] for s in history.steps] == [0] * 4 + [1] * 4 + [2] * 4

@@ -40,6 +40,7 @@ def _read(path: Path) -> nbformat.NotebookNode:
 
 # ---- the English-sentence heuristic ----
 
+
 def glossary_words() -> set[str]:
     """Every word of the first column of the glossary's "Kept in English" table, lower case."""
     text = (ROOT / "translations" / "GLOSSARY.md").read_text(encoding="utf-8")
@@ -53,12 +54,91 @@ def glossary_words() -> set[str]:
 
 
 # Names and units, not English prose: people, tools, papers' names, symbols.
-NAMES = {"bowman", "goodfellow", "feynman", "pillow", "adam", "colab", "python", "readme", "troubleshooting",
-         "penn", "treebank", "jupyterlab", "row", "ms", "nats", "bits", "ln", "log", "exp", "mean", "std", "max",
-         "min", "i", "x", "z", "t", "k", "n", "d", "l", "p", "m", "c", "e", "r", "g", "b", "a", "s", "v", "et", "al",
-         "start", "targets", "inputs", "none", "true", "false", "nvidia", "openai", "pip", "install"}
-FUNCTION_WORDS = {"the", "and", "of", "to", "is", "are", "with", "for", "from", "that", "this", "we", "you", "it",
-                  "in", "on", "an", "be", "as", "by", "or", "not", "its", "their", "which", "when", "what", "how"}
+NAMES = {
+    "bowman",
+    "goodfellow",
+    "feynman",
+    "pillow",
+    "adam",
+    "colab",
+    "python",
+    "readme",
+    "troubleshooting",
+    "penn",
+    "treebank",
+    "jupyterlab",
+    "row",
+    "ms",
+    "nats",
+    "bits",
+    "ln",
+    "log",
+    "exp",
+    "mean",
+    "std",
+    "max",
+    "min",
+    "i",
+    "x",
+    "z",
+    "t",
+    "k",
+    "n",
+    "d",
+    "l",
+    "p",
+    "m",
+    "c",
+    "e",
+    "r",
+    "g",
+    "b",
+    "a",
+    "s",
+    "v",
+    "et",
+    "al",
+    "start",
+    "targets",
+    "inputs",
+    "none",
+    "true",
+    "false",
+    "nvidia",
+    "openai",
+    "pip",
+    "install",
+}
+FUNCTION_WORDS = {
+    "the",
+    "and",
+    "of",
+    "to",
+    "is",
+    "are",
+    "with",
+    "for",
+    "from",
+    "that",
+    "this",
+    "we",
+    "you",
+    "it",
+    "in",
+    "on",
+    "an",
+    "be",
+    "as",
+    "by",
+    "or",
+    "not",
+    "its",
+    "their",
+    "which",
+    "when",
+    "what",
+    "how",
+}
 
 
 def english_left(markdown: str, allowed: set[str]) -> list[str]:
@@ -90,6 +170,7 @@ def test_the_heuristic_finds_english_and_accepts_glossary_terms() -> None:
 
 
 # ---- every cell, both editions ----
+
 
 @pytest.mark.parametrize("lang", EDITIONS)
 def test_every_cell_has_a_current_translation(lang: str) -> None:
@@ -148,8 +229,7 @@ def test_notebook_00_of_each_edition_sets_and_reports_its_language(capsys: pytes
     from lecturekit.colab import setup_notebook
 
     for lang in EDITIONS:
-        first = next(c for c in _read(ROOT / "solutions" / lang / "00_start_here.ipynb").cells
-                     if c.cell_type == "code")
+        first = next(c for c in _read(ROOT / "solutions" / lang / "00_start_here.ipynb").cells if c.cell_type == "code")
         assert f'setup_notebook(lang="{lang}")' in first.source and CJK.search(first.source)
         meta = json.loads((ROOT / "notebooks" / lang / "00_start_here.ipynb").read_text())["metadata"]
         assert meta["lecturekit"]["lang"] == lang
@@ -172,6 +252,7 @@ def test_zh_tw_is_opencc_of_zh_cn_with_the_overrides() -> None:
 
 
 # ---- a changed English cell is named ----
+
 
 @pytest.fixture()
 def small_root(tmp_path: Path) -> Path:
@@ -235,6 +316,7 @@ def test_a_hand_edited_chinese_copy_and_a_lost_fragment_are_caught(small_root: P
 
 # ---- package messages ----
 
+
 @pytest.mark.parametrize("lang", EDITIONS)
 def test_message_catalogues_are_complete_and_compiled(lang: str) -> None:
     assert i18n.catalogue_problems(lang) == []
@@ -282,11 +364,16 @@ def test_widgets_show_chinese_labels() -> None:
 
 def test_messages_formatted_in_english_are_translated_with_their_values() -> None:
     """The grader works in English; its feedback is translated afterwards, field values included."""
-    hint = i18n.translate_message("hint: std = exp(log_var / 2); the code is mean + std * eps, element by element, "
-                                  "same shape as mean.", "zh_CN")
+    hint = i18n.translate_message(
+        "hint: std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean.", "zh_CN"
+    )
     assert hint.startswith("提示：std = exp(log_var / 2)；code 是 mean + std * eps")
-    assert i18n.translate_message("case 2: expected shape (3, 4), got shape (3,)", "zh_TW") == \
-        "第 2 組輸入：應為形狀 (3, 4)，得到的形狀是 (3,)"
-    assert i18n.translate_message("something the catalogue does not know", "zh_CN") == \
-        "something the catalogue does not know"
+    assert (
+        i18n.translate_message("case 2: expected shape (3, 4), got shape (3,)", "zh_TW")
+        == "第 2 組輸入：應為形狀 (3, 4)，得到的形狀是 (3,)"
+    )
+    assert (
+        i18n.translate_message("something the catalogue does not know", "zh_CN")
+        == "something the catalogue does not know"
+    )
     assert i18n.translate_message("the values are wrong", "en") == "the values are wrong"

@@ -21,7 +21,7 @@ def _toy_sprites(n: int = 32, seed: int = 0) -> np.ndarray:
     x = np.zeros((n, 20, 20), dtype=np.int64)
     for i in range(n):
         top, left, size = rng.integers(2, 8), rng.integers(2, 8), rng.integers(6, 11)
-        x[i, top:top + size, left:left + size] = rng.integers(1, K)
+        x[i, top : top + size, left : left + size] = rng.integers(1, K)
     return x
 
 
@@ -76,8 +76,9 @@ def test_reparameterize_is_the_mean_plus_std_times_noise_and_passes_gradients() 
     assert torch.allclose(z, torch.full((3, 10), 2.0))
     z.sum().backward()
     assert mean.grad is not None and log_var.grad is not None and float(log_var.grad.abs().sum()) > 0
-    many = V.reparameterize(torch.zeros(20000, 1), torch.full((20000, 1), math.log(9.0)),
-                            generator=torch.Generator().manual_seed(0))
+    many = V.reparameterize(
+        torch.zeros(20000, 1), torch.full((20000, 1), math.log(9.0)), generator=torch.Generator().manual_seed(0)
+    )
     assert abs(float(many.std()) - 3.0) < 0.1
     assert torch.allclose(V.lecture_sample(mean, log_var, eps), torch.full((3, 10), 4.0))
 
@@ -132,9 +133,19 @@ def test_vae_loss_is_the_elbo_in_bits_per_pixel_and_training_lowers_it() -> None
     before = V.elbo_bits_per_pixel(model, x, samples=2)
     assert before["elbo_bpp"] == pytest.approx(before["recon_bpp"] + before["kl_bpp"], rel=1e-5)
     assert before["recon_bpp"] > 0.8 * math.log2(K)  # untrained: no better than a uniform guess
-    trained, history = V.train_sprite_model("vae", Toy, Toy, epochs=8, batch_size=16, lr=3e-3,
-                                            warmup_epochs=1,
-                                            width=16, hidden=32, device="cpu", progress_bar=False)
+    trained, history = V.train_sprite_model(
+        "vae",
+        Toy,
+        Toy,
+        epochs=8,
+        batch_size=16,
+        lr=3e-3,
+        warmup_epochs=1,
+        width=16,
+        hidden=32,
+        device="cpu",
+        progress_bar=False,
+    )
     after = V.elbo_bits_per_pixel(trained, x, samples=2)
     assert after["elbo_bpp"] < 0.6 * before["elbo_bpp"]
     assert history.epochs[-1]["test_elbo_bpp"] < history.epochs[0]["test_elbo_bpp"]
@@ -147,8 +158,9 @@ def test_ae_keeps_its_code_statistics_and_matched_random_codes_use_them(tmp_path
         palette = _palette()
         n_colors = K
 
-    model, _ = V.train_sprite_model("ae", Toy, None, epochs=2, batch_size=16, width=16, hidden=32, device="cpu",
-                                    progress_bar=False)
+    model, _ = V.train_sprite_model(
+        "ae", Toy, None, epochs=2, batch_size=16, width=16, hidden=32, device="cpu", progress_bar=False
+    )
     codes = model.codes_of(Toy.indices)
     assert torch.allclose(model.code_mean, codes.mean(0), atol=1e-5)
     matched = model.random_codes(4000, seed=0, matched=True)
@@ -201,8 +213,9 @@ def test_nb04_exercises_accept_the_reference_and_explain_common_mistakes() -> No
 
 
 # ---------------------------------------------------------------- shipped weights
-needs_weights = pytest.mark.skipif(not {"ae", "vae"} <= set(pretrained_names()),
-                                   reason="the AE/VAE weights are not shipped yet")
+needs_weights = pytest.mark.skipif(
+    not {"ae", "vae"} <= set(pretrained_names()), reason="the AE/VAE weights are not shipped yet"
+)
 
 
 @needs_weights

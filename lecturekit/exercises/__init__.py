@@ -39,8 +39,11 @@ class ReferenceUnavailable(RuntimeError):
     graded exercise cannot be the answer (see lecturekit/grading/withheld.py)."""
 
     def __init__(self, name: str = "") -> None:
-        super().__init__(_("the kit's own implementation ({name}) cannot be the answer in graded work: "
-                           "write the function yourself").format(name=name))
+        super().__init__(
+            _(
+                "the kit's own implementation ({name}) cannot be the answer in graded work: write the function yourself"
+            ).format(name=name)
+        )
 
 
 @dataclass
@@ -115,7 +118,8 @@ def compare_values(got: Any, want: Any, *, atol: float = 1e-5, rtol: float = 1e-
         return _compare_tuples(got, want, atol=atol, rtol=rtol)
     if not isinstance(got, np.ndarray):
         return _("expected an array or tensor, got {kind} ({value})").format(
-            kind=type(got).__name__, value=str(got)[:80])
+            kind=type(got).__name__, value=str(got)[:80]
+        )
     if got.shape != want.shape:
         return _("expected shape {want}, got shape {got}").format(want=tuple(want.shape), got=tuple(got.shape))
     if want.dtype.kind in "iub":
@@ -139,8 +143,11 @@ def _compare_integers(got: np.ndarray, want: np.ndarray) -> str | None:
     if got.dtype.kind not in "iub":
         return _("expected integers ({want}), got {got}").format(want=want.dtype, got=got.dtype)
     wrong = int((got != want).sum())
-    return None if wrong == 0 else _("{wrong} of {n} values differ from the expected ones").format(
-        wrong=wrong, n=want.size)
+    return (
+        None
+        if wrong == 0
+        else _("{wrong} of {n} values differ from the expected ones").format(wrong=wrong, n=want.size)
+    )
 
 
 def _compare_floats(got: np.ndarray, want: np.ndarray, *, atol: float, rtol: float) -> str | None:
@@ -165,7 +172,8 @@ def run_cases(exercise: Exercise, fn: Callable[..., Any], seed: int) -> list[str
         except NotImplementedError:
             raise ExerciseNotDone(
                 _("{function}() is not written yet: replace `raise NotImplementedError()` with your code.").format(
-                    function=exercise.function)
+                    function=exercise.function
+                )
             ) from None
         problem = exercise.verdict(got, want, args)
         if problem:
@@ -199,8 +207,12 @@ def check(name: str, fn: Callable[..., Any], hidden: bool = False) -> None:
         problems += run_cases(exercise, fn, seed)
     if problems:
         hint = "\n" + _("Hint: {hint}").format(hint=_(exercise.hint)) if exercise.hint else ""
-        raise WrongAnswer(_("{function}() is not right yet:").format(function=exercise.function) + "\n- "
-                          + "\n- ".join(problems[:5]) + hint)
+        raise WrongAnswer(
+            _("{function}() is not right yet:").format(function=exercise.function)
+            + "\n- "
+            + "\n- ".join(problems[:5])
+            + hint
+        )
     if not hidden:
         print(_("✓ {function}() passed the check.").format(function=exercise.function))
 
@@ -210,8 +222,11 @@ def yours_or_reference(name: str, fn: Callable[..., Any] | None) -> Callable[...
     so that the cells after an unfinished exercise still run and only its own check fails."""
     exercise = get_exercise(name)
     if fn is None:
-        print(_("note: {function}() is not defined (run its cell), so the cells below use the kit's version.").format(
-            function=exercise.function))
+        print(
+            _("note: {function}() is not defined (run its cell), so the cells below use the kit's version.").format(
+                function=exercise.function
+            )
+        )
         return exercise.reference
     try:
         problems = run_cases(exercise, fn, 0)
@@ -221,8 +236,12 @@ def yours_or_reference(name: str, fn: Callable[..., Any] | None) -> Callable[...
     except Exception as exc:  # noqa: BLE001 - any error in the student's code means: use the reference
         problems, why = [f"{type(exc).__name__}: {exc}"], _("raises {error}").format(error=type(exc).__name__)
     if problems:
-        print(_("note: your {function}() {why} (the exercise is not finished yet), so the cells below use the "
-                "kit's version of it.").format(function=exercise.function, why=why))
+        print(
+            _(
+                "note: your {function}() {why} (the exercise is not finished yet), so the cells below use the "
+                "kit's version of it."
+            ).format(function=exercise.function, why=why)
+        )
         return exercise.reference
     print(_("using your {function}()").format(function=exercise.function))
     return fn

@@ -60,29 +60,41 @@ def _draw_cases(seed: int) -> list[Args]:
     return cases
 
 
-register(Exercise(
-    name="nb01.pad_prefix",
-    function="pad_prefix",
-    reference=pad_prefix,
-    cases=_pad_cases,
-    hint=N_("flatten the (B, t, 3) prefix to (B, t*3) and append (n_slots - t)*3 zeros per row with torch.cat "
-         "(prefix_rgb.new_zeros(...) makes zeros of the right dtype); t can be 0."),
-))
+register(
+    Exercise(
+        name="nb01.pad_prefix",
+        function="pad_prefix",
+        reference=pad_prefix,
+        cases=_pad_cases,
+        hint=N_(
+            "flatten the (B, t, 3) prefix to (B, t*3) and append (n_slots - t)*3 zeros per row with torch.cat "
+            "(prefix_rgb.new_zeros(...) makes zeros of the right dtype); t can be 0."
+        ),
+    )
+)
 
-register(Exercise(
-    name="nb01.image_log_prob",
-    function="image_log_prob",
-    reference=image_log_prob,
-    cases=_chain_cases,
-    hint=N_("pick the probability of the true colour at every step (step_probs.gather(-1, images.unsqueeze(-1)) or "
-         "fancy indexing), take torch.log, and sum over the steps (dim=1): log of a product = sum of logs."),
-))
+register(
+    Exercise(
+        name="nb01.image_log_prob",
+        function="image_log_prob",
+        reference=image_log_prob,
+        cases=_chain_cases,
+        hint=N_(
+            "pick the probability of the true colour at every step (step_probs.gather(-1, images.unsqueeze(-1)) or "
+            "fancy indexing), take torch.log, and sum over the steps (dim=1): log of a product = sum of logs."
+        ),
+    )
+)
 
-register(Exercise(
-    name="nb01.draw_colour",
-    function="draw_colour",
-    reference=draw_colour,
-    cases=_draw_cases,
-    hint=N_("cdf = torch.cumsum(probs, dim=-1); the colour is the number of cdf entries <= u "
-         "((cdf <= u[:, None]).sum(-1)), i.e. the first colour whose cumulative probability exceeds u."),
-))
+register(
+    Exercise(
+        name="nb01.draw_colour",
+        function="draw_colour",
+        reference=draw_colour,
+        cases=_draw_cases,
+        hint=N_(
+            "cdf = torch.cumsum(probs, dim=-1); the colour is the number of cdf entries <= u "
+            "((cdf <= u[:, None]).sum(-1)), i.e. the first colour whose cumulative probability exceeds u."
+        ),
+    )
+)

@@ -54,10 +54,12 @@ def _nearest_cases(seed: int) -> list[Args]:
         pixels = torch.rand(n, 3, generator=g, dtype=torch.float64) * 255
         cases.append((pixels, palette))
     # a pixel nearest to a colour that is not the one with the closest brightness or red value
-    palette = torch.tensor([[255.0, 255.0, 255.0], [200.0, 30.0, 30.0], [30.0, 30.0, 200.0], [128.0, 128.0, 128.0]],
-                           dtype=torch.float64)
-    pixels = torch.tensor([[40.0, 40.0, 180.0], [190.0, 60.0, 20.0], [250.0, 240.0, 250.0], [120.0, 140.0, 130.0]],
-                          dtype=torch.float64)
+    palette = torch.tensor(
+        [[255.0, 255.0, 255.0], [200.0, 30.0, 30.0], [30.0, 30.0, 200.0], [128.0, 128.0, 128.0]], dtype=torch.float64
+    )
+    pixels = torch.tensor(
+        [[40.0, 40.0, 180.0], [190.0, 60.0, 20.0], [250.0, 240.0, 250.0], [120.0, 140.0, 130.0]], dtype=torch.float64
+    )
     cases.append((pixels, palette))
     return cases
 
@@ -73,29 +75,39 @@ def _compare_saturation(got: object, want: torch.Tensor, args: Args) -> str | No
     return compare_values(got, want)
 
 
-register(Exercise(
-    name="nb02.pixel_saturation",
-    function="pixel_saturation",
-    reference=pixel_saturation,
-    cases=_saturation_cases,
-    compare=_compare_saturation,
-    hint=N_("hi = rgb.max(dim=-1).values, lo = rgb.min(dim=-1).values; saturation = (hi - lo) / hi, and 0 where "
-         "hi == 0 (torch.where, with hi.clamp_min(1e-12) in the division so that nothing divides by zero)."),
-))
+register(
+    Exercise(
+        name="nb02.pixel_saturation",
+        function="pixel_saturation",
+        reference=pixel_saturation,
+        cases=_saturation_cases,
+        compare=_compare_saturation,
+        hint=N_(
+            "hi = rgb.max(dim=-1).values, lo = rgb.min(dim=-1).values; saturation = (hi - lo) / hi, and 0 where "
+            "hi == 0 (torch.where, with hi.clamp_min(1e-12) in the division so that nothing divides by zero)."
+        ),
+    )
+)
 
-register(Exercise(
-    name="nb02.one_hot",
-    function="one_hot",
-    reference=one_hot,
-    cases=_one_hot_cases,
-    hint=N_("torch.nn.functional.one_hot(indices, n_colors) and .float(); the new axis goes last."),
-))
+register(
+    Exercise(
+        name="nb02.one_hot",
+        function="one_hot",
+        reference=one_hot,
+        cases=_one_hot_cases,
+        hint=N_("torch.nn.functional.one_hot(indices, n_colors) and .float(); the new axis goes last."),
+    )
+)
 
-register(Exercise(
-    name="nb02.nearest_palette_index",
-    function="nearest_palette_index",
-    reference=nearest_palette_index,
-    cases=_nearest_cases,
-    hint=N_("squared distances of every pixel to every colour: ((pixels[:, None, :] - palette[None]) ** 2).sum(-1), "
-         "shape (N, K); then argmin over the colours (dim=1)."),
-))
+register(
+    Exercise(
+        name="nb02.nearest_palette_index",
+        function="nearest_palette_index",
+        reference=nearest_palette_index,
+        cases=_nearest_cases,
+        hint=N_(
+            "squared distances of every pixel to every colour: ((pixels[:, None, :] - palette[None]) ** 2).sum(-1), "
+            "shape (N, K); then argmin over the colours (dim=1)."
+        ),
+    )
+)

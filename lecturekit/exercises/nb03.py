@@ -49,7 +49,8 @@ def _bits_cases(seed: int) -> list[Args]:
 def _scalar_compare(got: Any, want: Any, args: Args) -> str | None:
     if isinstance(got, torch.Tensor) and got.numel() != 1:
         return _("expected one number (the mean over all pixels), got a tensor of shape {shape}").format(
-            shape=tuple(got.shape))
+            shape=tuple(got.shape)
+        )
     try:
         value = float(got)
     except (TypeError, ValueError):
@@ -60,28 +61,51 @@ def _scalar_compare(got: Any, want: Any, args: Args) -> str | None:
         nats = expected * 0.6931471805599453
         if abs(value - nats) < 1e-3 * max(1.0, nats):
             return _("got {value}: that is in nats (natural log); divide by ln 2 for bits ({expected})").format(
-                value=f"{value:.4f}", expected=f"{expected:.4f}")
-        return _("got {value}, expected {expected} bits per pixel (a uniform guess over {k} colours is "
-                 "log2({k}))").format(value=f"{value:.4f}", expected=f"{expected:.4f}", k=k)
+                value=f"{value:.4f}", expected=f"{expected:.4f}"
+            )
+        return _(
+            "got {value}, expected {expected} bits per pixel (a uniform guess over {k} colours is log2({k}))"
+        ).format(value=f"{value:.4f}", expected=f"{expected:.4f}", k=k)
     return None
 
 
-register(Exercise(
-    name="nb03.shift", function="shift_right", reference=teacher_forcing_inputs, cases=_shift_cases,
-    hint=N_("out[:, 0] is the start token and out[:, t] = pixels[:, t - 1]; torch.cat a column of start tokens "
-         "(torch.full_like(pixels[:, :1], start_token)) before pixels[:, :-1]. Keep the dtype (integers)."),
-))
+register(
+    Exercise(
+        name="nb03.shift",
+        function="shift_right",
+        reference=teacher_forcing_inputs,
+        cases=_shift_cases,
+        hint=N_(
+            "out[:, 0] is the start token and out[:, t] = pixels[:, t - 1]; torch.cat a column of start tokens "
+            "(torch.full_like(pixels[:, :1], start_token)) before pixels[:, :-1]. Keep the dtype (integers)."
+        ),
+    )
+)
 
-register(Exercise(
-    name="nb03.temperature", function="softmax_with_temperature", reference=temperature_probabilities,
-    cases=_temperature_cases, atol=1e-6,
-    hint=N_("divide the logits by the temperature, subtract the row's maximum (so exp() cannot overflow), "
-         "exponentiate and divide by the row's sum; work along the last axis (dim=-1, keepdim=True)."),
-))
+register(
+    Exercise(
+        name="nb03.temperature",
+        function="softmax_with_temperature",
+        reference=temperature_probabilities,
+        cases=_temperature_cases,
+        atol=1e-6,
+        hint=N_(
+            "divide the logits by the temperature, subtract the row's maximum (so exp() cannot overflow), "
+            "exponentiate and divide by the row's sum; work along the last axis (dim=-1, keepdim=True)."
+        ),
+    )
+)
 
-register(Exercise(
-    name="nb03.bits", function="bits_per_pixel_from_logits", reference=bits_per_pixel_from_logits,
-    cases=_bits_cases, compare=_scalar_compare,
-    hint=N_("log-softmax over the colours, pick the true colour's log-probability (gather, or F.cross_entropy on "
-         "logits.reshape(-1, K) and targets.reshape(-1)), average over all pixels, and divide by ln 2."),
-))
+register(
+    Exercise(
+        name="nb03.bits",
+        function="bits_per_pixel_from_logits",
+        reference=bits_per_pixel_from_logits,
+        cases=_bits_cases,
+        compare=_scalar_compare,
+        hint=N_(
+            "log-softmax over the colours, pick the true colour's log-probability (gather, or F.cross_entropy on "
+            "logits.reshape(-1, K) and targets.reshape(-1)), average over all pixels, and divide by ln 2."
+        ),
+    )
+)

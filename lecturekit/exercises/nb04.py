@@ -46,22 +46,25 @@ def _reparam_compare(got: Any, want: Any, args: tuple[Any, ...]) -> str | None:
     got_t, want = _tensor(got), _tensor(want)
     if got_t.shape == want.shape:
         if torch.allclose(got_t, mean + torch.exp(log_var) * eps, atol=1e-5):
-            return _("you used exp(log_var) as the standard deviation (the lecture's shorthand); "
-                     "the std is exp(log_var / 2)")
+            return _(
+                "you used exp(log_var) as the standard deviation (the lecture's shorthand); the std is exp(log_var / 2)"
+            )
         if torch.allclose(got_t, mean + log_var * eps, atol=1e-5):
             return _("log_var is the log of the variance: the standard deviation is exp(log_var / 2), not log_var")
     return problem
 
 
-register(Exercise(
-    name="nb04.reparameterize",
-    function="reparameterize",
-    reference=reference_reparameterize,
-    twins=(reparameterize,),
-    cases=lambda seed: _gaussian_cases(seed),
-    compare=_reparam_compare,
-    hint=N_("std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean."),
-))
+register(
+    Exercise(
+        name="nb04.reparameterize",
+        function="reparameterize",
+        reference=reference_reparameterize,
+        twins=(reparameterize,),
+        cases=lambda seed: _gaussian_cases(seed),
+        compare=_reparam_compare,
+        hint=N_("std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean."),
+    )
+)
 
 
 def reference_kl_divergence(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
@@ -81,19 +84,22 @@ def _kl_compare(got: Any, want: Any, args: tuple[Any, ...]) -> str | None:
             return _("your values have the wrong sign: the KL is never negative (the notes' sign is flipped)")
     elif got_t.numel() == 1 or got_t.ndim == 0:
         return _("expected one KL value per row, shape {shape}: sum over the last dimension only").format(
-            shape=tuple(want.shape))
+            shape=tuple(want.shape)
+        )
     return problem
 
 
-register(Exercise(
-    name="nb04.kl_divergence",
-    function="kl_divergence",
-    reference=reference_kl_divergence,
-    twins=(kl_divergence, gaussian_kl),
-    cases=lambda seed: [(m, lv) for m, lv, _ in _gaussian_cases(seed)],
-    compare=_kl_compare,
-    hint=N_("0.5 * (exp(log_var) - 1 - log_var + mean**2), summed over the last dimension (one value per row)."),
-))
+register(
+    Exercise(
+        name="nb04.kl_divergence",
+        function="kl_divergence",
+        reference=reference_kl_divergence,
+        twins=(kl_divergence, gaussian_kl),
+        cases=lambda seed: [(m, lv) for m, lv, _ in _gaussian_cases(seed)],
+        compare=_kl_compare,
+        hint=N_("0.5 * (exp(log_var) - 1 - log_var + mean**2), summed over the last dimension (one value per row)."),
+    )
+)
 
 
 def reference_grid_codes(base: torch.Tensor, dim_x: int, dim_y: int, values: torch.Tensor) -> torch.Tensor:
@@ -124,12 +130,16 @@ def _grid_compare(got: Any, want: Any, args: tuple[Any, ...]) -> str | None:
     return problem
 
 
-register(Exercise(
-    name="nb04.grid_codes",
-    function="grid_codes",
-    reference=reference_grid_codes,
-    cases=_grid_cases,
-    compare=_grid_compare,
-    hint=N_("start from base repeated n*n times (base.repeat(n * n, 1)); code number r * n + c gets "
-         "[dim_y] = values[r] and [dim_x] = values[c] (torch.repeat_interleave / .repeat help)."),
-))
+register(
+    Exercise(
+        name="nb04.grid_codes",
+        function="grid_codes",
+        reference=reference_grid_codes,
+        cases=_grid_cases,
+        compare=_grid_compare,
+        hint=N_(
+            "start from base repeated n*n times (base.repeat(n * n, 1)); code number r * n + c gets "
+            "[dim_y] = values[r] and [dim_x] = values[c] (torch.repeat_interleave / .repeat help)."
+        ),
+    )
+)

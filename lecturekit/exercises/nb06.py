@@ -45,28 +45,40 @@ def _greedy_cases(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return cases
 
 
-register(Exercise(
-    name="nb06.kl_weight",
-    function="kl_weight",
-    reference=kl_weight,
-    cases=_kl_weight_cases,
-    hint=N_("return min(1, step / warmup_steps) as a float; when warmup_steps <= 0 there is no annealing: return 1.0."),
-))
+register(
+    Exercise(
+        name="nb06.kl_weight",
+        function="kl_weight",
+        reference=kl_weight,
+        cases=_kl_weight_cases,
+        hint=N_(
+            "return min(1, step / warmup_steps) as a float; when warmup_steps <= 0 there is no annealing: return 1.0."
+        ),
+    )
+)
 
-register(Exercise(
-    name="nb06.interpolate_codes",
-    function="interpolate_codes",
-    reference=interpolate_codes,
-    cases=_interp_cases,
-    hint=N_("t = torch.linspace(0, 1, n_steps) gives both ends; row i is z_a + t[i] * (z_b - z_a), "
-         "shape (n_steps, d). Broadcasting: t[:, None] times (z_b - z_a)[None, :]."),
-))
+register(
+    Exercise(
+        name="nb06.interpolate_codes",
+        function="interpolate_codes",
+        reference=interpolate_codes,
+        cases=_interp_cases,
+        hint=N_(
+            "t = torch.linspace(0, 1, n_steps) gives both ends; row i is z_a + t[i] * (z_b - z_a), "
+            "shape (n_steps, d). Broadcasting: t[:, None] times (z_b - z_a)[None, :]."
+        ),
+    )
+)
 
-register(Exercise(
-    name="nb06.greedy_next_tokens",
-    function="greedy_next_tokens",
-    reference=greedy_next_tokens,
-    cases=_greedy_cases,
-    hint=N_("logits.argmax(dim=-1) picks each row's most likely word; torch.where(finished, pad_id, ...) "
-         "puts the padding id 0 where the sentence has already ended. Return int64 (torch.long)."),
-))
+register(
+    Exercise(
+        name="nb06.greedy_next_tokens",
+        function="greedy_next_tokens",
+        reference=greedy_next_tokens,
+        cases=_greedy_cases,
+        hint=N_(
+            "logits.argmax(dim=-1) picks each row's most likely word; torch.where(finished, pad_id, ...) "
+            "puts the padding id 0 where the sentence has already ended. Return int64 (torch.long)."
+        ),
+    )
+)

@@ -25,15 +25,29 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-INSTALL_HINT = ("install bubblewrap: `sudo apt-get install bubblewrap` (Debian/Ubuntu), `sudo dnf install "
-                "bubblewrap` (Fedora), `sudo pacman -S bubblewrap` (Arch)")
-NO_SANDBOX_HINT = ("or grade without the sandbox with --no-sandbox (student code then runs as you and can read "
-                   "and change your files: grade on an account that holds nothing else of value)")
+INSTALL_HINT = (
+    "install bubblewrap: `sudo apt-get install bubblewrap` (Debian/Ubuntu), `sudo dnf install "
+    "bubblewrap` (Fedora), `sudo pacman -S bubblewrap` (Arch)"
+)
+NO_SANDBOX_HINT = (
+    "or grade without the sandbox with --no-sandbox (student code then runs as you and can read "
+    "and change your files: grade on an account that holds nothing else of value)"
+)
 
 PACKAGE_MOUNT = "/opt/lecturekit-grader"  # where the package copy appears inside the sandbox
 TMPFS_BYTES = 256 * 2**20  # /tmp and the home folder inside the sandbox (RAM-backed, so capped)
-_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "passwd", "group", "localtime",
-        "alternatives", "fonts", "mime.types")
+_ETC = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "localtime",
+    "alternatives",
+    "fonts",
+    "mime.types",
+)
 _UID_BASE = 3_900_000  # unprivileged uids for kernels started by root: far above any real account
 
 
@@ -62,25 +76,40 @@ def namespace_flags(own_uid: bool = True) -> list[str]:
 def sandbox_problem() -> str | None:
     """Why no sandbox can be made here (None: it can). Tried once: bwrap must exist and start a process."""
     if not sys.platform.startswith("linux"):
-        return (f"the grading sandbox needs Linux (bubblewrap); this is {sys.platform}. On macOS or Windows, grade "
-                "inside a Linux virtual machine or container (e.g. WSL2 or Docker with Debian), where you can "
-                f"{INSTALL_HINT}; {NO_SANDBOX_HINT}")
+        return (
+            f"the grading sandbox needs Linux (bubblewrap); this is {sys.platform}. On macOS or Windows, grade "
+            "inside a Linux virtual machine or container (e.g. WSL2 or Docker with Debian), where you can "
+            f"{INSTALL_HINT}; {NO_SANDBOX_HINT}"
+        )
     path = bwrap_path()
     if path is None:
-        return ("the grading sandbox needs bubblewrap (`bwrap`), which is not installed: "
-                f"{INSTALL_HINT}; {NO_SANDBOX_HINT}")
-    probe = [path, *namespace_flags(), "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc",
-             "--dev", "/dev",
-             "true"]
+        return (
+            f"the grading sandbox needs bubblewrap (`bwrap`), which is not installed: {INSTALL_HINT}; {NO_SANDBOX_HINT}"
+        )
+    probe = [
+        path,
+        *namespace_flags(),
+        "--die-with-parent",
+        "--ro-bind",
+        "/",
+        "/",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "true",
+    ]
     try:
         done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not be run ({exc}); {NO_SANDBOX_HINT}"
     if done.returncode != 0:
         why = (done.stderr or done.stdout).strip()[:300]
-        return (f"bubblewrap is installed but cannot make a sandbox here ({why}). Unprivileged user namespaces may "
-                "be switched off (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu 24.04 "
-                f"kernel.apparmor_restrict_unprivileged_userns=0), or grade as root; {NO_SANDBOX_HINT}")
+        return (
+            f"bubblewrap is installed but cannot make a sandbox here ({why}). Unprivileged user namespaces may "
+            "be switched off (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu 24.04 "
+            f"kernel.apparmor_restrict_unprivileged_userns=0), or grade as root; {NO_SANDBOX_HINT}"
+        )
     return None
 
 
@@ -92,8 +121,13 @@ def require_sandbox() -> None:
 
 def python_roots() -> list[Path]:
     """The folders the kernel's Python needs: its prefixes and site-packages (read-only inside)."""
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                  os.path.dirname(os.path.realpath(sys.executable))}
+    candidates = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+    }
     candidates |= set(site.getsitepackages()) | {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]}
     user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
     if user_site and os.path.isdir(user_site) and user_site in sys.path:
@@ -104,8 +138,12 @@ def python_roots() -> list[Path]:
             continue
         roots.append(path)
     for path in [Path(p) for p in {sys.prefix, sys.exec_prefix}]:  # a venv's own path, as the kernel will call it
-        if path.is_dir() and not path.parts[:2] == ("/", "usr") and path not in roots and not any(
-                path.is_relative_to(r) for r in roots):
+        if (
+            path.is_dir()
+            and not path.parts[:2] == ("/", "usr")
+            and path not in roots
+            and not any(path.is_relative_to(r) for r in roots)
+        ):
             roots.append(path)
     return roots
 
@@ -157,11 +195,11 @@ def _with_parents(args: list[str], made: set[Path]) -> list[str]:
                     out += ["--perms", "0755", "--dir", str(parent)]
                     made.add(parent)
             made.add(target)
-            out += args[i:i + 3]
+            out += args[i : i + 3]
             i += 3
         elif args[i] == "--tmpfs":
             made.add(Path(args[i + 1]))
-            out += args[i:i + 2]
+            out += args[i : i + 2]
             i += 2
         else:
             out.append(args[i])
@@ -172,16 +210,43 @@ def _with_parents(args: list[str], made: set[Path]) -> list[str]:
 def bwrap_argv(workdir: Path, package_dir: Path, data_dir: Path, command: list[str], own_uid: bool = True) -> list[str]:
     """bwrap's command line for `command` in a sandbox whose only writable folder is `workdir`."""
     home = Path(os.environ.get("HOME") or "/home/student")
-    args = [*_system_binds(), "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
+    args = [
+        *_system_binds(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--size",
+        str(TMPFS_BYTES),
+        "--tmpfs",
+        "/tmp",
+    ]
     if home != Path("/tmp") and not Path("/tmp").is_relative_to(home):
         args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", str(home)]
     for root in python_roots():  # after the tmpfs: a Python under the home folder (pyenv, conda) shows through
         args += ["--ro-bind", str(root), str(root)]
     inside = Path(PACKAGE_MOUNT)
-    args += ["--ro-bind", str(package_dir), str(inside),
-             "--ro-bind", str(data_dir.resolve()), str(inside / "lecturekit" / "_data"),
-             "--bind", str(workdir), str(workdir)]
-    return [bwrap_path() or "bwrap", *namespace_flags(own_uid), "--die-with-parent", "--new-session",
-            *_with_parents(args, {Path("/usr"), Path("/proc"), Path("/dev")}),
-            "--chdir", str(workdir), "--", *command]
+    args += [
+        "--ro-bind",
+        str(package_dir),
+        str(inside),
+        "--ro-bind",
+        str(data_dir.resolve()),
+        str(inside / "lecturekit" / "_data"),
+        "--bind",
+        str(workdir),
+        str(workdir),
+    ]
+    return [
+        bwrap_path() or "bwrap",
+        *namespace_flags(own_uid),
+        "--die-with-parent",
+        "--new-session",
+        *_with_parents(args, {Path("/usr"), Path("/proc"), Path("/dev")}),
+        "--chdir",
+        str(workdir),
+        "--",
+        *command,
+    ]

@@ -32,33 +32,63 @@ Exit status: 0 graded, 1 files of the course or package were created, changed or
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lecturekit grade", description=HELP,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lecturekit grade", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("submissions", nargs="+", type=Path, help="student folders and/or .ipynb files")
     parser.add_argument("--out", type=Path, default=Path("grades.csv"), help="the grades CSV (default grades.csv)")
-    parser.add_argument("--feedback", type=Path, default=None,
-                        help="folder for one feedback file per student (default: feedback/ beside --out)")
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        default=None,
+        help="folder for one feedback file per student (default: feedback/ beside --out)",
+    )
     parser.add_argument("--jobs", "-j", type=int, default=1, help="kernels at a time (default 1; about one per core)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell and per exercise (default 60)")
     parser.add_argument("--memory", type=int, default=4096, help="memory limit per kernel, MB (0: none)")
-    parser.add_argument("--solutions", type=Path, default=None,
-                        help="the solution notebooks (default: the checkout's solutions/, or the installed copy)")
-    parser.add_argument("--notebook", action="append", default=[], metavar="NAME",
-                        help="grade only this notebook (file stem, e.g. 03_pixelrnn); repeatable")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="fix the secret seed (to reproduce a run; the seed used is printed at the end)")
-    parser.add_argument("--full", action="store_true",
-                        help="run every cell up to the last graded one (default: only what the graded functions need)")
+    parser.add_argument(
+        "--solutions",
+        type=Path,
+        default=None,
+        help="the solution notebooks (default: the checkout's solutions/, or the installed copy)",
+    )
+    parser.add_argument(
+        "--notebook",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="grade only this notebook (file stem, e.g. 03_pixelrnn); repeatable",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="fix the secret seed (to reproduce a run; the seed used is printed at the end)",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="run every cell up to the last graded one (default: only what the graded functions need)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
-    parser.add_argument("--no-sandbox", action="store_true",
-                        help="run kernels as you, without the bubblewrap sandbox (where bwrap is missing: macOS, "
-                             "Windows); student code can then read and change your files")
-    parser.add_argument("--processes", type=int, default=128,
-                        help="processes and threads per sandboxed kernel (default 128)")
-    parser.add_argument("--disk", type=int, default=2048,
-                        help="MB a kernel may write into its work folder (default 2048)")
-    parser.add_argument("--lang", default=None, help="feedback language: en, zh_CN or zh_TW (default: each "
-                        "student's edition, read from the notebook's metadata; else LECTUREKIT_LANG or English)")
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run kernels as you, without the bubblewrap sandbox (where bwrap is missing: macOS, "
+        "Windows); student code can then read and change your files",
+    )
+    parser.add_argument(
+        "--processes", type=int, default=128, help="processes and threads per sandboxed kernel (default 128)"
+    )
+    parser.add_argument(
+        "--disk", type=int, default=2048, help="MB a kernel may write into its work folder (default 2048)"
+    )
+    parser.add_argument(
+        "--lang",
+        default=None,
+        help="feedback language: en, zh_CN or zh_TW (default: each "
+        "student's edition, read from the notebook's metadata; else LECTUREKIT_LANG or English)",
+    )
     args = parser.parse_args(argv)
 
     from lecturekit.grading.bwrap import SandboxUnavailable
@@ -79,8 +109,17 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     solutions = args.solutions or default_solutions_dir()
-    options = Options(timeout=args.timeout, memory_mb=args.memory, jobs=args.jobs, seed=args.seed, full=args.full,
-                      quiet=args.quiet, sandbox=not args.no_sandbox, processes=args.processes, disk_mb=args.disk)
+    options = Options(
+        timeout=args.timeout,
+        memory_mb=args.memory,
+        jobs=args.jobs,
+        seed=args.seed,
+        full=args.full,
+        quiet=args.quiet,
+        sandbox=not args.no_sandbox,
+        processes=args.processes,
+        disk_mb=args.disk,
+    )
     if args.no_sandbox:
         print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
     try:
@@ -95,16 +134,21 @@ def main(argv: list[str] | None = None) -> int:
     write_review(report, review)
     rows = report.rows()
     totals = [r for r in rows if r.grade_id == "TOTAL"]
-    print(f"graded {len(totals)} student(s), {len(report.reports)} notebook copies in {report.seconds:.0f} s "
-          f"(seed {report.seed}): {args.out}, {feedback}/, {review}", file=sys.stderr)
+    print(
+        f"graded {len(totals)} student(s), {len(report.reports)} notebook copies in {report.seconds:.0f} s "
+        f"(seed {report.seed}): {args.out}, {feedback}/, {review}",
+        file=sys.stderr,
+    )
     flagged = sum(len(r.flags) for r in report.reports)
     if flagged:
         print(f"{flagged} answer cell(s) flagged for a look: see {review}", file=sys.stderr)
     if not report.sandboxed:
         print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
     if report.changed:
-        print("WARNING: these files of the course or the package were created, changed or deleted while student "
-              "code ran (check them, and grade again from a clean copy):\n  " + "\n  ".join(report.changed),
-              file=sys.stderr)
+        print(
+            "WARNING: these files of the course or the package were created, changed or deleted while student "
+            "code ran (check them, and grade again from a clean copy):\n  " + "\n  ".join(report.changed),
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -72,8 +72,9 @@ def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult) -> l
         except Exception as exc:  # noqa: BLE001 - the course's own bug: say so loudly
             raise RuntimeError(f"the reference of exercise {exercise.name} failed: {exc!r}") from exc
         if isinstance(got, Unsupported):
-            out.append(("wrong", f"returned a {got.type_name}, which cannot be checked (return tensors, arrays "
-                                 "or numbers)"))
+            out.append(
+                ("wrong", f"returned a {got.type_name}, which cannot be checked (return tensors, arrays or numbers)")
+            )
             continue
         try:
             problem = exercise.verdict(got, want, args)
@@ -83,8 +84,14 @@ def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult) -> l
     return out
 
 
-def judge_exercise(exercise: Exercise, hidden: list[tuple], visible: list[tuple], result: CallResult,  # noqa: C901 - split after the grading rework lands (issue 14)
-                   answer_error: str = "", answer_status: str = "") -> ExerciseResult:
+def judge_exercise(  # noqa: C901 - split after the grading rework lands (issue 14)
+    exercise: Exercise,
+    hidden: list[tuple],
+    visible: list[tuple],
+    result: CallResult,
+    answer_error: str = "",
+    answer_status: str = "",
+) -> ExerciseResult:
     """The verdict on one exercise from one call holding the hidden cases, then the visible ones."""
     fn = exercise.function
     n = len(hidden)
@@ -98,7 +105,8 @@ def judge_exercise(exercise: Exercise, hidden: list[tuple], visible: list[tuple]
         return ExerciseResult(fn, 0, n, "error", [result.problem])
     if not result.defined:
         msg = f"{fn}() is not defined in your notebook" + (
-            f" (your answer cell failed: {answer_error})" if answer_error else "")
+            f" (your answer cell failed: {answer_error})" if answer_error else ""
+        )
         if result.kind not in ("NoneType", ""):
             msg = f"{fn} is a {result.kind}, not a function"
         status = "timeout" if answer_status == "timeout" else "error" if answer_error else "missing"
@@ -117,8 +125,13 @@ def judge_exercise(exercise: Exercise, hidden: list[tuple], visible: list[tuple]
     for kind, message in hidden_j:
         if kind == "right":
             continue
-        text = _category(message) if kind == "wrong" else (
-            "not finished in time" if kind == "timeout" else message if kind == "error" else "NotImplementedError")
+        text = (
+            _category(message)
+            if kind == "wrong"
+            else (
+                "not finished in time" if kind == "timeout" else message if kind == "error" else "NotImplementedError"
+            )
+        )
         if text not in seen:
             seen.append(text)
     messages += [f"  - {t}" for t in seen[:4]]
@@ -149,8 +162,9 @@ def combine(grade_id: str, max_points: float, partial: bool, results: list[Exerc
     return Verdict(grade_id, points, max_points, status, messages)
 
 
-def plain_test_verdict(grade_id: str, max_points: float, status: str, ename: str, summary: str,
-                       hidden_part: bool) -> Verdict:
+def plain_test_verdict(
+    grade_id: str, max_points: float, status: str, ename: str, summary: str, hidden_part: bool
+) -> Verdict:
     """A graded cell without exercises, nbgrader-style: full points when it runs without an error."""
     if status == "ok":
         return Verdict(grade_id, max_points, max_points, "passed", [])

@@ -132,10 +132,16 @@ def load_assignment(path: Path) -> Assignment:
                 f"{path.name}, test cell {gid!r}: exercise(s) {missing} are not registered in lecturekit.exercises "
                 "(add them to lecturekit/exercises/nbNN.py, or fix the cell's metadata['lecturekit']['exercises'])"
             )
-        assignment.graded.append(GradedCell(
-            grade_id=gid, points=float(meta.get("points", 0) or 0), index=index, source=cell["source"],
-            exercises=list(names), partial=bool(extra.get("partial", False)),
-        ))
+        assignment.graded.append(
+            GradedCell(
+                grade_id=gid,
+                points=float(meta.get("points", 0) or 0),
+                index=index,
+                source=cell["source"],
+                exercises=list(names),
+                partial=bool(extra.get("partial", False)),
+            )
+        )
     return assignment
 
 

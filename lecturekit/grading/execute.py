@@ -74,8 +74,9 @@ class Outcome:
         if self.status == "timeout":
             return "it did not finish within the time limit (an endless loop, or far too slow)"
         if self.status == "dead":
-            return ("the Python kernel stopped (your code exited, crashed, or went over the memory limit)"
-                    + (f": {self.evalue}" if self.evalue else ""))
+            return "the Python kernel stopped (your code exited, crashed, or went over the memory limit)" + (
+                f": {self.evalue}" if self.evalue else ""
+            )
         if self.status == "error":
             text = "\n".join(_ANSI.sub("", t) for t in self.traceback)
             tail = [ln.rstrip() for ln in text.splitlines() if ln.strip() and not set(ln.strip()) <= set("-^~")]
@@ -91,9 +92,17 @@ class KernelSession:
     with the graded references withheld; None: a plain copy): in a bubblewrap sandbox when `sandboxed`,
     else as the grader's OS user (`--no-sandbox`)."""
 
-    def __init__(self, workdir: Path, memory_mb: int = 4096, startup_timeout: float = 120.0,
-                 hide: list[Path] | None = None, package: Path | None = None, sandboxed: bool = False,
-                 processes: int = 128, disk_mb: int = 2048):
+    def __init__(
+        self,
+        workdir: Path,
+        memory_mb: int = 4096,
+        startup_timeout: float = 120.0,
+        hide: list[Path] | None = None,
+        package: Path | None = None,
+        sandboxed: bool = False,
+        processes: int = 128,
+        disk_mb: int = 2048,
+    ):
         self.workdir = workdir
         self.hide = hide
         self.memory_mb = memory_mb
@@ -116,8 +125,9 @@ class KernelSession:
         """The kernel's command line and environment (and, sandboxed, its connection over ipc sockets in
         the work folder, which is all the sandbox shares with the grader)."""
         if not self.sandboxed:
-            env = sandbox.kernel_env(self.workdir, self.memory_mb, hide=self.hide,
-                                     package=str(self.package) if self.package else None)
+            env = sandbox.kernel_env(
+                self.workdir, self.memory_mb, hide=self.hide, package=str(self.package) if self.package else None
+            )
             return sandbox.kernel_argv(), env
         assert self.package is not None, "a sandboxed kernel needs its package copy"
         from lecturekit.paths import data_dir
@@ -132,8 +142,9 @@ class KernelSession:
             for name in ["", *sorted(self._handed_in), "kernel.json"]:
                 os.chown(self.workdir / name, self.uid, self.uid, follow_symlinks=False)
         argv = bwrap.bwrap_argv(self.workdir, self.package, data_dir(), sandbox.kernel_argv())
-        env = sandbox.kernel_env(self.workdir, self.memory_mb, processes=self.processes,
-                                 package=bwrap.PACKAGE_MOUNT, uid=self.uid)
+        env = sandbox.kernel_env(
+            self.workdir, self.memory_mb, processes=self.processes, package=bwrap.PACKAGE_MOUNT, uid=self.uid
+        )
         return argv, env
 
     def start(self) -> None:
@@ -282,8 +293,9 @@ class KernelSession:
             return Outcome("dead", evalue="it had stopped before this cell", started=False)
         start = time.monotonic()
         kc = self.kc
-        msg_id = kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False,
-                            user_expressions=expressions or {})
+        msg_id = kc.execute(
+            code, store_history=False, allow_stdin=False, stop_on_error=False, user_expressions=expressions or {}
+        )
         deadline = start + timeout
         parts: list[str] = []
         kept = 0
@@ -328,21 +340,36 @@ class KernelSession:
                 except Exception:  # noqa: BLE001
                     pass
             if not got_any and not self.alive():
-                return Outcome("dead", evalue=self.violation, output="".join(parts), seconds=time.monotonic() - start,
-                               started=started)
+                return Outcome(
+                    "dead",
+                    evalue=self.violation,
+                    output="".join(parts),
+                    seconds=time.monotonic() - start,
+                    started=started,
+                )
         content = reply["content"]
         seconds = time.monotonic() - start
         payload = content.get("payload") if isinstance(content.get("payload"), list) else []
         exited = any(isinstance(p, dict) and p.get("source") == "ask_exit" for p in payload)
         if content.get("status") == "ok":
             found = content.get("user_expressions")
-            return Outcome("ok", output="".join(parts), seconds=seconds, exited=exited,
-                           expressions=found if isinstance(found, dict) else {})
+            return Outcome(
+                "ok",
+                output="".join(parts),
+                seconds=seconds,
+                exited=exited,
+                expressions=found if isinstance(found, dict) else {},
+            )
         error = error or content
-        return Outcome("error", ename=str(error.get("ename", "Error"))[:200],
-                       evalue=str(error.get("evalue", ""))[:1000],
-                       traceback=[str(t)[:2000] for t in (error.get("traceback") or [])[-12:]],
-                       output="".join(parts), seconds=seconds, exited=exited)
+        return Outcome(
+            "error",
+            ename=str(error.get("ename", "Error"))[:200],
+            evalue=str(error.get("evalue", ""))[:1000],
+            traceback=[str(t)[:2000] for t in (error.get("traceback") or [])[-12:]],
+            output="".join(parts),
+            seconds=seconds,
+            exited=exited,
+        )
 
     def _timed_out(self, msg_id: str, output: str, seconds: float) -> Outcome:
         """Interrupt; a kernel that does not come back within 5 s is killed."""
@@ -375,7 +402,6 @@ class KernelSession:
 # ---- the exercise call ----
 
 
-
 class Unsupported:
     """A returned value the grader cannot receive (an object, a model...): it never equals anything."""
 
@@ -387,8 +413,18 @@ class Unsupported:
 
 
 _TORCH_DTYPES = {
-    "torch.float32", "torch.float64", "torch.float16", "torch.bfloat16", "torch.int64", "torch.int32", "torch.int16",
-    "torch.int8", "torch.uint8", "torch.bool", "torch.complex64", "torch.complex128",
+    "torch.float32",
+    "torch.float64",
+    "torch.float16",
+    "torch.bfloat16",
+    "torch.int64",
+    "torch.int32",
+    "torch.int16",
+    "torch.int8",
+    "torch.uint8",
+    "torch.bool",
+    "torch.complex64",
+    "torch.complex128",
 }
 
 
@@ -441,8 +477,13 @@ class CallResult:
     problem: str = ""  # the results could not be read
 
 
-def call_exercise(session: KernelSession, function: str, cases: list[tuple], timeout: float,
-                  run: Callable[[str, float], Outcome] | None = None) -> CallResult:
+def call_exercise(
+    session: KernelSession,
+    function: str,
+    cases: list[tuple],
+    timeout: float,
+    run: Callable[[str, float], Outcome] | None = None,
+) -> CallResult:
     """Call `function` (as the kernel's user namespace holds it) on `cases`, inside the kernel
     (`run` executes code there: the session's own, or one that restarts a stopped kernel first)."""
     import torch
@@ -454,8 +495,11 @@ def call_exercise(session: KernelSession, function: str, cases: list[tuple], tim
         session.workdir.mkdir(parents=True, exist_ok=True)  # the student's code may have removed it
         torch.save(list(cases), args_path)
     except OSError as exc:
-        return CallResult(Outcome("error"), problem=f"the grader could not hand the inputs over ({exc.strerror}): "
-                                                    "did your code change or remove its working folder?")
+        return CallResult(
+            Outcome("error"),
+            problem=f"the grader could not hand the inputs over ({exc.strerror}): "
+            "did your code change or remove its working folder?",
+        )
     code = kernel_source(call_for_grader, str(args_path), str(out_prefix), function, token, float(timeout))
     outcome = (run or session.run)(code, timeout + 10)
     result = CallResult(outcome)
@@ -494,10 +538,13 @@ def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: st
             for case in cases:
                 if isinstance(case, dict) and "error" in case:
                     err = case["error"] if isinstance(case["error"], dict) else {}
-                    result.errors.append({
-                        "type": str(err.get("type", "Error"))[:100], "message": str(err.get("message", ""))[:600],
-                        "where": [str(w)[:200] for w in (err.get("where") or [])][:3],
-                    })
+                    result.errors.append(
+                        {
+                            "type": str(err.get("type", "Error"))[:100],
+                            "message": str(err.get("message", ""))[:600],
+                            "where": [str(w)[:200] for w in (err.get("where") or [])][:3],
+                        }
+                    )
                     result.values.append(None)
                 else:
                     result.values.append(_decode(case.get("value") if isinstance(case, dict) else None, arrays))

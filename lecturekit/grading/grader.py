@@ -137,8 +137,10 @@ def _segments(source: str) -> list[tuple[str, bool]]:
 class _Run:
     """The execution of one plan in one kernel (restarting it, at most max_restarts times, after a crash)."""
 
-    withheld_note = N_("some of the course's own cells could not run in the grader, which withholds the kit's "
-                       "implementations of the graded functions; this does not change your points")
+    withheld_note = N_(
+        "some of the course's own cells could not run in the grader, which withholds the kit's "
+        "implementations of the graded functions; this does not change your points"
+    )
 
     def __init__(self, plan: Plan, sub: Submission, assignment: Assignment, options: Options, base_seed: int):
         self.plan, self.sub, self.assignment, self.options, self.base_seed = plan, sub, assignment, options, base_seed
@@ -193,11 +195,14 @@ class _Run:
         step = self.executed.pop()
         if step.kind == "answer":
             self.answer_errors[step.grade_id or ""] = ("error", "it stopped the Python kernel after it ran")
-        self.cell_errors.append(f"{step.label} stopped the Python kernel after it ran (exit()? a background "
-                                "thread?): it was left out after the restart")
+        self.cell_errors.append(
+            f"{step.label} stopped the Python kernel after it ran (exit()? a background "
+            "thread?): it was left out after the restart"
+        )
 
-    def _exec(self, session: KernelSession, source: str, timeout: float,
-              expressions: dict[str, str] | None = None) -> Outcome:
+    def _exec(
+        self, session: KernelSession, source: str, timeout: float, expressions: dict[str, str] | None = None
+    ) -> Outcome:
         """Run code, restarting a kernel that an earlier cell stopped (and leaving that cell out)."""
         if session.km is not None and not session.alive():
             self._blame_previous()
@@ -213,9 +218,15 @@ class _Run:
         return out
 
     def execute(self, workdir: Path) -> None:
-        session = KernelSession(workdir, self.options.memory_mb, hide=[self.assignment.path.parent.parent],
-                                package=self.package, sandboxed=self.options.sandbox,
-                                processes=self.options.processes, disk_mb=self.options.disk_mb)
+        session = KernelSession(
+            workdir,
+            self.options.memory_mb,
+            hide=[self.assignment.path.parent.parent],
+            package=self.package,
+            sandboxed=self.options.sandbox,
+            processes=self.options.processes,
+            disk_mb=self.options.disk_mb,
+        )
         try:
             session.start()
             for step in self.plan.steps:
@@ -261,11 +272,19 @@ class _Run:
         for name in g.exercises:
             exercise = get_exercise(name)
             answer_status, answer_error = self.answer_errors.get(self.defined_by.get(exercise.function, ""), ("", ""))
-            hidden = [case for k in range(HIDDEN_SEEDS)
-                      for case in exercise.cases(derive_seed(self.base_seed, self.sub.student, name, k))]
+            hidden = [
+                case
+                for k in range(HIDDEN_SEEDS)
+                for case in exercise.cases(derive_seed(self.base_seed, self.sub.student, name, k))
+            ]
             visible = list(exercise.cases(0))
-            call = call_exercise(session, exercise.function, hidden + visible, self.options.timeout,
-                                 run=lambda code, t: self._exec(session, code, t))
+            call = call_exercise(
+                session,
+                exercise.function,
+                hidden + visible,
+                self.options.timeout,
+                run=lambda code, t: self._exec(session, code, t),
+            )
             for err in call.errors:
                 if err:
                     self.error_texts.append(f"{err.get('type')}: {err.get('message')}")
@@ -278,15 +297,17 @@ class _Run:
         restore = self._exec(session, "", self.options.timeout, {"lk": GUARD_RESTORE})
         answer = restore.expressions.get("lk", {})
         if restore.status != "ok" or answer.get("data", {}).get("text/plain") != repr(self.token):
-            self.verdicts[g.grade_id] = Verdict(g.grade_id, 0.0, g.points, "error",
-                                                ["the grader's guard was removed by the notebook's code"])
+            self.verdicts[g.grade_id] = Verdict(
+                g.grade_id, 0.0, g.points, "error", ["the grader's guard was removed by the notebook's code"]
+            )
             return
         for code, hidden in _segments(g.source):
             out: Outcome = self._exec(session, code, self.options.timeout)
             if out.status != "ok":
                 self.error_texts.append(f"{out.ename}: {out.evalue}")
-                self.verdicts[g.grade_id] = plain_test_verdict(g.grade_id, g.points, out.status, out.ename,
-                                                               out.summary(), hidden)
+                self.verdicts[g.grade_id] = plain_test_verdict(
+                    g.grade_id, g.points, out.status, out.ename, out.summary(), hidden
+                )
                 return
         self.verdicts[g.grade_id] = plain_test_verdict(g.grade_id, g.points, "ok", "", "", False)
 
@@ -305,14 +326,26 @@ def _student_view(plan: Plan, assignment: Assignment) -> dict:
 
     cells = []
     for index, cell in enumerate(plan.cells):
-        if cell.get("cell_type") == "code" and index < len(assignment.cells) and \
-                assignment.cells[index].get("metadata", {}).get("nbgrader", {}).get("grade"):
+        if (
+            cell.get("cell_type") == "code"
+            and index < len(assignment.cells)
+            and assignment.cells[index].get("metadata", {}).get("nbgrader", {}).get("grade")
+        ):
             cell = dict(student_cell(from_dict(cell), f"cell {index}"))
-        cells.append({"cell_type": cell.get("cell_type", "code"), "metadata": cell.get("metadata", {}),
-                      "source": cell.get("source", ""), **({"outputs": [], "execution_count": None}
-                                                            if cell.get("cell_type") == "code" else {})})
-    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                        "language": "python"}}, "nbformat": 4, "nbformat_minor": 4}
+        cells.append(
+            {
+                "cell_type": cell.get("cell_type", "code"),
+                "metadata": cell.get("metadata", {}),
+                "source": cell.get("source", ""),
+                **({"outputs": [], "execution_count": None} if cell.get("cell_type") == "code" else {}),
+            }
+        )
+    return {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
 
 
 def grade_submission(sub: Submission, assignment: Assignment, options: Options, base_seed: int) -> SubmissionReport:
@@ -321,8 +354,9 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
     report = SubmissionReport(sub.student, assignment.name, [], list(sub.notes))
     if sub.cells is None:
         if sub.problem:
-            report.rows = _rows_for_all(sub, assignment, "error", f"{sub.path.name if sub.path else 'the file'}: "
-                                                                   f"{sub.problem}")
+            report.rows = _rows_for_all(
+                sub, assignment, "error", f"{sub.path.name if sub.path else 'the file'}: {sub.problem}"
+            )
         else:
             report.rows = _rows_for_all(sub, assignment, "missing", f"{assignment.name}.ipynb was not handed in")
         return report
@@ -335,8 +369,11 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
         report.mode = "full (a skipped cell was needed)"
     report.notes += run.plan.notes
     if run.setup_problem:
-        print(f"warning: {sub.student} {assignment.name}: the setup cell failed in the grader's kernel:\n"
-              f"{run.setup_problem}", file=sys.stderr)
+        print(
+            f"warning: {sub.student} {assignment.name}: the setup cell failed in the grader's kernel:\n"
+            f"{run.setup_problem}",
+            file=sys.stderr,
+        )
     report.notes += [f"{e}" for e in run.cell_errors[:6]]
     for g in assignment.graded:
         v = run.verdicts.get(g.grade_id) or Verdict(g.grade_id, 0.0, g.points, "error", ["not graded"])
@@ -359,23 +396,28 @@ def _run_plan(sub: Submission, assignment: Assignment, options: Options, base_se
         except RuntimeError as exc:  # the kernel did not start: the grader's environment, not the student
             print(f"warning: {sub.student} {assignment.name}: {exc}", file=sys.stderr)
             for g in assignment.graded:
-                run.verdicts.setdefault(g.grade_id, Verdict(g.grade_id, 0.0, g.points, "error",
-                                                            ["the grader could not start a Python kernel"]))
+                run.verdicts.setdefault(
+                    g.grade_id,
+                    Verdict(g.grade_id, 0.0, g.points, "error", ["the grader could not start a Python kernel"]),
+                )
     finally:
         clean_dir(workdir)
     return run
 
 
-def grade(paths: list[Path], solutions_dir: Path, options: Options | None = None,
-          notebooks: list[str] | None = None) -> GradeReport:
+def grade(
+    paths: list[Path], solutions_dir: Path, options: Options | None = None, notebooks: list[str] | None = None
+) -> GradeReport:
     """Grade every student found in `paths` (folders or .ipynb files) against `solutions_dir`."""
     import importlib.util
 
     options = options or Options()
     start = time.monotonic()
     if importlib.util.find_spec("ipykernel") is None:
-        raise ValueError("grading runs each notebook in an ipykernel, which is not installed: "
-                         "pip install 'lecturekit[instructor]' (or pip install ipykernel)")
+        raise ValueError(
+            "grading runs each notebook in an ipykernel, which is not installed: "
+            "pip install 'lecturekit[instructor]' (or pip install ipykernel)"
+        )
     if options.sandbox:
         require_sandbox()
     wrote_bytecode = sys.dont_write_bytecode
@@ -386,8 +428,9 @@ def grade(paths: list[Path], solutions_dir: Path, options: Options | None = None
         sys.dont_write_bytecode = wrote_bytecode
 
 
-def _grade(paths: list[Path], solutions_dir: Path, options: Options, notebooks: list[str] | None,
-           start: float) -> GradeReport:
+def _grade(
+    paths: list[Path], solutions_dir: Path, options: Options, notebooks: list[str] | None, start: float
+) -> GradeReport:
     course = load_course(Path(solutions_dir))
     base_seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     students = gather([Path(p) for p in paths])
@@ -405,13 +448,19 @@ def _grade(paths: list[Path], solutions_dir: Path, options: Options, notebooks: 
         wanted = sorted({a for subs in matched.values() for a in subs})
     if not wanted:
         notes = "; ".join(n for ns in student_notes.values() for n in ns)[:500]
-        raise ValueError(f"no notebook of the course ({', '.join(sorted(course))}) was found in the submissions"
-                         + (f": {notes}" if notes else ""))
+        raise ValueError(
+            f"no notebook of the course ({', '.join(sorted(course))}) was found in the submissions"
+            + (f": {notes}" if notes else "")
+        )
     jobs = [(matched[s].get(a) or Submission(s, a), course[a]) for s in sorted(students) for a in wanted]
     from lecturekit.paths import data_dir
 
-    watched = [Path(solutions_dir).resolve().parent, sandbox.PACKAGE_DIR, data_dir().resolve(),
-               *{kernel_package(course[a], options) for a in wanted}]
+    watched = [
+        Path(solutions_dir).resolve().parent,
+        sandbox.PACKAGE_DIR,
+        data_dir().resolve(),
+        *{kernel_package(course[a], options) for a in wanted},
+    ]
     before = tree_snapshot(watched)  # taken once the package copies exist, before any student code runs
     sandbox.become_subreaper()
     for name in sorted({n for a in wanted for g in course[a].graded for n in g.exercises}):
@@ -425,15 +474,22 @@ def _grade(paths: list[Path], solutions_dir: Path, options: Options, notebooks: 
             try:
                 report = future.result()
             except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the other students' grading
-                report = SubmissionReport(sub.student, a.name, _rows_for_all(
-                    sub, a, "error", f"the grader failed on this notebook ({type(exc).__name__}: {exc})"))
+                report = SubmissionReport(
+                    sub.student,
+                    a.name,
+                    _rows_for_all(sub, a, "error", f"the grader failed on this notebook ({type(exc).__name__}: {exc})"),
+                )
                 print(f"warning: grading {sub.student} {a.name} failed: {exc!r}", file=sys.stderr)
             reports.append(report)
             if not options.quiet:
                 got = sum(r.points for r in report.rows)
                 top = sum(r.max_points for r in report.rows)
-                print(f"[{done}/{len(jobs)}] {report.student} {report.notebook}: {got:g}/{top:g} points "
-                      f"({report.seconds:.1f} s)", file=sys.stderr, flush=True)
+                print(
+                    f"[{done}/{len(jobs)}] {report.student} {report.notebook}: {got:g}/{top:g} points "
+                    f"({report.seconds:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
     except BaseException:  # Ctrl-C: no kernel may outlive the grader
         pool.shutdown(wait=False, cancel_futures=True)
         sandbox.kill_active()
@@ -449,4 +505,3 @@ def _grade(paths: list[Path], solutions_dir: Path, options: Options, notebooks: 
 def _warm(exercise: Exercise) -> None:
     """Make the cases once before any kernel runs (imports, caches): a broken course fails here, loudly."""
     exercise.cases(0)
-

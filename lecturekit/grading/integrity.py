@@ -23,8 +23,22 @@ from lecturekit.grading.plan import python_source
 # evaluated as a user_expression: IPython's input and AST transformers (which a student can add) do not touch it
 GUARD_RESTORE = "__import__('sys').modules['__lk_guard__'].restore()"
 
-_TAMPER_NAMES = {"builtins", "__builtins__", "ctypes", "gc", "__code__", "__globals__", "__closure__", "atexit",
-                 "_REGISTRY", "get_exercise", "all_exercises", "run_cases", "_exit", "setitimer"}
+_TAMPER_NAMES = {
+    "builtins",
+    "__builtins__",
+    "ctypes",
+    "gc",
+    "__code__",
+    "__globals__",
+    "__closure__",
+    "atexit",
+    "_REGISTRY",
+    "get_exercise",
+    "all_exercises",
+    "run_cases",
+    "_exit",
+    "setitimer",
+}
 
 
 def _dotted(node: ast.AST) -> str:
@@ -67,8 +81,11 @@ def flags(source: str, exercises: list[Exercise]) -> list[str]:  # noqa: C901 - 
             dotted = _dotted(node)
             if node.attr in refs and refs[node.attr].split(".")[-1] in dotted.split(".")[:-1]:
                 found.append(f"calls the reference implementation ({dotted})")
-            elif node.attr == "reference" or dotted.startswith(("sys.modules", "np.testing", "numpy.testing",
-                                                                  "torch.testing")) and isinstance(node.ctx, ast.Store):
+            elif (
+                node.attr == "reference"
+                or dotted.startswith(("sys.modules", "np.testing", "numpy.testing", "torch.testing"))
+                and isinstance(node.ctx, ast.Store)
+            ):
                 found.append(f"touches {dotted}")
             elif node.attr in ("run_cell", "showtraceback", "run_code", "events") and "get_ipython" in dotted:
                 found.append(f"touches the IPython shell ({dotted})")
@@ -76,11 +93,17 @@ def flags(source: str, exercises: list[Exercise]) -> list[str]:  # noqa: C901 - 
                 found.append(f"uses {dotted}")
         elif isinstance(node, ast.Name) and (node.id in _TAMPER_NAMES or node.id.startswith("__lk")):
             found.append(f"uses {node.id}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "exec",
-                                                                                                  "eval", "compile"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("setattr", "exec", "eval", "compile")
+        ):
             found.append(f"calls {node.func.id}()")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and ("/" in node.value or "*" in
-                                                                                  node.value) and any(
-                s in node.value for s in ("solutions", ".lk_", "lkgrade", "grades", "feedback", "/proc")):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and ("/" in node.value or "*" in node.value)
+            and any(s in node.value for s in ("solutions", ".lk_", "lkgrade", "grades", "feedback", "/proc"))
+        ):
             found.append(f"mentions the path {node.value[:80]!r}")
     return list(dict.fromkeys(found))[:8]

@@ -28,13 +28,17 @@ def launch_kernel() -> None:
     poller would take its parent for dead and exit (bwrap's --die-with-parent does that job)."""
     import os
     import sys
+
     os.environ.pop("JPY_PARENT_PID", None)
     try:
         import resource
-        for name, value in (("RLIMIT_AS", int(os.environ.pop("LK_GRADE_MEMORY", "0"))),
-                            ("RLIMIT_FSIZE", int(os.environ.pop("LK_GRADE_FSIZE", "0"))),
-                            ("RLIMIT_NPROC", int(os.environ.pop("LK_GRADE_NPROC", "0"))),
-                            ("RLIMIT_CORE", 0)):
+
+        for name, value in (
+            ("RLIMIT_AS", int(os.environ.pop("LK_GRADE_MEMORY", "0"))),
+            ("RLIMIT_FSIZE", int(os.environ.pop("LK_GRADE_FSIZE", "0"))),
+            ("RLIMIT_NPROC", int(os.environ.pop("LK_GRADE_NPROC", "0"))),
+            ("RLIMIT_CORE", 0),
+        ):
             if hasattr(resource, name) and (value or name == "RLIMIT_CORE"):
                 limit = getattr(resource, name)
                 soft, hard = resource.getrlimit(limit)
@@ -54,6 +58,7 @@ def launch_kernel() -> None:
     if sys.path and sys.path[0] in ("", "."):
         sys.path[0] = os.getcwd()
     from ipykernel import kernelapp
+
     kernelapp.launch_new_instance()
 
 
@@ -68,6 +73,7 @@ def install_guard(token: str) -> None:  # noqa: C901 - split after the grading r
     import numpy
     import numpy.testing
     from IPython import get_ipython
+
     modules = {"builtins": builtins, "numpy": numpy, "numpy.testing": numpy.testing}
     for name in ("torch", "torch.testing", "lecturekit.exercises"):
         try:
@@ -80,8 +86,11 @@ def install_guard(token: str) -> None:  # noqa: C901 - split after the grading r
     classes = [c for c in type(shell).__mro__ if c is not object]
     class_snapshots = [(c, dict(vars(c))) for c in classes]
     instance = dict(vars(shell))
-    lists = {name: list(getattr(shell, name)) for name in ("ast_transformers", "input_transformers_post",
-                                                           "input_transformers_cleanup") if hasattr(shell, name)}
+    lists = {
+        name: list(getattr(shell, name))
+        for name in ("ast_transformers", "input_transformers_post", "input_transformers_cleanup")
+        if hasattr(shell, name)
+    }
     callbacks = {k: list(v) for k, v in shell.events.callbacks.items()}
     hooks = (sys.excepthook, sys.displayhook, shell.custom_exceptions, shell.input_transformer_manager)
 
@@ -210,10 +219,10 @@ def call_for_grader(args_path: str, out_prefix: str, fname: str, token: str, bud
                     report["cases"].append({"error": {"type": "Timeout", "message": "time was up"}})
                 except BaseException as err:
                     frames = traceback.extract_tb(err.__traceback__)[1:]
-                    where = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()[:160]}"
-                             for f in frames[-3:]]
-                    report["cases"].append({"error": {"type": type(err).__name__, "message": str(err)[:600],
-                                                      "where": where}})
+                    where = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()[:160]}" for f in frames[-3:]]
+                    report["cases"].append(
+                        {"error": {"type": type(err).__name__, "message": str(err)[:600], "where": where}}
+                    )
         finally:
             signal.signal(signal.SIGALRM, previous)
     np.savez(out_prefix + ".npz", **arrays)

@@ -63,11 +63,13 @@ def read_cells(path: Path) -> tuple[list[dict[str, Any]] | None, str | None]:
         if not isinstance(raw, dict):
             continue
         meta = raw.get("metadata")
-        cells.append({
-            "cell_type": raw.get("cell_type") if isinstance(raw.get("cell_type"), str) else "raw",
-            "source": cell_source(raw),
-            "metadata": meta if isinstance(meta, dict) else {},
-        })
+        cells.append(
+            {
+                "cell_type": raw.get("cell_type") if isinstance(raw.get("cell_type"), str) else "raw",
+                "source": cell_source(raw),
+                "metadata": meta if isinstance(meta, dict) else {},
+            }
+        )
     return cells, None
 
 
@@ -78,8 +80,9 @@ def gather(paths: list[Path]) -> dict[str, StudentFiles]:
         path = Path(raw)
         if path.is_dir():
             student = safe_student_id(path.name)
-            files = sorted(p for p in path.rglob("*.ipynb")
-                           if ".ipynb_checkpoints" not in p.parts and not p.name.startswith("."))
+            files = sorted(
+                p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
+            )
             entry = students.setdefault(student, StudentFiles(student))
             entry.files += files
             if not files:
@@ -107,8 +110,9 @@ def _name_match(stem: str, names: list[str]) -> str | None:
     return None
 
 
-def match_student(entry: StudentFiles, course: dict[str, Assignment],
-                  ungraded: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, Submission], list[str]]:
+def match_student(
+    entry: StudentFiles, course: dict[str, Assignment], ungraded: set[str] | frozenset[str] = frozenset()
+) -> tuple[dict[str, Submission], list[str]]:
     """The student's submission per assignment name, and notes about files that fit none (a copy of a
     notebook without graded cells, named in `ungraded`, is passed over silently)."""
     ids = distinctive_ids(course)
@@ -126,8 +130,10 @@ def match_student(entry: StudentFiles, course: dict[str, Assignment],
             name = by_name
         elif best and scores[best] > 0:
             name = best
-            sub_notes.append(f"{path.name} was graded as {best}.ipynb: its cells belong to that notebook"
-                             + (f" (its name suggests {by_name})" if by_name else ""))
+            sub_notes.append(
+                f"{path.name} was graded as {best}.ipynb: its cells belong to that notebook"
+                + (f" (its name suggests {by_name})" if by_name else "")
+            )
         elif any(name.lower() in stem.lower() for name in ungraded):
             continue
         else:
@@ -146,7 +152,9 @@ def match_student(entry: StudentFiles, course: dict[str, Assignment],
         options.sort(key=lambda o: o[0], reverse=True)
         sub = options[0][1]
         for _, other in options[1:]:
-            sub.notes.append(f"{other.path.name if other.path else '?'} was not graded: "
-                             f"{sub.path.name if sub.path else '?'} is the copy of {name} that was graded")
+            sub.notes.append(
+                f"{other.path.name if other.path else '?'} was not graded: "
+                f"{sub.path.name if sub.path else '?'} is the copy of {name} that was graded"
+            )
         result[name] = sub
     return result, notes

@@ -159,24 +159,29 @@ def student_answers(assignment: Assignment, submission: Submission) -> tuple[dic
         if gid in by_id:
             answers[index] = "\n\n".join(by_id[gid])
             if len(by_id[gid]) > 1:
-                notes.append(f"answer cell {gid!r} appears {len(by_id[gid])} times in your notebook; all copies "
-                             "were run in order")
+                notes.append(
+                    f"answer cell {gid!r} appears {len(by_id[gid])} times in your notebook; all copies "
+                    "were run in order"
+                )
             continue
         wanted = defined_functions(cell["source"])
         found = [i for i, src in enumerate(loose) if wanted and wanted & defined_functions(src)]
         if found:
             answers[index] = "\n\n".join(loose[i] for i in found)
             used_loose.update(found)
-            notes.append(f"answer cell {gid!r} was found by the function it defines (its cell lost its grading "
-                         "metadata)")
+            notes.append(
+                f"answer cell {gid!r} was found by the function it defines (its cell lost its grading metadata)"
+            )
             continue
         answers[index] = assignment.stub_source(index)
         if submission.cells is not None:
             notes.append(f"answer cell {gid!r} is not in your notebook: it was graded as not answered")
     extra = len(loose) - len(used_loose)
     if extra > 0 and submission.cells is not None:
-        notes.append(f"{extra} code cell(s) you added were not run by the grader: only the answer cells are "
-                     "taken from your notebook (put helper functions inside an answer cell)")
+        notes.append(
+            f"{extra} code cell(s) you added were not run by the grader: only the answer cells are "
+            "taken from your notebook (put helper functions inside an answer cell)"
+        )
     return answers, notes
 
 
@@ -222,8 +227,9 @@ def build_plan(assignment: Assignment, submission: Submission, full: bool = Fals
             skipped_defines |= names_of(cell["source"])[0]
         elif index in graded:
             g = graded[index]
-            steps.append(Step("exercise" if g.exercises else "test", g.source, f"test cell {g.grade_id!r}", index,
-                              gid, g))
+            steps.append(
+                Step("exercise" if g.exercises else "test", g.source, f"test cell {g.grade_id!r}", index, gid, g)
+            )
         elif index in answers:
             steps.append(Step("answer", answers[index], f"your answer cell {gid!r}", index, gid))
         else:

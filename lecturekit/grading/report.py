@@ -15,8 +15,10 @@ from pathlib import Path
 from lecturekit.grading.grader import GradeReport, Row, _Run
 from lecturekit.i18n import N_, get_language, translate, translate_message
 
-NO_SANDBOX_WARNING = N_("graded WITHOUT the sandbox (--no-sandbox): student code ran as the grader's OS user and "
-                        "could read and change that user's files; check the files reported as changed")
+NO_SANDBOX_WARNING = N_(
+    "graded WITHOUT the sandbox (--no-sandbox): student code ran as the grader's OS user and "
+    "could read and change that user's files; check the files reported as changed"
+)
 CSV_FIELDS = ["student", "notebook", "grade_id", "points", "max_points", "status"]
 
 
@@ -84,8 +86,13 @@ def _translated(lines: list[str], lang: str) -> list[str]:
     return out
 
 
-_STATUS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"), "timeout": N_("timeout"),
-           "missing": N_("missing")}
+_STATUS = {
+    "passed": N_("passed"),
+    "failed": N_("failed"),
+    "error": N_("error"),
+    "timeout": N_("timeout"),
+    "missing": N_("missing"),
+}
 
 
 def feedback_text(report: GradeReport, student: str, lang: str | None = None) -> str:  # noqa: C901 - one pass over the report, split later
@@ -108,8 +115,13 @@ def feedback_text(report: GradeReport, student: str, lang: str | None = None) ->
     for sub in mine:
         sub_got = sum(r.points for r in sub.rows)
         sub_top = sum(r.max_points for r in sub.rows)
-        lines += ["", f"## {sub.notebook} — {_number(sub_got)} / {_number(sub_top)}", "",
-                  t(N_("| exercise | points | result |")), "|---|---|---|"]
+        lines += [
+            "",
+            f"## {sub.notebook} — {_number(sub_got)} / {_number(sub_top)}",
+            "",
+            t(N_("| exercise | points | result |")),
+            "|---|---|---|",
+        ]
         for row in sub.rows:
             points = f"{_number(row.points)} / {_number(row.max_points)}"
             lines.append(f"| {row.grade_id} | {points} | {status(row.status)} |")
@@ -118,8 +130,14 @@ def feedback_text(report: GradeReport, student: str, lang: str | None = None) ->
             lines += ["", "```text", *_translated(_clip(sub.rows[0].messages), lang), "```"]
         for row in [] if same else sub.rows:
             if row.messages:
-                lines += ["", f"**{row.grade_id}** ({status(row.status)})", "", "```text",
-                          *_translated(_clip(row.messages), lang), "```"]
+                lines += [
+                    "",
+                    f"**{row.grade_id}** ({status(row.status)})",
+                    "",
+                    "```text",
+                    *_translated(_clip(row.messages), lang),
+                    "```",
+                ]
         if sub.notes:
             lines += ["", t(N_("Notes:")), ""]
             for note in sub.notes:
@@ -127,9 +145,16 @@ def feedback_text(report: GradeReport, student: str, lang: str | None = None) ->
                 lines.append(f"- {translate_message(first, lang)}")
                 if rest:
                     lines += ["", "  ```text", *[f"  {ln}" for ln in rest[-8:]], "  ```"]
-    lines += ["", t(N_("Each exercise was called on new inputs the grader drew at random, and its results were "
-                       "compared with the expected ones outside your notebook. Only the answer cells were taken "
-                       "from your notebook; every other cell is the course's own."))]
+    lines += [
+        "",
+        t(
+            N_(
+                "Each exercise was called on new inputs the grader drew at random, and its results were "
+                "compared with the expected ones outside your notebook. Only the answer cells were taken "
+                "from your notebook; every other cell is the course's own."
+            )
+        ),
+    ]
     return "\n".join(lines).replace("```text\n```", "") + "\n"
 
 

@@ -24,8 +24,24 @@ import lecturekit
 from lecturekit.grading.kernel_code import kernel_source, launch_kernel
 
 PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
-_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "SHELL", "SYSTEMROOT",
-             "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "VIRTUAL_ENV", "CONDA_PREFIX")
+_ENV_KEEP = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "SYSTEMROOT",
+    "MPLCONFIGDIR",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+)
+
 
 def hidden_paths(extra: list[Path] | None = None) -> list[str]:
     """Folders taken off the kernel's sys.path: the checkout's root (an editable install puts it there)."""
@@ -39,16 +55,31 @@ def hidden_paths(extra: list[Path] | None = None) -> list[str]:
 
 def base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
-    env.update({
-        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-        "LECTUREKIT_PROGRESS": "off", "LECTUREKIT_DEVICE": "cpu", "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONIOENCODING": "utf-8", "CUDA_VISIBLE_DEVICES": "",
-    })
+    env.update(
+        {
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg",
+            "LECTUREKIT_PROGRESS": "off",
+            "LECTUREKIT_DEVICE": "cpu",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONIOENCODING": "utf-8",
+            "CUDA_VISIBLE_DEVICES": "",
+        }
+    )
     return env
 
 
-def kernel_env(workdir: Path, memory_mb: int, file_mb: int = 1024, hide: list[Path] | None = None,
-               processes: int = 0, package: str | None = None, uid: int | None = None) -> dict[str, str]:
+def kernel_env(
+    workdir: Path,
+    memory_mb: int,
+    file_mb: int = 1024,
+    hide: list[Path] | None = None,
+    processes: int = 0,
+    package: str | None = None,
+    uid: int | None = None,
+) -> dict[str, str]:
     """The kernel's environment: the package copy first on the path, no checkout, its own TMPDIR, the limits."""
     env = base_env()
     env["TMPDIR"] = str(workdir)

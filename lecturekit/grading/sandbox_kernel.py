@@ -42,9 +42,12 @@ class SandboxKernelError(RuntimeError):
 
 
 def kernel_spec() -> dict:
-    return {"argv": [sys.executable, "-m", "lecturekit.grading.sandbox_kernel", "-f", "{connection_file}"],
-            "display_name": "Python 3 (lecturekit grading sandbox)", "language": "python",
-            "metadata": {"debugger": False}}
+    return {
+        "argv": [sys.executable, "-m", "lecturekit.grading.sandbox_kernel", "-f", "{connection_file}"],
+        "display_name": "Python 3 (lecturekit grading sandbox)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
 
 
 def install(name: str = KERNEL_NAME, user: bool = False, prefix: str | None = None) -> str:
@@ -86,7 +89,8 @@ def prepare(connection_file: Path, private: Path) -> list[Path]:
     if info.get("transport") != "ipc":
         raise SandboxKernelError(
             "the lecturekit-sandbox kernel has no network, so it can only be reached over ipc sockets: run nbgrader "
-            "(or jupyter) with --KernelManager.transport=ipc")
+            "(or jupyter) with --KernelManager.transport=ipc"
+        )
     links = []
     for key in _PORTS:
         outside = Path(f"{info['ip']}-{info[key]}")

@@ -25,8 +25,7 @@ import lecturekit
 from lecturekit.exercises import Exercise
 
 PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
-_STUB = ("raise __import__('lecturekit.exercises', fromlist=['ReferenceUnavailable'])"
-         ".ReferenceUnavailable({name!r})")
+_STUB = "raise __import__('lecturekit.exercises', fromlist=['ReferenceUnavailable']).ReferenceUnavailable({name!r})"
 
 
 class WithholdError(ValueError):
@@ -43,8 +42,10 @@ def withheld_functions(exercises: Iterable[Exercise]) -> list[Callable[..., Any]
             if not module.startswith("lecturekit."):
                 continue  # defined outside the package (a course's own exercise): not in the kernel's copy at all
             if "<" in getattr(fn, "__qualname__", "<"):
-                raise WithholdError(f"exercise {exercise.name}: its reference {fn!r} is a lambda or a nested function; "
-                                    "make it a named module-level function so the grader can withhold it")
+                raise WithholdError(
+                    f"exercise {exercise.name}: its reference {fn!r} is a lambda or a nested function; "
+                    "make it a named module-level function so the grader can withhold it"
+                )
             if fn not in out:
                 out.append(fn)
     return out
@@ -54,8 +55,14 @@ def _find(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctio
     body: list[ast.stmt] = tree.body
     node: Any = None
     for part in qualname.split("."):
-        node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                     and n.name == part), None)
+        node = next(
+            (
+                n
+                for n in body
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part
+            ),
+            None,
+        )
         if node is None:
             return None
         body = node.body
@@ -77,7 +84,7 @@ def stub_functions(source: str, qualnames: list[str], where: str) -> str:
         indent = " " * node.body[0].col_offset
         spans.append((first, last, indent + _STUB.format(name=f"{where}.{qualname}")))
     for first, last, stub in sorted(spans, reverse=True):
-        lines[first - 1:last] = [stub]
+        lines[first - 1 : last] = [stub]
     return "\n".join(lines)
 
 

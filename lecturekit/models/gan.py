@@ -132,16 +132,27 @@ class GANConfig:
 
     def settings(self) -> dict[str, Any]:
         """The recipe as a checkpoint stores it (`extra["settings"]`) and as `SHIPPED_TRAINING` lists it."""
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr_g": self.lr_g, "lr_d": self.lr_d,
-                "betas": self.betas, "z_dim": self.z_dim, "width": self.width, "d_width": self.d_width,
-                "ema": self.ema, "r1": self.r1}
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr_g": self.lr_g,
+            "lr_d": self.lr_d,
+            "betas": self.betas,
+            "z_dim": self.z_dim,
+            "width": self.width,
+            "d_width": self.d_width,
+            "ema": self.ema,
+            "r1": self.r1,
+        }
 
     def with_overrides(self, **overrides: Any) -> GANConfig:
         """A copy with some fields changed; an unknown name is refused with the names that exist."""
         unknown = sorted(set(overrides) - {f.name for f in fields(self)})
         if unknown:
-            raise TypeError(f"train_gan() got unknown setting(s) {', '.join(unknown)}; GANConfig has "
-                            f"{', '.join(f.name for f in fields(self))}")
+            raise TypeError(
+                f"train_gan() got unknown setting(s) {', '.join(unknown)}; GANConfig has "
+                f"{', '.join(f.name for f in fields(self))}"
+            )
         return replace(self, **overrides)
 
     @classmethod
@@ -159,13 +170,16 @@ class Generator(nn.Module):
     def __init__(self, z_dim: int = 32, width: int = 48) -> None:
         super().__init__()
         self.z_dim, self.width = z_dim, width
-        self.project = nn.Sequential(nn.Linear(z_dim, 4 * width * 25, bias=False), nn.BatchNorm1d(4 * width * 25),
-                                     nn.ReLU())
+        self.project = nn.Sequential(
+            nn.Linear(z_dim, 4 * width * 25, bias=False), nn.BatchNorm1d(4 * width * 25), nn.ReLU()
+        )
         self.body = nn.Sequential(
             nn.ConvTranspose2d(4 * width, 2 * width, 4, stride=2, padding=1, bias=False),  # 10x10
-            nn.BatchNorm2d(2 * width), nn.ReLU(),
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"),  # 20x20
-            nn.Conv2d(2 * width, 3, 3, padding=1), nn.Tanh(),
+            nn.Conv2d(2 * width, 3, 3, padding=1),
+            nn.Tanh(),
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -183,8 +197,10 @@ class Discriminator(nn.Module):
         sn = nn.utils.spectral_norm if spectral else (lambda m: m)
         norm = (lambda c: nn.Identity()) if spectral else nn.BatchNorm2d
         self.features = nn.Sequential(
-            sn(nn.Conv2d(3, width, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),  # 10x10
-            sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=spectral)), norm(2 * width),
+            sn(nn.Conv2d(3, width, 4, stride=2, padding=1)),
+            nn.LeakyReLU(0.2),  # 10x10
+            sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1, bias=spectral)),
+            norm(2 * width),
             nn.LeakyReLU(0.2),  # 5x5
         )
         self.head = sn(nn.Linear(2 * width * 25, 1))
@@ -197,8 +213,13 @@ class Discriminator(nn.Module):
 class GAN(nn.Module):
     """Generator + discriminator; `sample_rgb`/`sample_indices` draw sprites from random codes."""
 
-    def __init__(self, z_dim: int = GANConfig.z_dim, width: int = GANConfig.width, d_width: int = GANConfig.d_width,
-                 spectral: bool = GANConfig.spectral) -> None:
+    def __init__(
+        self,
+        z_dim: int = GANConfig.z_dim,
+        width: int = GANConfig.width,
+        d_width: int = GANConfig.d_width,
+        spectral: bool = GANConfig.spectral,
+    ) -> None:
         super().__init__()
         self.config = {"z_dim": z_dim, "width": width, "d_width": d_width, "spectral": spectral}
         self.z_dim = z_dim
@@ -228,7 +249,7 @@ class GAN(nn.Module):
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise ValueError(f"codes must have shape (N, {self.z_dim}), got {tuple(z.shape)}")
-        out = torch.cat([self.generator(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+        out = torch.cat([self.generator(z[i : i + batch_size]) for i in range(0, len(z), batch_size)])
         self.train(was_training)
         return out
 
@@ -278,7 +299,7 @@ def snap_images(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """Palette indices (N, H, W) of the colours nearest to each pixel of (N, H, W, 3) uint8 RGB."""
     rgb_t = torch.from_numpy(np.asarray(rgb, dtype=np.float32))
     pal_t = torch.from_numpy(np.asarray(palette, dtype=np.float32))
-    out = [snap_to_palette(rgb_t[i:i + 64], pal_t) for i in range(0, len(rgb_t), 64)]
+    out = [snap_to_palette(rgb_t[i : i + 64], pal_t) for i in range(0, len(rgb_t), 64)]
     return torch.cat(out).numpy().astype(np.int64) if out else np.zeros(rgb.shape[:-1], dtype=np.int64)
 
 
@@ -299,8 +320,12 @@ class GANRun:
 
     def extra(self) -> dict[str, Any]:
         """Plain data for the checkpoint's `extra` (loads with torch.load(weights_only=True))."""
-        return {"history": self.history.to_dict(), "strips": torch.from_numpy(self.strips),
-                "strip_epochs": list(self.strip_epochs), "stopped_early": bool(self.history.stopped_early)}
+        return {
+            "history": self.history.to_dict(),
+            "strips": torch.from_numpy(self.strips),
+            "strip_epochs": list(self.strip_epochs),
+            "stopped_early": bool(self.history.stopped_early),
+        }
 
 
 def sample_variety(rgb: np.ndarray) -> float:
@@ -318,9 +343,16 @@ def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
-def train_gan(rgb: np.ndarray, config: GANConfig | None = None, *, max_minutes: float | None = None,
-              device: torch.device | str | None = None, progress_bar: bool = True, model: GAN | None = None,
-              **overrides: Any) -> GANRun:
+def train_gan(
+    rgb: np.ndarray,
+    config: GANConfig | None = None,
+    *,
+    max_minutes: float | None = None,
+    device: torch.device | str | None = None,
+    progress_bar: bool = True,
+    model: GAN | None = None,
+    **overrides: Any,
+) -> GANRun:
     """Train a GAN on RGB sprites (N, 20, 20, 3) uint8, alternating one discriminator and one generator
     step per batch. Stops after `config.epochs` or `max_minutes` (whichever first). Returns a GANRun.
 
@@ -348,8 +380,11 @@ def train_gan(rgb: np.ndarray, config: GANConfig | None = None, *, max_minutes: 
     deadline = start + max_minutes * 60 if max_minutes is not None else math.inf
     total_epochs = cfg.epochs if cfg.epochs is not None else 10**9
     n_batches = max(1, len(data) // cfg.batch_size)  # drop the ragged last batch: BatchNorm wants full ones
-    bar = progress(total=None if cfg.epochs is None else total_epochs * n_batches, desc=_("GAN training"),
-                   disable=None if progress_bar else True)
+    bar = progress(
+        total=None if cfg.epochs is None else total_epochs * n_batches,
+        desc=_("GAN training"),
+        disable=None if progress_bar else True,
+    )
     epoch = 0
     while epoch < total_epochs:
         means = state.run_epoch(data, n_batches, history, epoch, deadline, bar)
@@ -360,8 +395,9 @@ def train_gan(rgb: np.ndarray, config: GANConfig | None = None, *, max_minutes: 
             strips.append(_generate_rgb(state.G_avg, fixed_z))
             strip_epochs.append(epoch)
         if hasattr(bar, "set_postfix"):
-            bar.set_postfix(d=f"{record['d_loss']:.2f}", g=f"{record['g_loss']:.2f}",
-                            variety=f"{record['variety']:.3f}")
+            bar.set_postfix(
+                d=f"{record['d_loss']:.2f}", g=f"{record['g_loss']:.2f}", variety=f"{record['variety']:.3f}"
+            )
         epoch += 1
         if history.stopped_early or time.perf_counter() > deadline:
             history.stopped_early = history.stopped_early or epoch < total_epochs
@@ -393,13 +429,19 @@ class _GANTraining:
     def start(cls, cfg: GANConfig, model: GAN, device: torch.device) -> _GANTraining:
         """Optimisers and the EMA copy for a model already on `device`."""
         G, D = model.generator, model.discriminator
-        return cls(cfg, model, copy.deepcopy(G).eval() if cfg.ema else G,
-                   torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),
-                   torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas),
-                   torch.Generator().manual_seed(cfg.seed), device)
+        return cls(
+            cfg,
+            model,
+            copy.deepcopy(G).eval() if cfg.ema else G,
+            torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),
+            torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas),
+            torch.Generator().manual_seed(cfg.seed),
+            device,
+        )
 
-    def run_epoch(self, data: torch.Tensor, n_batches: int, history: History, epoch: int, deadline: float,
-                  bar: Any) -> dict[str, float]:
+    def run_epoch(
+        self, data: torch.Tensor, n_batches: int, history: History, epoch: int, deadline: float, bar: Any
+    ) -> dict[str, float]:
         """One pass over the shuffled sprites, a D step then a G step per batch; returns the epoch's mean losses."""
         self.model.train()
         order = torch.randperm(len(data), generator=self.gen)
@@ -407,7 +449,7 @@ class _GANTraining:
         count = 0
         size = self.cfg.batch_size
         for b in range(n_batches):
-            real = augment(data[order[b * size:(b + 1) * size]].to(self.device), self.gen)
+            real = augment(data[order[b * size : (b + 1) * size]].to(self.device), self.gen)
             z = torch.randn(len(real), self.model.z_dim, generator=self.gen).to(self.device)
             rec = self.train_step(real, z, epoch)
             history.steps.append(rec)
@@ -430,17 +472,26 @@ class _GANTraining:
         if self.cfg.ema:
             _ema_update(self.G_avg, self.model.generator, min(self.cfg.ema, (1 + self.step) / (10 + self.step)))
         d_value, g_value = float(d_loss.detach()), float(g_loss.detach())
-        rec = {"step": self.step, "epoch": epoch, "loss": d_value, "d_loss": d_value, "g_loss": g_value,
-               "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
-               "d_fake": float(torch.sigmoid(fake_logits.detach()).mean())}
+        rec = {
+            "step": self.step,
+            "epoch": epoch,
+            "loss": d_value,
+            "d_loss": d_value,
+            "g_loss": g_value,
+            "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
+            "d_fake": float(torch.sigmoid(fake_logits.detach()).mean()),
+        }
         if not (math.isfinite(d_value) and math.isfinite(g_value)):
-            raise FloatingPointError(f"the GAN losses became non-finite at step {self.step}: lower the learning "
-                                     f"rates (lr_g={self.cfg.lr_g}, lr_d={self.cfg.lr_d}).")
+            raise FloatingPointError(
+                f"the GAN losses became non-finite at step {self.step}: lower the learning "
+                f"rates (lr_g={self.cfg.lr_g}, lr_d={self.cfg.lr_d})."
+            )
         self.step += 1
         return rec
 
-    def _discriminator_step(self, real: torch.Tensor, fake: torch.Tensor
-                            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _discriminator_step(
+        self, real: torch.Tensor, fake: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """D learns real -> 1, fake -> 0; the fakes are detached, so G is not updated here."""
         D, r1 = self.model.discriminator, self.cfg.r1
         if r1:
@@ -517,14 +568,16 @@ def _ema_update(avg: nn.Module, model: nn.Module, decay: float) -> None:
         a.copy_(b)
 
 
-def collapse_epochs(history: dict[str, Any] | History, data_variety: float, share: float = 1 / 3,
-                    skip: int = 5) -> list[int]:
+def collapse_epochs(
+    history: dict[str, Any] | History, data_variety: float, share: float = 1 / 3, skip: int = 5
+) -> list[int]:
     """Epochs whose sample variety fell below `share` of the data's: the signature of mode collapse
     (the generator draws (nearly) the same sprite for every code). The first `skip` epochs are left out:
     an untrained generator draws nearly the same blob for every code too, which is not collapse."""
     epochs = history.epochs if isinstance(history, History) else history["epochs"]
-    return [int(e["epoch"]) for e in epochs
-            if "variety" in e and e["epoch"] >= skip and e["variety"] < share * data_variety]
+    return [
+        int(e["epoch"]) for e in epochs if "variety" in e and e["epoch"] >= skip and e["variety"] < share * data_variety
+    ]
 
 
 def quality_scores(model: GAN, sprites: Any, train: Any, test: Any, n: int = 256, seed: int = 0) -> dict[str, float]:
@@ -566,9 +619,13 @@ def train_main(argv: list[str] | None = None) -> int:
     defaults = GANConfig()
     parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"epochs (default {defaults.epochs})")
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: this model is too small to gain from more, and on a "
-                             "busy machine extra threads wait for each other: 2 threads ran 8x slower on a shared CPU)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: this model is too small to gain from more, and on a "
+        "busy machine extra threads wait for each other: 2 threads ran 8x slower on a shared CPU)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
@@ -577,16 +634,29 @@ def train_main(argv: list[str] | None = None) -> int:
     run = train_gan(train.rgb(), config, max_minutes=args.minutes)
     cpu_seconds = time.process_time() - cpu_start
     scores = quality_scores(run.model, sprites, train, test)
-    scores.update(train_seconds=run.history.seconds, train_cpu_seconds=cpu_seconds,
-                  epochs=len(run.history.epochs), steps=len(run.history.steps), threads=torch.get_num_threads())
+    scores.update(
+        train_seconds=run.history.seconds,
+        train_cpu_seconds=cpu_seconds,
+        epochs=len(run.history.epochs),
+        steps=len(run.history.steps),
+        threads=torch.get_num_threads(),
+    )
     out = Path(args.out) if args.out else weights_dir() / "gan.pt"
-    save_checkpoint(out, run.model,
-                    fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
-                    metrics=scores, extra={**run.extra(), "settings": {k: (list(v) if isinstance(v, tuple) else v)
-                                                                       for k, v in config.settings().items()}},
-                    half=True)
-    print(f"trained {len(run.history.epochs)} epochs ({len(run.history.steps)} steps) in {run.history.seconds:.0f} s "
-          f"wall, {cpu_seconds:.0f} s CPU -> {out}")
+    save_checkpoint(
+        out,
+        run.model,
+        fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
+        metrics=scores,
+        extra={
+            **run.extra(),
+            "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.settings().items()},
+        },
+        half=True,
+    )
+    print(
+        f"trained {len(run.history.epochs)} epochs ({len(run.history.steps)} steps) in {run.history.seconds:.0f} s "
+        f"wall, {cpu_seconds:.0f} s CPU -> {out}"
+    )
     for k, v in scores.items():
         print(f"{k} {v:.4f}")
     return 0
@@ -631,8 +701,15 @@ def _timed(fn: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - start
 
 
-def compare_families(n: int = 64, seed: int = 0, *, gan_model: GAN | None = None, pixelrnn_model: Any = None,
-                     vae_model: Any = None, temperature: float = 1.0) -> Comparison:
+def compare_families(
+    n: int = 64,
+    seed: int = 0,
+    *,
+    gan_model: GAN | None = None,
+    pixelrnn_model: Any = None,
+    vae_model: Any = None,
+    temperature: float = 1.0,
+) -> Comparison:
     """Draw `n` samples from each family (shipped weights unless models are given) and score them all
     with the same metrics against the same training sprites (lecturekit.metrics, lecturekit.scores).
 
@@ -757,8 +834,10 @@ def sharpness_verdict(comparison: Comparison) -> str:
         ratio = row["edge contrast"] / real["edge contrast"]
         colours = "palette colours" if row["in palette"] >= 0.9 else "mixed colours"
         edges = "softer edges" if ratio < 0.85 else "stronger edges (noise)" if ratio > 1.2 else "edges like real"
-        lines.append(f"{name:26s} {row['in palette']:4.0%} of pixels in the palette, edge contrast {ratio:4.0%} of "
-                     f"real: {colours}, {edges}; sharpness {sharpness_score(row, real):.2f}")
+        lines.append(
+            f"{name:26s} {row['in palette']:4.0%} of pixels in the palette, edge contrast {ratio:4.0%} of "
+            f"real: {colours}, {edges}; sharpness {sharpness_score(row, real):.2f}"
+        )
     if names:
         ranked = sorted(names, key=lambda n: sharpness_score(rows[n], real), reverse=True)
         lines.append("sharpest to blurriest: " + " > ".join(ranked))

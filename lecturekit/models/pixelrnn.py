@@ -111,14 +111,28 @@ SHIPPED_CONFIGS: dict[str, PixelRNNConfig] = {
 class PixelRNN(nn.Module, SpriteInput):
     """One LSTM layer over the pixels in raster order, a softmax over the palette at every pixel."""
 
-    def __init__(self, n_colors: int, hidden: int = PixelRNNConfig.hidden, embed: int = PixelRNNConfig.embed,
-                 height: int = SPRITE_SIZE, width: int = SPRITE_SIZE, see_above: bool = PixelRNNConfig.see_above,
-                 positions: bool = PixelRNNConfig.positions) -> None:
+    def __init__(
+        self,
+        n_colors: int,
+        hidden: int = PixelRNNConfig.hidden,
+        embed: int = PixelRNNConfig.embed,
+        height: int = SPRITE_SIZE,
+        width: int = SPRITE_SIZE,
+        see_above: bool = PixelRNNConfig.see_above,
+        positions: bool = PixelRNNConfig.positions,
+    ) -> None:
         super().__init__()
         if n_colors < 2:
             raise ValueError(f"a palette of {n_colors} colour(s) leaves nothing to predict: use 2 or more.")
-        self.config = {"n_colors": int(n_colors), "hidden": int(hidden), "embed": int(embed), "height": int(height),
-                       "width": int(width), "see_above": bool(see_above), "positions": bool(positions)}
+        self.config = {
+            "n_colors": int(n_colors),
+            "hidden": int(hidden),
+            "embed": int(embed),
+            "height": int(height),
+            "width": int(width),
+            "see_above": bool(see_above),
+            "positions": bool(positions),
+        }
         self.n_colors, self.height, self.width = int(n_colors), int(height), int(width)
         self.n_pixels = self.height * self.width
         self.start_token, self.pad_token = self.n_colors, self.n_colors + 1
@@ -157,7 +171,7 @@ class PixelRNN(nn.Module, SpriteInput):
         n, length, _ = tokens.shape
         x = self.embedding(tokens).reshape(n, length, -1)
         if self.position is not None:
-            x = x + self.position.weight[start:start + length]
+            x = x + self.position.weight[start : start + length]
         return x
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
@@ -177,7 +191,7 @@ class PixelRNN(nn.Module, SpriteInput):
         """Input-to-gate tables precomputed once per sampling call: a step is then one matmul."""
         w_ih, w_hh = self.lstm.weight_ih_l0, self.lstm.weight_hh_l0
         e = self.embedding.embedding_dim
-        tables = [self.embedding.weight @ w_ih[:, i * e:(i + 1) * e].T for i in range(self.slots)]
+        tables = [self.embedding.weight @ w_ih[:, i * e : (i + 1) * e].T for i in range(self.slots)]
         bias = self.lstm.bias_ih_l0 + self.lstm.bias_hh_l0
         pos = (self.position.weight @ w_ih.T + bias) if self.position is not None else bias.expand(self.n_pixels, -1)
         return tables, pos, w_hh.T.contiguous()
@@ -206,9 +220,17 @@ def _check_temperature(temperature: float) -> float:
     return t
 
 
-def sample(model: PixelRNN, n: int = 16, *, temperature: float = 1.0, seed: int = 0,
-           prefix: Any = None, prefix_pixels: int = 0, greedy: bool = False,
-           probabilities_fn: ProbabilitiesFn | None = None) -> np.ndarray:
+def sample(
+    model: PixelRNN,
+    n: int = 16,
+    *,
+    temperature: float = 1.0,
+    seed: int = 0,
+    prefix: Any = None,
+    prefix_pixels: int = 0,
+    greedy: bool = False,
+    probabilities_fn: ProbabilitiesFn | None = None,
+) -> np.ndarray:
     """Draw `n` sprites pixel by pixel; returns colour indices (n, H, W).
 
     temperature 0 or greedy=True picks the most likely colour at each pixel (argmax: always the same
@@ -265,8 +287,9 @@ def sample(model: PixelRNN, n: int = 16, *, temperature: float = 1.0, seed: int 
     return canvas.reshape(n, model.height, model.width).cpu().numpy()
 
 
-def complete(model: PixelRNN, sprites: Any, *, keep: float = 0.5, samples: int = 4, temperature: float = 1.0,
-             seed: int = 0) -> np.ndarray:
+def complete(
+    model: PixelRNN, sprites: Any, *, keep: float = 0.5, samples: int = 4, temperature: float = 1.0, seed: int = 0
+) -> np.ndarray:
     """Show the model the top `keep` share of each sprite's rows and let it draw the rest, `samples`
     times each; returns (N, samples, H, W) colour indices (the kept rows copied from the sprite)."""
     if not 0 <= keep <= 1:
@@ -274,13 +297,19 @@ def complete(model: PixelRNN, sprites: Any, *, keep: float = 0.5, samples: int =
     given = model.check_pixels(sprites, "sprites")
     rows = int(round(keep * model.height))
     repeated = given.repeat_interleave(samples, dim=0)
-    out = sample(model, len(repeated), temperature=temperature, seed=seed, prefix=repeated,
-                 prefix_pixels=rows * model.width)
+    out = sample(
+        model, len(repeated), temperature=temperature, seed=seed, prefix=repeated, prefix_pixels=rows * model.width
+    )
     return out.reshape(len(given), samples, model.height, model.width)
 
 
-def completion_images(real: Any, completions: np.ndarray, palette: np.ndarray, keep: float,
-                      hidden_colour: tuple[int, int, int] = (190, 190, 190)) -> np.ndarray:
+def completion_images(
+    real: Any,
+    completions: np.ndarray,
+    palette: np.ndarray,
+    keep: float,
+    hidden_colour: tuple[int, int, int] = (190, 190, 190),
+) -> np.ndarray:
     """RGB rows for a figure: per sprite, the real one, what the model was shown (the rest grey), then
     its completions; returns (N * (2 + samples), H, W, 3) uint8, to show with `columns=2 + samples`."""
     real = np.asarray(real)
@@ -311,7 +340,7 @@ def bits_per_position(model: PixelRNN, indices: Any, batch_size: int = 256) -> n
     model.eval()
     with torch.inference_mode():
         for start in range(0, len(pixels), batch_size):
-            batch = pixels[start:start + batch_size]
+            batch = pixels[start : start + batch_size]
             logits = model(batch)
             nats = F.cross_entropy(logits.transpose(1, 2), batch, reduction="none")
             total += nats.double().sum(dim=0)
@@ -322,8 +351,6 @@ def bits_per_position(model: PixelRNN, indices: Any, batch_size: int = 256) -> n
 def model_bits_per_pixel(model: PixelRNN, indices: Any, batch_size: int = 256) -> float:
     """A model's bits per pixel on sprites: -log2 p(sprite) / 400 averaged over them (lower is better)."""
     return float(bits_per_position(model, indices, batch_size).mean())
-
-
 
 
 # ----------------------------------------------------------------------------- training
@@ -340,12 +367,23 @@ def lr_schedule(progress: float, warmup: float = 0.03, decay_start: float = 0.6,
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * x))
 
 
-def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int = PixelRNNConfig.hidden,
-                   embed: int = PixelRNNConfig.embed, see_above: bool = PixelRNNConfig.see_above,
-                   positions: bool = PixelRNNConfig.positions, epochs: int | None = PixelRNNConfig.epochs,
-                   minutes: float | None = None, batch_size: int = PixelRNNConfig.batch_size,
-                   lr: float = PixelRNNConfig.lr, seed: int = PixelRNNConfig.seed, device: Any = None,
-                   progress_bar: bool = True) -> tuple[PixelRNN, Any]:
+def train_pixelrnn(
+    train: Any,
+    n_colors: int,
+    *,
+    test: Any = None,
+    hidden: int = PixelRNNConfig.hidden,
+    embed: int = PixelRNNConfig.embed,
+    see_above: bool = PixelRNNConfig.see_above,
+    positions: bool = PixelRNNConfig.positions,
+    epochs: int | None = PixelRNNConfig.epochs,
+    minutes: float | None = None,
+    batch_size: int = PixelRNNConfig.batch_size,
+    lr: float = PixelRNNConfig.lr,
+    seed: int = PixelRNNConfig.seed,
+    device: Any = None,
+    progress_bar: bool = True,
+) -> tuple[PixelRNN, Any]:
     """Train a PixelRNN on `train` (N, 20, 20) indices; returns (model in eval mode, History).
 
     The defaults are `PixelRNNConfig()`'s; `train_pixelrnn(x, k, **config.train_args())` trains a config.
@@ -364,8 +402,9 @@ def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int =
     seed_everything(seed)
     train_t = torch.as_tensor(np.asarray(train), dtype=torch.long)
     height, width = (int(train_t.shape[1]), int(train_t.shape[2])) if train_t.ndim == 3 else (SPRITE_SIZE, SPRITE_SIZE)
-    model = PixelRNN(n_colors, hidden=hidden, embed=embed, height=height, width=width, see_above=see_above,
-                     positions=positions)
+    model = PixelRNN(
+        n_colors, hidden=hidden, embed=embed, height=height, width=width, see_above=see_above, positions=positions
+    )
     model.check_pixels(train_t, "training sprites")
     steps_per_epoch = math.ceil(len(train_t) / batch_size)
     started = time.perf_counter()
@@ -379,9 +418,22 @@ def train_pixelrnn(train: Any, n_colors: int, *, test: Any = None, hidden: int =
     if test is not None:
         test_t = torch.as_tensor(np.asarray(test), dtype=torch.long)
         eval_fn = lambda m: {"test_bpp": model_bits_per_pixel(m, test_t)}
-    history = fit(model, train_t, lambda m, batch: m.loss(batch), epochs=epochs, max_minutes=minutes,
-                  batch_size=batch_size, lr=lr, schedule=schedule, clip_grad=1.0, device=device, seed=seed,
-                  eval_fn=eval_fn, progress_bar=progress_bar, desc="PixelRNN" + (_(" (above)") if see_above else ""))
+    history = fit(
+        model,
+        train_t,
+        lambda m, batch: m.loss(batch),
+        epochs=epochs,
+        max_minutes=minutes,
+        batch_size=batch_size,
+        lr=lr,
+        schedule=schedule,
+        clip_grad=1.0,
+        device=device,
+        seed=seed,
+        eval_fn=eval_fn,
+        progress_bar=progress_bar,
+        desc="PixelRNN" + (_(" (above)") if see_above else ""),
+    )
     model.eval()
     return model, history
 
@@ -405,16 +457,28 @@ def _parser(name: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=f"lecturekit train {name}",
         description=f"Train the {name} model. Without --lecture-files it trains on the kit's sprites (their "
-                    f"train/test split) and reproduces data/weights/{name}.pt; with them, on any files in the "
-                    "lecture's format, holding out a fixed seeded 5% of the sprites. The last line printed is "
-                    "`test_bits_per_pixel X`.")
-    p.add_argument("--lecture-files", nargs=2, metavar=("PIXELS", "COLORMAP"),
-                   help="pixel_color.txt and colormap.txt in the lecture's format")
-    p.add_argument("--minutes", type=float, default=None,
-                   help="wall-time limit; alone (no --epochs) the learning-rate decay follows the clock")
-    p.add_argument("--epochs", type=int, default=None,
-                   help=f"number of epochs (default {config.epochs} on the kit's data; none with --lecture-files "
-                        "and --minutes)")
+        f"train/test split) and reproduces data/weights/{name}.pt; with them, on any files in the "
+        "lecture's format, holding out a fixed seeded 5% of the sprites. The last line printed is "
+        "`test_bits_per_pixel X`.",
+    )
+    p.add_argument(
+        "--lecture-files",
+        nargs=2,
+        metavar=("PIXELS", "COLORMAP"),
+        help="pixel_color.txt and colormap.txt in the lecture's format",
+    )
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="wall-time limit; alone (no --epochs) the learning-rate decay follows the clock",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help=f"number of epochs (default {config.epochs} on the kit's data; none with --lecture-files and --minutes)",
+    )
     p.add_argument("--out", default=f"{name}.pt", help=f"where to write the checkpoint (default ./{name}.pt)")
     p.add_argument("--hidden", type=int, default=config.hidden, help="LSTM cells (the lecture: 512)")
     p.add_argument("--batch-size", type=int, default=config.batch_size)
@@ -440,8 +504,10 @@ def _train_cli(name: str, argv: Sequence[str]) -> int:
             if len(test_pos) == 0:
                 test_pos, train_pos = train_pos[:1], train_pos[1:]
             if len(train_pos) == 0:
-                raise DataFormatError(f"{args.lecture_files[0]}: only {len(sprites)} sprite(s); "
-                                      "training needs at least 2 (one is held out).")
+                raise DataFormatError(
+                    f"{args.lecture_files[0]}: only {len(sprites)} sprite(s); "
+                    "training needs at least 2 (one is held out)."
+                )
             train, test = sprites.subset(train_pos), sprites.subset(test_pos)
         else:
             sprites = load_sprites()
@@ -455,22 +521,40 @@ def _train_cli(name: str, argv: Sequence[str]) -> int:
     if args.minutes is not None and args.minutes <= 0:
         print("error: --minutes must be positive.", file=sys.stderr)
         return 2
-    print(f"training {name} on {len(train)} sprites ({sprites.n_colors} colours), holding out {len(test)}; "
-          f"epochs={epochs}, minutes={args.minutes}", flush=True)
-    config = replace(shipped, hidden=args.hidden, epochs=epochs, batch_size=args.batch_size, lr=args.lr,
-                     seed=args.seed)
-    model, history = train_pixelrnn(train.indices, sprites.n_colors, test=test.indices, minutes=args.minutes,
-                                    progress_bar=not args.no_progress, **config.train_args())
+    print(
+        f"training {name} on {len(train)} sprites ({sprites.n_colors} colours), holding out {len(test)}; "
+        f"epochs={epochs}, minutes={args.minutes}",
+        flush=True,
+    )
+    config = replace(shipped, hidden=args.hidden, epochs=epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    model, history = train_pixelrnn(
+        train.indices,
+        sprites.n_colors,
+        test=test.indices,
+        minutes=args.minutes,
+        progress_bar=not args.no_progress,
+        **config.train_args(),
+    )
     model = round_to_half(model.cpu())  # the shipped file stores float16: measure what will be loaded
     test_bpp = model_bits_per_pixel(model, test.indices)
     train_bpp = history.epochs[-1]["loss"] / LN2  # the last epoch's mean training loss, in bits
-    save_checkpoint(Path(args.out), model, half=True,
-                    fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
-                    metrics={"test_bits_per_pixel": test_bpp, "train_loss_bits_last_epoch": train_bpp,
-                             "train_seconds": history.seconds, "epochs": len(history.epochs)},
-                    extra={"history": history.to_dict(), "recipe": {**vars(args), "lecture_files": args.lecture_files}})
-    print(f"{len(history.epochs)} epoch(s) in {history.seconds:.0f} s; last epoch's training loss "
-          f"{train_bpp:.3f} bits/pixel; wrote {args.out}")
+    save_checkpoint(
+        Path(args.out),
+        model,
+        half=True,
+        fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
+        metrics={
+            "test_bits_per_pixel": test_bpp,
+            "train_loss_bits_last_epoch": train_bpp,
+            "train_seconds": history.seconds,
+            "epochs": len(history.epochs),
+        },
+        extra={"history": history.to_dict(), "recipe": {**vars(args), "lecture_files": args.lecture_files}},
+    )
+    print(
+        f"{len(history.epochs)} epoch(s) in {history.seconds:.0f} s; last epoch's training loss "
+        f"{train_bpp:.3f} bits/pixel; wrote {args.out}"
+    )
     print(f"test_bits_per_pixel {test_bpp:.3f}")
     return 0
 

@@ -94,8 +94,10 @@ def load_rgb_crops(n: int | None = None, folder: str | Path | None = None) -> np
     per_row = sheet.shape[1] // cell
     if sheet.shape[0] // cell * per_row < n:
         raise DataFormatError(f"{path}: the sheet holds fewer than {n} 40x40 cells; rebuild the data.")
-    cells = [sheet[(i // per_row) * cell:(i // per_row + 1) * cell, (i % per_row) * cell:(i % per_row + 1) * cell]
-             for i in range(n)]
+    cells = [
+        sheet[(i // per_row) * cell : (i // per_row + 1) * cell, (i % per_row) * cell : (i % per_row + 1) * cell]
+        for i in range(n)
+    ]
     return center_crop(np.stack(cells))
 
 
@@ -168,7 +170,7 @@ def window_features(rgb01: torch.Tensor) -> torch.Tensor:
     b, h, w, _ = rgb01.shape
     x = torch.cat([rgb01, rgb01.new_ones(b, h, w, 1)], dim=-1).permute(0, 3, 1, 2)  # (B, 4, H, W)
     x = F.pad(x, (_PAD, _PAD, _PAD, 0))
-    parts = [x[:, :, _PAD + dr:_PAD + dr + h, _PAD + dc:_PAD + dc + w] for dr, dc in WINDOW]
+    parts = [x[:, :, _PAD + dr : _PAD + dr + h, _PAD + dc : _PAD + dc + w] for dr, dc in WINDOW]
     feats = torch.cat(parts, dim=1).permute(0, 2, 3, 1).reshape(b, h * w, -1)
     return torch.cat([feats, _positions(h, w, rgb01).expand(b, -1, -1)], dim=-1)
 
@@ -195,8 +197,9 @@ class WindowNextPixel(nn.Module):
         self.output = output
         n_in = len(WINDOW) * 4 + 2
         n_out = 3 if output == "rgb" else n_colors
-        self.net = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, n_out))
+        self.net = nn.Sequential(
+            nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_out)
+        )
         # the palette is part of a palette model's checkpoint; the rgb model only borrows it
         self.register_buffer("palette01", torch.zeros(max(n_colors, 1), 3), persistent=output == "palette")
 
@@ -204,8 +207,10 @@ class WindowNextPixel(nn.Module):
         """Store the palette (K, 3) uint8 the model draws with (part of the checkpoint)."""
         pal = torch.as_tensor(np.asarray(palette, dtype=np.float32) / 255.0)
         if self.output == "palette" and len(pal) != self.config["n_colors"]:
-            raise ValueError(f"this model has {self.config['n_colors']} outputs but the palette has {len(pal)} "
-                             "colours: build the model with n_colors=len(palette).")
+            raise ValueError(
+                f"this model has {self.config['n_colors']} outputs but the palette has {len(pal)} "
+                "colours: build the model with n_colors=len(palette)."
+            )
         self.palette01 = pal.to(self.palette01.device)
         return self
 
@@ -224,8 +229,9 @@ class WindowNextPixel(nn.Module):
         return F.cross_entropy(pred.reshape(-1, pred.shape[-1]), indices.reshape(-1)) / math.log(2)
 
     @torch.inference_mode()
-    def draw(self, n: int, *, prefix_rgb01: torch.Tensor | None = None, n_given: int = 0, size: int = 20,
-             seed: int = 0) -> np.ndarray:
+    def draw(
+        self, n: int, *, prefix_rgb01: torch.Tensor | None = None, n_given: int = 0, size: int = 20, seed: int = 0
+    ) -> np.ndarray:
         """Draw `n` sprites pixel by pixel, each drawn pixel fed back as input; returns (n, size, size, 3) in 0..1.
 
         `prefix_rgb01` (n, size, size, 3) with `n_given` > 0 fixes the first `n_given` pixels (completion).
@@ -244,8 +250,9 @@ class WindowNextPixel(nn.Module):
         positions = _positions(size, size, canvas)[0]
         for p in range(n_given, size * size):
             r, c = divmod(p, size)
-            feats = torch.cat([canvas[:, :, _PAD + r + dr, _PAD + c + dc] for dr, dc in WINDOW]
-                              + [positions[p].expand(n, 2)], dim=1)
+            feats = torch.cat(
+                [canvas[:, :, _PAD + r + dr, _PAD + c + dc] for dr, dc in WINDOW] + [positions[p].expand(n, 2)], dim=1
+            )
             out = self(feats)
             if self.output == "rgb":
                 colour = out
@@ -254,12 +261,20 @@ class WindowNextPixel(nn.Module):
                 colour = self.palette01[torch.multinomial(probs, 1, generator=generator)[:, 0].to(device)]
             canvas[:, :3, _PAD + r, _PAD + c] = colour
             canvas[:, 3, _PAD + r, _PAD + c] = 1.0
-        return canvas[:, :3, _PAD:, _PAD:_PAD + size].permute(0, 2, 3, 1).cpu().numpy()
+        return canvas[:, :3, _PAD:, _PAD : _PAD + size].permute(0, 2, 3, 1).cpu().numpy()
 
 
 def train_window_model(
-    model: WindowNextPixel, indices: np.ndarray, palette: np.ndarray, *, epochs: int = 4, lr: float = 3e-3,
-    batch_size: int = 16, seed: int = 0, progress_bar: bool = True, max_minutes: float | None = None,
+    model: WindowNextPixel,
+    indices: np.ndarray,
+    palette: np.ndarray,
+    *,
+    epochs: int = 4,
+    lr: float = 3e-3,
+    batch_size: int = 16,
+    seed: int = 0,
+    progress_bar: bool = True,
+    max_minutes: float | None = None,
 ) -> History:
     """Train on sprites given as palette indices (N, H, W) + palette; returns the History."""
     from lecturekit.training import fit
@@ -273,9 +288,20 @@ def train_window_model(
     def loss_fn(m: WindowNextPixel, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         return m.loss(batch[0], batch[1])
 
-    return fit(model, (rgb01, idx), loss_fn, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-               schedule=lambda step: max(0.02, 1.0 - step / total_steps), progress_bar=progress_bar,
-               desc=_("{output} model").format(output=model.output), max_minutes=max_minutes, device="cpu")
+    return fit(
+        model,
+        (rgb01, idx),
+        loss_fn,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        schedule=lambda step: max(0.02, 1.0 - step / total_steps),
+        progress_bar=progress_bar,
+        desc=_("{output} model").format(output=model.output),
+        max_minutes=max_minutes,
+        device="cpu",
+    )
 
 
 @torch.inference_mode()
@@ -292,8 +318,13 @@ def train_main(argv: list[str]) -> int:
     kit's sprites (or on lecture-format files) and save them as rgb_regression.pt and rgb_palette.pt."""
     parser = argparse.ArgumentParser(prog="lecturekit train rgb", description=train_main.__doc__)
     parser.add_argument("--out", default=None, help="folder for the two checkpoints (default: data/weights)")
-    parser.add_argument("--lecture-files", nargs=2, metavar=("PIXELS", "COLORMAP"), default=None,
-                        help="train on these files in the lecture's format instead of the kit's sprites")
+    parser.add_argument(
+        "--lecture-files",
+        nargs=2,
+        metavar=("PIXELS", "COLORMAP"),
+        default=None,
+        help="train on these files in the lecture's format instead of the kit's sprites",
+    )
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--minutes", type=float, default=None, help="stop each model after this wall time")
@@ -305,19 +336,36 @@ def train_main(argv: list[str]) -> int:
     sprites, train_pos, test_pos = data.sprites, data.train, data.test
     out = Path(args.out) if args.out else weights_dir()
     fingerprints = {"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()}
-    for name, model in (("rgb_regression", WindowNextPixel("rgb", hidden=args.hidden)),
-                        ("rgb_palette", WindowNextPixel("palette", n_colors=sprites.n_colors, hidden=args.hidden))):
-        history = train_window_model(model, sprites.indices[train_pos], sprites.palette, epochs=args.epochs,
-                                     seed=args.seed, max_minutes=args.minutes)
+    for name, model in (
+        ("rgb_regression", WindowNextPixel("rgb", hidden=args.hidden)),
+        ("rgb_palette", WindowNextPixel("palette", n_colors=sprites.n_colors, hidden=args.hidden)),
+    ):
+        history = train_window_model(
+            model,
+            sprites.indices[train_pos],
+            sprites.palette,
+            epochs=args.epochs,
+            seed=args.seed,
+            max_minutes=args.minutes,
+        )
         loss = test_loss(model, sprites.indices[test_pos], sprites.palette)
         real = torch.tensor(sprites.rgb()[test_pos] / 255.0, dtype=torch.float32)
         region = np.zeros(real.shape[:3], dtype=bool)
         region.reshape(len(region), -1)[:, 100:] = True
         drawn = model.draw(len(real), prefix_rgb01=real, n_given=100, seed=args.seed)
         drawn_sat, real_sat = coloured_saturation(drawn, region), coloured_saturation(real.numpy(), region)
-        metrics = {"test_loss": loss, "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
-                   "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0}
-        path = save_checkpoint(out / f"{name}.pt", model, fingerprints=fingerprints, metrics=metrics,
-                               extra={"history": history.epochs, "epochs": args.epochs, "seed": args.seed}, half=True)
+        metrics = {
+            "test_loss": loss,
+            "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
+            "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0,
+        }
+        path = save_checkpoint(
+            out / f"{name}.pt",
+            model,
+            fingerprints=fingerprints,
+            metrics=metrics,
+            extra={"history": history.epochs, "epochs": args.epochs, "seed": args.seed},
+            half=True,
+        )
         print(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + f" -> {path}")
     return 0

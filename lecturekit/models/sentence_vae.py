@@ -84,12 +84,22 @@ class SentenceVAE(nn.Module):
     Token ids follow the kit's Vocab: <pad>=0, <s>=1, </s>=2, <unk>=3.
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int = SentenceVAEConfig.embed_dim,
-                 hidden_dim: int = SentenceVAEConfig.hidden_dim, latent_dim: int = SentenceVAEConfig.latent_dim,
-                 max_len: int = SentenceVAEConfig.max_len) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_dim: int = SentenceVAEConfig.embed_dim,
+        hidden_dim: int = SentenceVAEConfig.hidden_dim,
+        latent_dim: int = SentenceVAEConfig.latent_dim,
+        max_len: int = SentenceVAEConfig.max_len,
+    ) -> None:
         super().__init__()
-        self.config = {"vocab_size": int(vocab_size), "embed_dim": int(embed_dim), "hidden_dim": int(hidden_dim),
-                       "latent_dim": int(latent_dim), "max_len": int(max_len)}
+        self.config = {
+            "vocab_size": int(vocab_size),
+            "embed_dim": int(embed_dim),
+            "hidden_dim": int(hidden_dim),
+            "latent_dim": int(latent_dim),
+            "max_len": int(max_len),
+        }
         self.latent_dim = latent_dim
         self.max_len = max_len
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=PAD)
@@ -109,8 +119,10 @@ class SentenceVAE(nn.Module):
         if self._vocab is None:
             blob = getattr(self, "checkpoint", None)
             if blob is None or "vocab" not in blob.get("extra", {}):
-                raise SentenceError("this model has no vocabulary attached: load it with "
-                                    "lecturekit.load_pretrained('sentence_vae') or set model.vocab = vocab.")
+                raise SentenceError(
+                    "this model has no vocabulary attached: load it with "
+                    "lecturekit.load_pretrained('sentence_vae') or set model.vocab = vocab."
+                )
             from lecturekit.corpus import Vocab
 
             self._vocab = Vocab.from_dict(blob["extra"]["vocab"])
@@ -122,8 +134,9 @@ class SentenceVAE(nn.Module):
 
     def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(mean, log_var), each (N, latent_dim), of q(z | sentence) for padded `ids` (N, T)."""
-        packed = pack_padded_sequence(self.embedding(ids), lengths.cpu().clamp(min=1), batch_first=True,
-                                      enforce_sorted=False)
+        packed = pack_padded_sequence(
+            self.embedding(ids), lengths.cpu().clamp(min=1), batch_first=True, enforce_sorted=False
+        )
         _, h = self.encoder(packed)  # (2, N, H): last state of each direction
         h = torch.cat([h[0], h[1]], dim=-1)
         return self.to_mean(h), self.to_log_var(h)
@@ -131,8 +144,9 @@ class SentenceVAE(nn.Module):
     def initial_hidden(self, z: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.code_to_hidden(z)).unsqueeze(0)
 
-    def decoder_logits(self, inputs: torch.Tensor, z: torch.Tensor,
-                       hidden: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def decoder_logits(
+        self, inputs: torch.Tensor, z: torch.Tensor, hidden: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Next-word logits (N, T, V) for decoder input ids (N, T) and codes (N, latent), and the last hidden."""
         if hidden is None:
             hidden = self.initial_hidden(z)
@@ -141,8 +155,9 @@ class SentenceVAE(nn.Module):
         output, hidden = self.decoder(x, hidden)
         return self.out(output), hidden
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, word_dropout: float = 0.0,
-                sample: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, ids: torch.Tensor, lengths: torch.Tensor, word_dropout: float = 0.0, sample: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Teacher-forced pass: (logits (N, T, V), mean, log_var). `ids` hold w1..wn </s> then <pad>."""
         mean, log_var = self.encode(ids, lengths)
         z = reparameterize(mean, log_var) if sample else mean
@@ -154,9 +169,16 @@ class SentenceVAE(nn.Module):
 
     # -- decoding
     @torch.inference_mode()
-    def decode(self, z: torch.Tensor, method: str = "greedy", max_len: int | None = None, beam_size: int = 5,
-               temperature: float = 1.0, generator: torch.Generator | None = None,
-               choose: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> list[list[int]]:
+    def decode(
+        self,
+        z: torch.Tensor,
+        method: str = "greedy",
+        max_len: int | None = None,
+        beam_size: int = 5,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+        choose: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    ) -> list[list[int]]:
         """Token ids (without <s>/</s>) decoded from codes `z` (N, latent_dim).
 
         method: "greedy" (the most likely next word each step; `choose(logits, finished)` replaces
@@ -185,8 +207,9 @@ class SentenceVAE(nn.Module):
             return [self._beam_one(z[i : i + 1], max_len, beam_size) for i in range(z.shape[0])]
         raise SentenceError(f"unknown decoding method {method!r}: use 'greedy', 'beam' or 'sample'.")
 
-    def _decode_stepwise(self, z: torch.Tensor, max_len: int,
-                         choose: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> list[list[int]]:
+    def _decode_stepwise(
+        self, z: torch.Tensor, max_len: int, choose: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    ) -> list[list[int]]:
         n = z.shape[0]
         hidden = self.initial_hidden(z)
         token = torch.full((n, 1), BOS, dtype=torch.long, device=z.device)
@@ -286,8 +309,9 @@ def apply_word_dropout(inputs: torch.Tensor, rate: float, generator: torch.Gener
     return torch.where(drop, torch.full_like(inputs, UNK), inputs)
 
 
-def sentence_losses(model: SentenceVAE, ids: torch.Tensor, lengths: torch.Tensor, word_dropout: float = 0.0,
-                    sample: bool = True) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def sentence_losses(
+    model: SentenceVAE, ids: torch.Tensor, lengths: torch.Tensor, word_dropout: float = 0.0, sample: bool = True
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(reconstruction NLL, KL, logits) per sentence in nats: the two terms of the negative ELBO."""
     logits, mean, log_var = model(ids, lengths, word_dropout=word_dropout, sample=sample)
     nll = F.cross_entropy(logits.transpose(1, 2), ids, ignore_index=PAD, reduction="none").sum(dim=1)
@@ -342,8 +366,9 @@ def _device(model: nn.Module) -> torch.device:
 
 
 @torch.inference_mode()
-def encode_sentences(model: SentenceVAE, sentences: Sequence[str], vocab: Any | None = None,
-                     batch_size: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_sentences(
+    model: SentenceVAE, sentences: Sequence[str], vocab: Any | None = None, batch_size: int = 512
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean, log_var) of the codes of `sentences` (each (N, latent_dim)), model in eval mode."""
     vocab = vocab if vocab is not None else model.vocab
     model.eval()
@@ -367,15 +392,17 @@ def decode_codes(model: SentenceVAE, z: torch.Tensor, vocab: Any | None = None, 
     return [ids_to_text(row, vocab) for row in model.decode(z, **decode_kwargs)]
 
 
-def reconstruct(model: SentenceVAE, sentences: Sequence[str], vocab: Any | None = None,
-                **decode_kwargs: Any) -> list[str]:
+def reconstruct(
+    model: SentenceVAE, sentences: Sequence[str], vocab: Any | None = None, **decode_kwargs: Any
+) -> list[str]:
     """Encode each sentence (posterior mean) and decode it again."""
     mean, _ = encode_sentences(model, sentences, vocab)
     return decode_codes(model, mean, vocab, **decode_kwargs)
 
 
-def sample_prior(model: SentenceVAE, n: int, seed: int = 0, vocab: Any | None = None,
-                 **decode_kwargs: Any) -> list[str]:
+def sample_prior(
+    model: SentenceVAE, n: int, seed: int = 0, vocab: Any | None = None, **decode_kwargs: Any
+) -> list[str]:
     """`n` sentences decoded from codes drawn from the prior N(0, I) (seeded)."""
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(n, model.latent_dim, generator=g)
@@ -384,9 +411,15 @@ def sample_prior(model: SentenceVAE, n: int, seed: int = 0, vocab: Any | None = 
     return decode_codes(model, z, vocab, **decode_kwargs)
 
 
-def interpolate(model: SentenceVAE, sentence_a: str, sentence_b: str, n_steps: int = 7, vocab: Any | None = None,
-                interpolate_fn: Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor] | None = None,
-                **decode_kwargs: Any) -> list[str]:
+def interpolate(
+    model: SentenceVAE,
+    sentence_a: str,
+    sentence_b: str,
+    n_steps: int = 7,
+    vocab: Any | None = None,
+    interpolate_fn: Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor] | None = None,
+    **decode_kwargs: Any,
+) -> list[str]:
     """The lecture's demo: encode both sentences (posterior means), take `n_steps` equally spaced codes
     on the line between them (both ends included), decode each."""
     if n_steps < 2:
@@ -398,8 +431,14 @@ def interpolate(model: SentenceVAE, sentence_a: str, sentence_b: str, n_steps: i
 
 # ------------------------------------------------------------------------------------------------ metrics
 @torch.inference_mode()
-def evaluate(model: SentenceVAE, sentences: Sequence[str], vocab: Any | None = None, batch_size: int = 256,
-             seed: int = 0, decode: bool = True) -> dict[str, float]:
+def evaluate(
+    model: SentenceVAE,
+    sentences: Sequence[str],
+    vocab: Any | None = None,
+    batch_size: int = 256,
+    seed: int = 0,
+    decode: bool = True,
+) -> dict[str, float]:
     """Held-out figures, in nats:
     nll_per_sentence: the negative ELBO (reconstruction NLL with a sampled code + KL), an upper bound
       on -log p(sentence); nll_per_word divides by the word count (</s> included);
@@ -454,8 +493,14 @@ def grammatical_share(sentences: Sequence[str]) -> float:
     return sum(bool(is_grammar_sentence(s)) for s in sentences) / len(sentences)
 
 
-def interpolation_sentences(model: SentenceVAE, sentences: Sequence[str], n_pairs: int = 50, n_steps: int = 7,
-                            seed: int = 0, vocab: Any | None = None) -> list[list[str]]:
+def interpolation_sentences(
+    model: SentenceVAE,
+    sentences: Sequence[str],
+    n_pairs: int = 50,
+    n_steps: int = 7,
+    seed: int = 0,
+    vocab: Any | None = None,
+) -> list[list[str]]:
     """Greedy interpolation paths between `n_pairs` seeded random pairs of `sentences`, plus the lecture pair."""
     g = torch.Generator().manual_seed(seed)
     pairs = [LECTURE_SENTENCES]
@@ -475,8 +520,9 @@ def build_vocab(sentences: Sequence[str], min_count: int = 1) -> Any:
     return Vocab.build(token_lists, min_count=min_count)
 
 
-def load_sentences(text: str | Path | None = None, test_share: float = 0.05,
-                   seed: int = 0) -> tuple[list[str], list[str]]:
+def load_sentences(
+    text: str | Path | None = None, test_share: float = 0.05, seed: int = 0
+) -> tuple[list[str], list[str]]:
     """(train, test) sentences: the kit's corpus and its split, or a one-sentence-per-line file split
     here with a seeded `test_share`."""
     from lecturekit import corpus
@@ -485,23 +531,37 @@ def load_sentences(text: str | Path | None = None, test_share: float = 0.05,
         return list(corpus.load_corpus("train")), list(corpus.load_corpus("test"))
     sentences = [s for s in corpus.read_sentence_file(text) if _tokens(s)]
     if len(sentences) < 2:
-        raise SentenceError(f"{text}: found {len(sentences)} sentence(s); the file needs one sentence per line, "
-                            "at least 2 (a few thousand to learn anything).")
+        raise SentenceError(
+            f"{text}: found {len(sentences)} sentence(s); the file needs one sentence per line, "
+            "at least 2 (a few thousand to learn anything)."
+        )
     g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(sentences), generator=g).tolist()
     n_test = max(1, int(round(len(sentences) * test_share)))
     return [sentences[i] for i in sorted(order[n_test:])], [sentences[i] for i in sorted(order[:n_test])]
 
 
-def train_sentence_vae(train: Sequence[str], test: Sequence[str] | None = None, vocab: Any | None = None, *,
-                       embed_dim: int = SentenceVAEConfig.embed_dim, hidden_dim: int = SentenceVAEConfig.hidden_dim,
-                       latent_dim: int = SentenceVAEConfig.latent_dim, max_len: int = SentenceVAEConfig.max_len,
-                       word_dropout: float = SentenceVAEConfig.word_dropout,
-                       warmup_steps: int = SentenceVAEConfig.warmup_steps,
-                       epochs: int | None = SentenceVAEConfig.epochs, minutes: float | None = SentenceVAEConfig.minutes,
-                       batch_size: int = SentenceVAEConfig.batch_size, lr: float = SentenceVAEConfig.lr,
-                       seed: int = SentenceVAEConfig.seed, max_steps: int | None = None, device: Any = None,
-                       progress_bar: bool = True, log_every: int = 1) -> tuple[SentenceVAE, Any, Any]:
+def train_sentence_vae(
+    train: Sequence[str],
+    test: Sequence[str] | None = None,
+    vocab: Any | None = None,
+    *,
+    embed_dim: int = SentenceVAEConfig.embed_dim,
+    hidden_dim: int = SentenceVAEConfig.hidden_dim,
+    latent_dim: int = SentenceVAEConfig.latent_dim,
+    max_len: int = SentenceVAEConfig.max_len,
+    word_dropout: float = SentenceVAEConfig.word_dropout,
+    warmup_steps: int = SentenceVAEConfig.warmup_steps,
+    epochs: int | None = SentenceVAEConfig.epochs,
+    minutes: float | None = SentenceVAEConfig.minutes,
+    batch_size: int = SentenceVAEConfig.batch_size,
+    lr: float = SentenceVAEConfig.lr,
+    seed: int = SentenceVAEConfig.seed,
+    max_steps: int | None = None,
+    device: Any = None,
+    progress_bar: bool = True,
+    log_every: int = 1,
+) -> tuple[SentenceVAE, Any, Any]:
     """Train a sentence VAE with KL annealing (`warmup_steps`, 0: none) and word dropout; return
     (model, vocab, History). History steps log loss, recon, kl and kl_weight (every `log_every` steps)."""
     from lecturekit.device import seed_everything
@@ -526,6 +586,7 @@ def train_sentence_vae(train: Sequence[str], test: Sequence[str] | None = None, 
 
     eval_fn = None
     if test:
+
         def eval_fn(m: SentenceVAE) -> dict[str, float]:
             r = evaluate(m, list(test)[:1000], vocab, decode=False)
             return {"test_nll": r["nll_per_sentence"], "test_kl": r["kl"], "test_active_units": r["active_units"]}
@@ -537,9 +598,22 @@ def train_sentence_vae(train: Sequence[str], test: Sequence[str] | None = None, 
         """Full learning rate for 60% of the steps, then down linearly to a tenth."""
         return 1.0 if s < 0.6 * total else max(0.1, 1.0 - 0.9 * (s - 0.6 * total) / (0.4 * total))
 
-    history = fit(model, batches, loss_fn, epochs=epochs, max_minutes=minutes, batch_size=batch_size, lr=lr,
-                  clip_grad=5.0, device=device, seed=seed, eval_fn=eval_fn, progress_bar=progress_bar,
-                  desc=_("sentence VAE"), schedule=lr_decay)
+    history = fit(
+        model,
+        batches,
+        loss_fn,
+        epochs=epochs,
+        max_minutes=minutes,
+        batch_size=batch_size,
+        lr=lr,
+        clip_grad=5.0,
+        device=device,
+        seed=seed,
+        eval_fn=eval_fn,
+        progress_bar=progress_bar,
+        desc=_("sentence VAE"),
+        schedule=lr_decay,
+    )
     if log_every > 1:
         history.steps = [s for s in history.steps if s["step"] % log_every == 0]
     model.cpu().eval()
@@ -553,8 +627,9 @@ class LengthBatches:
     batched, so a batch pads to its own longest sentence (about twice as fast as random batches).
     `max_steps` limits one pass to that many batches (quick runs and tests)."""
 
-    def __init__(self, data: tuple[torch.Tensor, torch.Tensor], batch_size: int, seed: int = 0,
-                 max_steps: int | None = None) -> None:
+    def __init__(
+        self, data: tuple[torch.Tensor, torch.Tensor], batch_size: int, seed: int = 0, max_steps: int | None = None
+    ) -> None:
         self.ids, self.lengths = data
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
@@ -587,21 +662,42 @@ class LengthBatches:
         return iter(batches[: self.max_steps])
 
 
-def kl_curves(train: Sequence[str], test: Sequence[str], vocab: Any, *, steps: int = 1500, seed: int = 0,
-              examples: Sequence[str] = (), progress_bar: bool = True, **kwargs: Any) -> dict[str, Any]:
+def kl_curves(
+    train: Sequence[str],
+    test: Sequence[str],
+    vocab: Any,
+    *,
+    steps: int = 1500,
+    seed: int = 0,
+    examples: Sequence[str] = (),
+    progress_bar: bool = True,
+    **kwargs: Any,
+) -> dict[str, Any]:
     """Posterior collapse, measured: train the same model twice for `steps` steps, with KL annealing
     and word dropout, and without either; return each run's KL/reconstruction curves, its held-out
     figures and its greedy reconstructions of `examples`."""
     runs = {
-        "annealed": {"warmup_steps": kwargs.get("warmup_steps", SentenceVAEConfig.warmup_steps),
-                     "word_dropout": kwargs.get("word_dropout", SentenceVAEConfig.word_dropout)},
+        "annealed": {
+            "warmup_steps": kwargs.get("warmup_steps", SentenceVAEConfig.warmup_steps),
+            "word_dropout": kwargs.get("word_dropout", SentenceVAEConfig.word_dropout),
+        },
         "no_annealing": {"warmup_steps": 0, "word_dropout": 0.0},
     }
     out: dict[str, Any] = {"steps": steps, "seed": seed, "runs": {}}
     for name, settings in runs.items():
         params = {k: v for k, v in kwargs.items() if k not in settings}
-        model, _, history = train_sentence_vae(train, None, vocab, max_steps=steps, epochs=None, minutes=None,
-                                               seed=seed, progress_bar=progress_bar, **settings, **params)
+        model, _, history = train_sentence_vae(
+            train,
+            None,
+            vocab,
+            max_steps=steps,
+            epochs=None,
+            minutes=None,
+            seed=seed,
+            progress_bar=progress_bar,
+            **settings,
+            **params,
+        )
         figures = evaluate(model, list(test)[:1000], vocab)
         every = max(1, steps // 300)
         out["runs"][name] = {
@@ -612,17 +708,23 @@ def kl_curves(train: Sequence[str], test: Sequence[str], vocab: Any, *, steps: i
             "kl_weight": [round(s["kl_weight"], 4) for s in history.steps][::every],
             "test": {k: round(v, 4) for k, v in figures.items()},
             "reconstructions": [[s, r] for s, r in zip(examples, reconstruct(model, list(examples), vocab))]
-            if examples else [],
+            if examples
+            else [],
         }
     return out
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lecturekit train sentence_vae",
-                                description="Train the sentence VAE (KL annealing + word dropout), save a checkpoint.")
+    p = argparse.ArgumentParser(
+        prog="lecturekit train sentence_vae",
+        description="Train the sentence VAE (KL annealing + word dropout), save a checkpoint.",
+    )
     p.add_argument("--out", default=None, help="checkpoint path (default: data/weights/sentence_vae.pt)")
-    p.add_argument("--text", default=None,
-                   help="train on this one-sentence-per-line text file (e.g. Penn Treebank), not the kit's corpus")
+    p.add_argument(
+        "--text",
+        default=None,
+        help="train on this one-sentence-per-line text file (e.g. Penn Treebank), not the kit's corpus",
+    )
     p.add_argument("--minutes", type=float, default=SentenceVAEConfig.minutes, help="wall-clock limit (default 10)")
     p.add_argument("--epochs", type=int, default=SentenceVAEConfig.epochs)
     p.add_argument("--steps", type=int, default=None, help="stop after this many batches (quick runs, tests)")
@@ -633,13 +735,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--embed-dim", type=int, default=SentenceVAEConfig.embed_dim)
     p.add_argument("--max-len", type=int, default=SentenceVAEConfig.max_len, help="longer sentences are cut (words)")
     p.add_argument("--word-dropout", type=float, default=SentenceVAEConfig.word_dropout)
-    p.add_argument("--warmup-steps", type=int, default=SentenceVAEConfig.warmup_steps,
-                   help="KL annealing: steps for the KL weight to reach 1 (0: no annealing)")
+    p.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=SentenceVAEConfig.warmup_steps,
+        help="KL annealing: steps for the KL weight to reach 1 (0: no annealing)",
+    )
     p.add_argument("--min-count", type=int, default=1, help="words seen fewer times become <unk> (--text)")
     p.add_argument("--seed", type=int, default=SentenceVAEConfig.seed)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--kl-curves", metavar="JSON", default=None,
-                   help="instead of a checkpoint, write KL curves with and without annealing (posterior collapse)")
+    p.add_argument(
+        "--kl-curves",
+        metavar="JSON",
+        default=None,
+        help="instead of a checkpoint, write KL curves with and without annealing (posterior collapse)",
+    )
     p.add_argument("--curve-steps", type=int, default=1500, help="training steps of each --kl-curves run")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
@@ -664,27 +774,54 @@ def train_main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     vocab = build_vocab(train, min_count=args.min_count)
-    sizes = {"embed_dim": args.embed_dim, "hidden_dim": args.hidden_dim, "latent_dim": args.latent_dim,
-             "max_len": args.max_len, "batch_size": args.batch_size, "lr": args.lr}
+    sizes = {
+        "embed_dim": args.embed_dim,
+        "hidden_dim": args.hidden_dim,
+        "latent_dim": args.latent_dim,
+        "max_len": args.max_len,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+    }
     print(f"{len(train)} training sentences, {len(test)} held out, {len(vocab)} words in the vocabulary")
     if args.kl_curves:
         examples = [s for s in test[:6]]
         start = time.perf_counter()
-        curves = kl_curves(train, test, vocab, steps=args.curve_steps, seed=args.seed, examples=examples,
-                           progress_bar=not args.quiet, warmup_steps=args.warmup_steps,
-                           word_dropout=args.word_dropout, **sizes)
+        curves = kl_curves(
+            train,
+            test,
+            vocab,
+            steps=args.curve_steps,
+            seed=args.seed,
+            examples=examples,
+            progress_bar=not args.quiet,
+            warmup_steps=args.warmup_steps,
+            word_dropout=args.word_dropout,
+            **sizes,
+        )
         curves["command"] = "python -m lecturekit train sentence_vae " + " ".join(argv)
         curves["seconds"] = round(time.perf_counter() - start, 1)
         Path(args.kl_curves).parent.mkdir(parents=True, exist_ok=True)
         Path(args.kl_curves).write_text(_compact_json(curves))
         for name, run in curves["runs"].items():
-            print(f"{name:13s} final held-out KL {run['test']['kl']:.2f} nats, "
-                  f"active units {run['test']['active_units']:.0f}")
+            print(
+                f"{name:13s} final held-out KL {run['test']['kl']:.2f} nats, "
+                f"active units {run['test']['active_units']:.0f}"
+            )
         print(f"wrote {args.kl_curves}")
         return 0
     model, vocab, history = train_sentence_vae(
-        train, test, vocab, word_dropout=args.word_dropout, warmup_steps=args.warmup_steps, epochs=args.epochs,
-        minutes=args.minutes, seed=args.seed, max_steps=args.steps, progress_bar=not args.quiet, **sizes)
+        train,
+        test,
+        vocab,
+        word_dropout=args.word_dropout,
+        warmup_steps=args.warmup_steps,
+        epochs=args.epochs,
+        minutes=args.minutes,
+        seed=args.seed,
+        max_steps=args.steps,
+        progress_bar=not args.quiet,
+        **sizes,
+    )
     figures = evaluate(model, test, vocab)
     from lecturekit.checkpoints import save_checkpoint
     from lecturekit.paths import weights_dir
@@ -692,16 +829,28 @@ def train_main(argv: list[str]) -> int:
     out = Path(args.out) if args.out else weights_dir() / "sentence_vae.pt"
     every = max(1, len(history.steps) // 400)
     save_checkpoint(
-        out, model, fingerprints={"vocab": vocab.fingerprint()}, metrics=figures, half=True,
-        extra={"vocab": vocab.to_dict(),
-               "history": {"steps": history.steps[::every], "epochs": history.epochs, "seconds": history.seconds},
-               "train": {"word_dropout": args.word_dropout, "warmup_steps": args.warmup_steps,
-                         "text": str(args.text) if args.text else None, "seed": args.seed,
-                         "command": "python -m lecturekit train sentence_vae " + " ".join(argv)}},
+        out,
+        model,
+        fingerprints={"vocab": vocab.fingerprint()},
+        metrics=figures,
+        half=True,
+        extra={
+            "vocab": vocab.to_dict(),
+            "history": {"steps": history.steps[::every], "epochs": history.epochs, "seconds": history.seconds},
+            "train": {
+                "word_dropout": args.word_dropout,
+                "warmup_steps": args.warmup_steps,
+                "text": str(args.text) if args.text else None,
+                "seed": args.seed,
+                "command": "python -m lecturekit train sentence_vae " + " ".join(argv),
+            },
+        },
     )
-    print(f"held-out: {figures['nll_per_sentence']:.2f} nats/sentence, KL {figures['kl']:.2f} nats, "
-          f"{figures['active_units']:.0f} active units, token accuracy {figures['token_accuracy']:.3f} "
-          f"({history.seconds:.0f} s)")
+    print(
+        f"held-out: {figures['nll_per_sentence']:.2f} nats/sentence, KL {figures['kl']:.2f} nats, "
+        f"{figures['active_units']:.0f} active units, token accuracy {figures['token_accuracy']:.3f} "
+        f"({history.seconds:.0f} s)"
+    )
     print(f"wrote {out}")
     return 0
 
@@ -718,8 +867,9 @@ def load_kl_curves(path: str | Path | None = None) -> dict[str, Any]:
     """The stored KL curves with and without annealing (see `kl_curves`)."""
     path = Path(path) if path is not None else kl_curves_path()
     if not path.is_file():
-        raise SentenceError(f"no KL curves at {path}: make them with `python -m lecturekit train sentence_vae "
-                            f"--kl-curves {path}`.")
+        raise SentenceError(
+            f"no KL curves at {path}: make them with `python -m lecturekit train sentence_vae --kl-curves {path}`."
+        )
     return json.loads(path.read_text())
 
 

@@ -33,10 +33,18 @@ FAMILIES = ("red", "green", "blue", "yellow")
 TINY_PALETTE = np.array(
     [
         [255, 255, 255],
-        [255, 160, 160], [225, 40, 40], [130, 0, 0],
-        [165, 230, 160], [40, 170, 40], [0, 90, 20],
-        [165, 195, 255], [40, 90, 230], [10, 30, 130],
-        [255, 235, 140], [240, 185, 0], [160, 100, 0],
+        [255, 160, 160],
+        [225, 40, 40],
+        [130, 0, 0],
+        [165, 230, 160],
+        [40, 170, 40],
+        [0, 90, 20],
+        [165, 195, 255],
+        [40, 90, 230],
+        [10, 30, 130],
+        [255, 235, 140],
+        [240, 185, 0],
+        [160, 100, 0],
     ],
     dtype=np.uint8,
 )
@@ -70,7 +78,7 @@ def _pattern_images() -> dict[str, list[np.ndarray]]:
     for c in range(1, N_COLORS):
         for r0, c0 in ((0, 0), (0, 1), (1, 0), (1, 1)):
             img = np.zeros((3, 3), dtype=np.int64)
-            img[r0:r0 + 2, c0:c0 + 2] = c
+            img[r0 : r0 + 2, c0 : c0 + 2] = c
             out["corner"].append(img.ravel())
         ring_family = (c - 1) // 3
         for centre in [0] + [family_color(g, 1) for g in range(len(FAMILIES)) if g != ring_family]:
@@ -133,7 +141,7 @@ def pixel_by_pixel_frames(image: np.ndarray, scale: int = 12, gap: int = 4) -> n
     """A strip of 10 frames (0..9 pixels drawn) of one image; pixels not drawn yet are a grey checkerboard."""
     rgb = to_rgb(np.asarray(image).reshape(N_PIXELS))
     big = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
-    yy, xx = np.mgrid[0:SIDE * scale, 0:SIDE * scale]
+    yy, xx = np.mgrid[0 : SIDE * scale, 0 : SIDE * scale]
     checker = np.where(((yy // 4 + xx // 4) % 2 == 0)[..., None], 200, 235).astype(np.uint8).repeat(3, axis=2)
     width = SIDE * scale
     strip = np.full((width, (N_PIXELS + 1) * (width + gap) - gap, 3), 255, dtype=np.uint8)
@@ -141,9 +149,10 @@ def pixel_by_pixel_frames(image: np.ndarray, scale: int = 12, gap: int = 4) -> n
         frame = checker.copy()
         for p in range(k):
             r, c = divmod(p, SIDE)
-            frame[r * scale:(r + 1) * scale, c * scale:(c + 1) * scale] = big[r * scale:(r + 1) * scale,
-                                                                             c * scale:(c + 1) * scale]
-        strip[:, k * (width + gap):k * (width + gap) + width] = frame
+            frame[r * scale : (r + 1) * scale, c * scale : (c + 1) * scale] = big[
+                r * scale : (r + 1) * scale, c * scale : (c + 1) * scale
+            ]
+        strip[:, k * (width + gap) : k * (width + gap) + width] = frame
     return strip
 
 
@@ -196,8 +205,10 @@ class TinyMLP(_NextPixelModel):
         super().__init__(n_colors)
         self.config = {"n_colors": n_colors, "hidden": hidden}
         self.net = nn.Sequential(
-            nn.Linear((N_PIXELS - 1) * 3, hidden), nn.ReLU(),
-            nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear((N_PIXELS - 1) * 3, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
             nn.Linear(hidden, n_colors),
         )
 
@@ -251,7 +262,11 @@ def draw_colour(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
 
 @torch.inference_mode()
 def sample_images(
-    model: _NextPixelModel, n: int, *, prefix: torch.Tensor | np.ndarray | None = None, seed: int = 0,
+    model: _NextPixelModel,
+    n: int,
+    *,
+    prefix: torch.Tensor | np.ndarray | None = None,
+    seed: int = 0,
     greedy: bool = False,
 ) -> np.ndarray:
     """Draw `n` images pixel by pixel (n, 9). `prefix` (t,) or (n, t) fixes the first pixels
@@ -277,8 +292,16 @@ def sample_images(
 
 # ----------------------------------------------------------------------------- training
 def train_tiny(
-    model: _NextPixelModel, train_images: np.ndarray, *, epochs: int = 12, lr: float = 2e-2, batch_size: int = 64,
-    seed: int = 0, test_images: np.ndarray | None = None, progress_bar: bool = True, max_minutes: float | None = None,
+    model: _NextPixelModel,
+    train_images: np.ndarray,
+    *,
+    epochs: int = 12,
+    lr: float = 2e-2,
+    batch_size: int = 64,
+    seed: int = 0,
+    test_images: np.ndarray | None = None,
+    progress_bar: bool = True,
+    max_minutes: float | None = None,
 ) -> History:
     """Fit a tiny model by minimising -log p(image) (the sum of the 9 next-pixel losses); returns the History.
 
@@ -296,10 +319,22 @@ def train_tiny(
         return {"test_bits_per_image": float(m.nll_bits(test.to(m.palette01.device)).mean())}
 
     total_steps = epochs * math.ceil(len(data) / batch_size)
-    return fit(model, data, loss_fn, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, clip_grad=None,
-               schedule=lambda step: max(0.0, 1.0 - step / total_steps),
-               eval_fn=eval_fn if test is not None else None, progress_bar=progress_bar, desc=type(model).__name__,
-               max_minutes=max_minutes, device="cpu")
+    return fit(
+        model,
+        data,
+        loss_fn,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        clip_grad=None,
+        schedule=lambda step: max(0.0, 1.0 - step / total_steps),
+        eval_fn=eval_fn if test is not None else None,
+        progress_bar=progress_bar,
+        desc=type(model).__name__,
+        max_minutes=max_minutes,
+        device="cpu",
+    )
 
 
 @torch.inference_mode()
@@ -332,13 +367,17 @@ def train_main(argv: list[str]) -> int:
     torch.set_num_threads(1)  # tiny networks: more threads only wait on each other
     train = make_tiny_world(4000, seed=args.seed)
     test = make_tiny_world(1000, seed=args.seed + 1)
-    print(f"world entropy {world_entropy_bits():.3f} bits/image; independent pixels "
-          f"{independent_pixels_bits(train, test):.3f}")
+    print(
+        f"world entropy {world_entropy_bits():.3f} bits/image; independent pixels "
+        f"{independent_pixels_bits(train, test):.3f}"
+    )
     for model in (TinyMLP(), TinyRNN()):
-        history = train_tiny(model, train, epochs=args.epochs, seed=args.seed, test_images=test,
-                             max_minutes=args.minutes)
+        history = train_tiny(
+            model, train, epochs=args.epochs, seed=args.seed, test_images=test, max_minutes=args.minutes
+        )
         bits = test_bits_per_image(model, test)
-        path = save_checkpoint(out / f"{model.kind}.pt", model, metrics={"test_bits_per_image": bits},
-                               extra={"history": history.epochs})
+        path = save_checkpoint(
+            out / f"{model.kind}.pt", model, metrics={"test_bits_per_image": bits}, extra={"history": history.epochs}
+        )
         print(f"{model.kind}: test {bits:.3f} bits/image -> {path}")
     return 0

@@ -55,8 +55,13 @@ class SpriteCodecConfig:
 
     def recipe(self) -> dict[str, Any]:
         """The recipe as a checkpoint stores it (`extra["recipe"]`) and as `RECIPE` lists it."""
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                "warmup_epochs": self.warmup_epochs, "seed": self.seed}
+        return {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "warmup_epochs": self.warmup_epochs,
+            "seed": self.seed,
+        }
 
     @classmethod
     def from_checkpoint(cls, blob: dict[str, Any]) -> SpriteCodecConfig:
@@ -102,18 +107,21 @@ def kl_table(sigmas: list[float] | np.ndarray, m: float = 0.0) -> list[dict[str,
     for s in np.asarray(sigmas, dtype=np.float64):
         sig = torch.tensor([[float(s)]], dtype=torch.float64)
         mean = torch.tensor([[float(m)]], dtype=torch.float64)
-        rows.append({
-            "sigma": float(s),
-            "lecture_penalty": float(lecture_penalty(mean, sig)),
-            "kl_log_variance": float(kl_divergence(mean, sig)),
-            "kl_of_lecture_sampling": float(gaussian_kl(mean, torch.exp(sig))),
-            "as_written": float(lecture_penalty_as_written(mean, sig)),
-        })
+        rows.append(
+            {
+                "sigma": float(s),
+                "lecture_penalty": float(lecture_penalty(mean, sig)),
+                "kl_log_variance": float(kl_divergence(mean, sig)),
+                "kl_of_lecture_sampling": float(gaussian_kl(mean, torch.exp(sig))),
+                "as_written": float(lecture_penalty_as_written(mean, sig)),
+            }
+        )
     return rows
 
 
-def minimise_penalty(penalty: Any, steps: int = 50, lr: float = 0.1, start: tuple[float, float] = (1.0, 0.5)
-                     ) -> list[tuple[float, float, float]]:
+def minimise_penalty(
+    penalty: Any, steps: int = 50, lr: float = 0.1, start: tuple[float, float] = (1.0, 0.5)
+) -> list[tuple[float, float, float]]:
     """Plain gradient descent on (m, sigma) for one dimension: [(m, sigma, penalty)] per step.
     With the lecture's penalty it settles at m=0, sigma=0 (the prior); with the sign as written it runs
     away (the list stops early once the penalty passes -1e6)."""
@@ -156,9 +164,15 @@ class SpriteEncoder(nn.Module):
         super().__init__()
         self.embed = nn.Embedding(n_colors, embed)
         self.convs = nn.Sequential(
-            nn.Conv2d(embed + 3, width // 2, 3, padding=1), _norm(width // 2), nn.ReLU(),
-            nn.Conv2d(width // 2, width, 4, stride=2, padding=1), _norm(width), nn.ReLU(),  # 10x10
-            nn.Conv2d(width, width, 4, stride=2, padding=1), _norm(width), nn.ReLU(),  # 5x5
+            nn.Conv2d(embed + 3, width // 2, 3, padding=1),
+            _norm(width // 2),
+            nn.ReLU(),
+            nn.Conv2d(width // 2, width, 4, stride=2, padding=1),
+            _norm(width),
+            nn.ReLU(),  # 10x10
+            nn.Conv2d(width, width, 4, stride=2, padding=1),
+            _norm(width),
+            nn.ReLU(),  # 5x5
         )
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(width * 25, hidden), nn.ReLU(), nn.Linear(hidden, out_dim))
 
@@ -181,8 +195,12 @@ class SpriteDecoder(nn.Module):
         self.width = width
         self.fc = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, width * 25), nn.ReLU())
         self.deconvs = nn.Sequential(
-            nn.ConvTranspose2d(width, width, 4, stride=2, padding=1), _norm(width), nn.ReLU(),  # 10x10
-            nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1), _norm(width // 2), nn.ReLU(),  # 20x20
+            nn.ConvTranspose2d(width, width, 4, stride=2, padding=1),
+            _norm(width),
+            nn.ReLU(),  # 10x10
+            nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1),
+            _norm(width // 2),
+            nn.ReLU(),  # 20x20
         )
         self.free = nn.Conv2d(width // 2, n_colors, 1)
         self.colour = nn.Conv2d(width // 2, 4, 3, padding=1)  # an RGB point and a log-sharpness per pixel
@@ -271,8 +289,13 @@ class _SpriteCodec(nn.Module, SpriteInput):
 class SpriteAutoencoder(_SpriteCodec):
     """image -> 10-d code -> image, trained only to reconstruct (nothing shapes the code space)."""
 
-    def __init__(self, n_colors: int, latent_dim: int = SpriteCodecConfig.latent_dim,
-                 width: int = SpriteCodecConfig.width, hidden: int = SpriteCodecConfig.hidden) -> None:
+    def __init__(
+        self,
+        n_colors: int,
+        latent_dim: int = SpriteCodecConfig.latent_dim,
+        width: int = SpriteCodecConfig.width,
+        hidden: int = SpriteCodecConfig.hidden,
+    ) -> None:
         super().__init__(n_colors, latent_dim, width, hidden, enc_out=latent_dim)
         self.config = {"n_colors": n_colors, **SpriteCodecConfig(latent_dim, width, hidden).model_args()}
         # where the training codes lie, per dimension (set after training): random codes can match their scale
@@ -312,8 +335,13 @@ class SpriteAutoencoder(_SpriteCodec):
 class SpriteVAE(_SpriteCodec):
     """image -> (mean, log-variance) -> sampled code -> image, trained on the ELBO (reconstruction + KL)."""
 
-    def __init__(self, n_colors: int, latent_dim: int = SpriteCodecConfig.latent_dim,
-                 width: int = SpriteCodecConfig.width, hidden: int = SpriteCodecConfig.hidden) -> None:
+    def __init__(
+        self,
+        n_colors: int,
+        latent_dim: int = SpriteCodecConfig.latent_dim,
+        width: int = SpriteCodecConfig.width,
+        hidden: int = SpriteCodecConfig.hidden,
+    ) -> None:
         super().__init__(n_colors, latent_dim, width, hidden, enc_out=2 * latent_dim)
         with torch.no_grad():  # start near the prior: a small first KL
             self.encoder.fc[-1].weight.mul_(0.1)
@@ -326,21 +354,25 @@ class SpriteVAE(_SpriteCodec):
         mean, log_var = out.chunk(2, dim=-1)
         return mean, log_var.clamp(-12.0, 6.0)
 
-    def forward(self, indices: torch.Tensor, generator: torch.Generator | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, indices: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mean, log_var = self.encode(indices)
         codes = reparameterize(mean, log_var, generator=generator)
         return self.decoder(codes, self.palette), mean, log_var
 
-    def loss(self, indices: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
-             ) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, indices: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         """Negative ELBO in bits per pixel (beta < 1 only during the warm-up)."""
         logits, mean, log_var = self(indices, generator)
         recon = F.cross_entropy(logits, indices, reduction="sum") / len(indices)
         kl = kl_divergence(mean, log_var).mean()
         loss = nats_per_sprite_to_bits_per_pixel(recon + beta * kl)
-        return loss, {"recon_bpp": float(nats_per_sprite_to_bits_per_pixel(recon.detach())),
-                      "kl_bpp": float(nats_per_sprite_to_bits_per_pixel(kl.detach()))}
+        return loss, {
+            "recon_bpp": float(nats_per_sprite_to_bits_per_pixel(recon.detach())),
+            "kl_bpp": float(nats_per_sprite_to_bits_per_pixel(kl.detach())),
+        }
 
     @torch.no_grad()
     def codes_of(self, indices: Any) -> torch.Tensor:
@@ -393,8 +425,9 @@ def pixel_accuracy(model: _SpriteCodec, indices: Any) -> float:
     return float((torch.as_tensor(model.decode_indices(model.codes_of(x))) == x.cpu()).float().mean())
 
 
-def latent_grid(model: _SpriteCodec, dim_x: int, dim_y: int, base: Any = None, steps: int = 7,
-                span: float = 2.5) -> np.ndarray:
+def latent_grid(
+    model: _SpriteCodec, dim_x: int, dim_y: int, base: Any = None, steps: int = 7, span: float = 2.5
+) -> np.ndarray:
     """Decode a steps x steps grid of codes: dimensions dim_x (columns) and dim_y (rows) run over
     [-span, span], the other dimensions stay at `base` (zeros by default). (steps, steps, 20, 20, 3) uint8."""
     d = model.latent_dim
@@ -416,6 +449,7 @@ RECIPE: dict[str, Any] = SpriteCodecConfig().recipe()
 """How the shipped ae.pt and vae.pt were trained, as keyword arguments of `train_sprite_model` (notebook 04's
 RETRAIN passes them); from SpriteCodecConfig."""
 
+
 def build_model(kind: str, n_colors: int, **config: Any) -> _SpriteCodec:
     """A fresh AE ("ae") or VAE ("vae") for a palette of n_colors."""
     classes = {"ae": SpriteAutoencoder, "vae": SpriteVAE}
@@ -424,11 +458,22 @@ def build_model(kind: str, n_colors: int, **config: Any) -> _SpriteCodec:
     return classes[kind](n_colors, **config)
 
 
-def train_sprite_model(kind: str, train: Any, test: Any = None, *, epochs: int | None = SpriteCodecConfig.epochs,
-                       max_minutes: float | None = None, batch_size: int = SpriteCodecConfig.batch_size,
-                       lr: float = SpriteCodecConfig.lr, warmup_epochs: int = SpriteCodecConfig.warmup_epochs,
-                       flip: bool = SpriteCodecConfig.flip, seed: int = SpriteCodecConfig.seed, device: Any = None,
-                       progress_bar: bool = True, **config: Any) -> tuple[_SpriteCodec, Any]:
+def train_sprite_model(
+    kind: str,
+    train: Any,
+    test: Any = None,
+    *,
+    epochs: int | None = SpriteCodecConfig.epochs,
+    max_minutes: float | None = None,
+    batch_size: int = SpriteCodecConfig.batch_size,
+    lr: float = SpriteCodecConfig.lr,
+    warmup_epochs: int = SpriteCodecConfig.warmup_epochs,
+    flip: bool = SpriteCodecConfig.flip,
+    seed: int = SpriteCodecConfig.seed,
+    device: Any = None,
+    progress_bar: bool = True,
+    **config: Any,
+) -> tuple[_SpriteCodec, Any]:
     """Train an AE or a VAE on a SpriteSet (`train`); return (model, lecturekit.training.History).
 
     The VAE's KL weight grows from 0 to 1 over `warmup_epochs` (a full KL weight from the start makes the
@@ -446,8 +491,9 @@ def train_sprite_model(kind: str, train: Any, test: Any = None, *, epochs: int |
     model.set_palette(train.palette)
     data = torch.as_tensor(train.indices, dtype=torch.long)
     steps_per_epoch = max(1, math.ceil(len(data) / batch_size))
-    loss_fn = _WarmupLoss(flip, warmup_steps=max(1, warmup_epochs * steps_per_epoch),
-                          generator=torch.Generator().manual_seed(seed + 1))
+    loss_fn = _WarmupLoss(
+        flip, warmup_steps=max(1, warmup_epochs * steps_per_epoch), generator=torch.Generator().manual_seed(seed + 1)
+    )
     total_steps = (epochs or 10**6) * steps_per_epoch
 
     def schedule(s: int) -> float:  # cosine decay to 5% (only when the number of epochs is known)
@@ -464,9 +510,22 @@ def train_sprite_model(kind: str, train: Any, test: Any = None, *, epochs: int |
                 return {"test_" + k: v for k, v in elbo_bits_per_pixel(m, test_x, samples=1).items()}
             return {"test_recon_bpp": reconstruction_bits_per_pixel(m, test_x)}
 
-    history = fit(model, data, loss_fn, epochs=epochs, max_minutes=max_minutes, batch_size=batch_size, lr=lr,
-                  schedule=schedule, clip_grad=5.0, device=device, seed=seed, eval_fn=eval_fn,
-                  progress_bar=progress_bar, desc=_("training the {kind}").format(kind=kind.upper()))
+    history = fit(
+        model,
+        data,
+        loss_fn,
+        epochs=epochs,
+        max_minutes=max_minutes,
+        batch_size=batch_size,
+        lr=lr,
+        schedule=schedule,
+        clip_grad=5.0,
+        device=device,
+        seed=seed,
+        eval_fn=eval_fn,
+        progress_bar=progress_bar,
+        desc=_("training the {kind}").format(kind=kind.upper()),
+    )
     model.cpu().eval()
     if isinstance(model, SpriteAutoencoder):
         model.fit_code_statistics(train.indices)
@@ -493,8 +552,10 @@ class _WarmupLoss:
 
 def _train_cli(kind: str, argv: list[str]) -> int:
     """`python -m lecturekit train ae|vae [--out PATH] [--minutes M] [--epochs N] [--seed S]`."""
-    parser = argparse.ArgumentParser(prog=f"lecturekit train {kind}",
-                                     description=f"Train the sprite {kind.upper()} of notebook 04 (shipped weights).")
+    parser = argparse.ArgumentParser(
+        prog=f"lecturekit train {kind}",
+        description=f"Train the sprite {kind.upper()} of notebook 04 (shipped weights).",
+    )
     parser.add_argument("--out", default=None, help=f"where to save (default: data/weights/{kind}.pt)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes")
     defaults = SpriteCodecConfig()
@@ -512,8 +573,9 @@ def _train_cli(kind: str, argv: list[str]) -> int:
     start = time.perf_counter()
     config = replace(defaults, epochs=args.epochs, seed=args.seed)
     recipe = config.recipe()
-    model, history = train_sprite_model(kind, train, test, max_minutes=args.minutes, flip=config.flip, **recipe,
-                                        **config.model_args())
+    model, history = train_sprite_model(
+        kind, train, test, max_minutes=args.minutes, flip=config.flip, **recipe, **config.model_args()
+    )
     if kind == "vae":
         metrics = {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test.indices, samples=16).items()}
     else:
@@ -524,8 +586,14 @@ def _train_cli(kind: str, argv: list[str]) -> int:
     out = Path(args.out) if args.out else weights_dir() / f"{kind}.pt"
     everything = load_sprites()
     fingerprints = {"palette": everything.palette_fingerprint(), "data": everything.fingerprint()}
-    save_checkpoint(out, model, fingerprints=fingerprints, metrics=metrics,
-                    extra={"history": history.to_dict() | {"steps": []}, "recipe": recipe}, half=True)
+    save_checkpoint(
+        out,
+        model,
+        fingerprints=fingerprints,
+        metrics=metrics,
+        extra={"history": history.to_dict() | {"steps": []}, "recipe": recipe},
+        half=True,
+    )
     print(f"saved {out}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
     return 0
 

@@ -27,8 +27,17 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
     """A VBox with the controls as attributes (`slider`, `image`, `strip`, `new_a`, `new_b`, `snap`,
     `spherical`) so a test can drive it from Python; `render()` returns the current sprite."""
 
-    def __init__(self, model: Any, palette: np.ndarray, seed_a: int = 0, seed_b: int = 1, steps: int = 9,
-                 scale: int = 10, snap: bool = True, spherical: bool = True) -> None:
+    def __init__(
+        self,
+        model: Any,
+        palette: np.ndarray,
+        seed_a: int = 0,
+        seed_b: int = 1,
+        steps: int = 9,
+        scale: int = 10,
+        snap: bool = True,
+        spherical: bool = True,
+    ) -> None:
         from lecturekit.models.gan import interpolate_codes, path_point, snap_rgb
 
         w = _widgets()
@@ -40,34 +49,53 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         self._next_seed = max(seed_a, seed_b) + 1
         self.z_a = self._code(seed_a)
         self.z_b = self._code(seed_b)
-        self.slider = w.FloatSlider(value=0.5, min=0.0, max=1.0, step=1.0 / (self.steps - 1), description=_("A → B"),
-                                    continuous_update=True, readout_format=".2f")
+        self.slider = w.FloatSlider(
+            value=0.5,
+            min=0.0,
+            max=1.0,
+            step=1.0 / (self.steps - 1),
+            description=_("A → B"),
+            continuous_update=True,
+            readout_format=".2f",
+        )
         self.snap = w.Checkbox(value=snap, description=_("snap to palette"), indent=False)
         self.spherical = w.Checkbox(value=spherical, description=_("spherical path"), indent=False)
         self.new_a = w.Button(description=_("new A"), tooltip=_("draw a new random code for the start"))
         self.new_b = w.Button(description=_("new B"), tooltip=_("draw a new random code for the end"))
         first = self.render()
-        self.image = w.Image(value=png_bytes(first, self.scale), format="png", width=20 * self.scale,
-                             height=20 * self.scale)
+        self.image = w.Image(
+            value=png_bytes(first, self.scale), format="png", width=20 * self.scale, height=20 * self.scale
+        )
         strip_w, strip_h = self._strip_size()
         # a fixed pixel size, under ~800 px: the front end must not stretch or shrink (and blur) the strip
         self.strip = w.Image(value=self._strip_png(), format="png", width=strip_w, height=strip_h)
-        for control, css in ((self.slider, "lk-gan-slider"), (self.image, "lk-gan-image"),
-                             (self.strip, "lk-gan-strip"), (self.new_a, "lk-gan-new-a"),
-                             (self.new_b, "lk-gan-new-b"), (self.snap, "lk-gan-snap"),
-                             (self.spherical, "lk-gan-spherical")):
+        for control, css in (
+            (self.slider, "lk-gan-slider"),
+            (self.image, "lk-gan-image"),
+            (self.strip, "lk-gan-strip"),
+            (self.new_a, "lk-gan-new-a"),
+            (self.new_b, "lk-gan-new-b"),
+            (self.snap, "lk-gan-snap"),
+            (self.spherical, "lk-gan-spherical"),
+        ):
             control.add_class(css)
         self.slider.observe(self._on_slider, names="value")
         self.snap.observe(self._on_path, names="value")
         self.spherical.observe(self._on_path, names="value")
         self.new_a.on_click(lambda _click: self._new_end("a"))
         self.new_b.on_click(lambda _click: self._new_end("b"))
-        super().__init__([
-            w.HBox([self.image, w.VBox([self.slider, w.HBox([self.new_a, self.new_b]),
-                                        w.HBox([self.snap, self.spherical])])]),
-            w.HTML(_("<b>the path A → B</b> (left to right)")),
-            self.strip,
-        ])
+        super().__init__(
+            [
+                w.HBox(
+                    [
+                        self.image,
+                        w.VBox([self.slider, w.HBox([self.new_a, self.new_b]), w.HBox([self.snap, self.spherical])]),
+                    ]
+                ),
+                w.HTML(_("<b>the path A → B</b> (left to right)")),
+                self.strip,
+            ]
+        )
         self.add_class("lk-gan-interpolation")
 
     # ---- drawing
@@ -122,7 +150,8 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         self._on_path()
 
 
-def interpolation_widget(model: Any, palette: np.ndarray, seed_a: int = 0, seed_b: int = 1, steps: int = 9,
-                         **kwargs: Any) -> InterpolationWidget:
+def interpolation_widget(
+    model: Any, palette: np.ndarray, seed_a: int = 0, seed_b: int = 1, steps: int = 9, **kwargs: Any
+) -> InterpolationWidget:
     """The latent-interpolation UI for a trained `lecturekit.models.gan.GAN` (display it as a cell's last line)."""
     return InterpolationWidget(model, palette, seed_a=seed_a, seed_b=seed_b, steps=steps, **kwargs)

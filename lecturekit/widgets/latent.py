@@ -50,14 +50,22 @@ class LatentSliders:
         self._holding = False
         self.sliders = []
         for i in range(self.dim):
-            s = widgets.FloatSlider(value=0.0, min=-SLIDER_RANGE, max=SLIDER_RANGE, step=0.05,
-                                    description=f"z[{i}]", continuous_update=True, readout_format=".2f")
+            s = widgets.FloatSlider(
+                value=0.0,
+                min=-SLIDER_RANGE,
+                max=SLIDER_RANGE,
+                step=0.05,
+                description=f"z[{i}]",
+                continuous_update=True,
+                readout_format=".2f",
+            )
             s.add_class(f"lk-slider-{i}")
             s.observe(self._on_slider, names="value")
             self.sliders.append(s)
         first = _decode_one(self.model, np.zeros(self.dim, dtype=np.float32))  # warm-up decode
-        self.image = widgets.Image(value=png_bytes(first, scale), format="png",
-                                   width=first.shape[1] * scale, height=first.shape[0] * scale)
+        self.image = widgets.Image(
+            value=png_bytes(first, scale), format="png", width=first.shape[1] * scale, height=first.shape[0] * scale
+        )
         self.image.add_class("lk-decoded")
         self.random_button = widgets.Button(description=_("random"), tooltip=_("a code drawn from N(0, I)"))
         self.random_button.add_class("lk-random")
@@ -68,16 +76,22 @@ class LatentSliders:
         buttons = [self.random_button, self.reset_button]
         self.encode_button = self.sprite_picker = self.sprite_image = None
         if self.sprites is not None and len(self.sprites):
-            self.sprite_picker = widgets.Dropdown(options=_sprite_options(len(self.sprites)), value=0,
-                                                  description=_("sprite"))
+            self.sprite_picker = widgets.Dropdown(
+                options=_sprite_options(len(self.sprites)), value=0, description=_("sprite")
+            )
             self.sprite_picker.add_class("lk-sprite-pick")
             rgb = self._sprite_rgb(0)
-            self.sprite_image = widgets.Image(value=png_bytes(rgb, scale // 2), format="png",
-                                              width=rgb.shape[1] * (scale // 2), height=rgb.shape[0] * (scale // 2))
+            self.sprite_image = widgets.Image(
+                value=png_bytes(rgb, scale // 2),
+                format="png",
+                width=rgb.shape[1] * (scale // 2),
+                height=rgb.shape[0] * (scale // 2),
+            )
             self.sprite_image.add_class("lk-sprite")
             self.sprite_picker.observe(self._on_pick, names="value")
-            self.encode_button = widgets.Button(description=_("encode this sprite"),
-                                                tooltip=_("set the sliders to the code of the chosen sprite"))
+            self.encode_button = widgets.Button(
+                description=_("encode this sprite"), tooltip=_("set the sliders to the code of the chosen sprite")
+            )
             self.encode_button.add_class("lk-encode")
             self.encode_button.on_click(lambda _click: self.encode_sprite())
             buttons += [self.encode_button]
@@ -146,8 +160,9 @@ class LatentSliders:
         return ms
 
 
-def latent_slider_widget(model: Any, sprites_indices: np.ndarray | None = None, scale: int = 10,
-                         seed: int = 0) -> LatentSliders:
+def latent_slider_widget(
+    model: Any, sprites_indices: np.ndarray | None = None, scale: int = 10, seed: int = 0
+) -> LatentSliders:
     """Build the slider explorer (display `.widget`)."""
     return LatentSliders(model, sprites_indices, scale=scale, seed=seed)
 
@@ -156,8 +171,15 @@ class LatentGrid:
     """Pick two code dimensions (dropdowns); the other eight stay at zero or at a chosen sprite's code;
     a steps x steps grid of decoded sprites is shown. Controls: `dim_x`, `dim_y`, `base`, `span`, `image`."""
 
-    def __init__(self, model: Any, sprites_indices: np.ndarray | None = None, steps: int = 7,
-                 span: float = 2.5, scale: int = 4, dims: tuple[int, int] = (0, 1)) -> None:
+    def __init__(
+        self,
+        model: Any,
+        sprites_indices: np.ndarray | None = None,
+        steps: int = 7,
+        span: float = 2.5,
+        scale: int = 4,
+        dims: tuple[int, int] = (0, 1),
+    ) -> None:
         import ipywidgets as widgets
 
         self.model = model.eval()
@@ -174,20 +196,30 @@ class LatentGrid:
         if self.sprites is not None:
             base_options += [(_("code of sprite {i}").format(i=i), i) for i in range(len(self.sprites))]
         self.base = widgets.Dropdown(options=base_options, value=-1, description=_("others at"))
-        self.span = widgets.FloatSlider(value=span, min=0.5, max=4.0, step=0.25, description=_("span"),
-                                        continuous_update=False)
-        for w, css in ((self.dim_x, "lk-grid-x"), (self.dim_y, "lk-grid-y"), (self.base, "lk-grid-base"),
-                       (self.span, "lk-grid-span")):
+        self.span = widgets.FloatSlider(
+            value=span, min=0.5, max=4.0, step=0.25, description=_("span"), continuous_update=False
+        )
+        for w, css in (
+            (self.dim_x, "lk-grid-x"),
+            (self.dim_y, "lk-grid-y"),
+            (self.base, "lk-grid-base"),
+            (self.span, "lk-grid-span"),
+        ):
             w.add_class(css)
             w.observe(self._on_change, names="value")
         self.message = widgets.HTML(value="")
         self.message.add_class("lk-grid-message")
         picture = self.grid_picture()
-        self.image = widgets.Image(value=png_bytes(picture, scale), format="png",
-                                   width=picture.shape[1] * scale, height=picture.shape[0] * scale)
+        self.image = widgets.Image(
+            value=png_bytes(picture, scale),
+            format="png",
+            width=picture.shape[1] * scale,
+            height=picture.shape[0] * scale,
+        )
         self.image.add_class("lk-grid-image")
-        self.widget = widgets.VBox([widgets.HBox([self.dim_x, self.dim_y]), widgets.HBox([self.base, self.span]),
-                                    self.message, self.image])
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.dim_x, self.dim_y]), widgets.HBox([self.base, self.span]), self.message, self.image]
+        )
         self.widget.add_class("lk-latent-grid")
 
     def base_code(self) -> np.ndarray:
@@ -199,8 +231,14 @@ class LatentGrid:
         """The decoded grid as one RGB picture (columns: dim_x, rows: dim_y)."""
         from lecturekit.models.vae import latent_grid
 
-        grid = latent_grid(self.model, self.dim_x.value, self.dim_y.value, base=self.base_code(),
-                           steps=self.steps, span=self.span.value)
+        grid = latent_grid(
+            self.model,
+            self.dim_x.value,
+            self.dim_y.value,
+            base=self.base_code(),
+            steps=self.steps,
+            span=self.span.value,
+        )
         return grid_rgb(grid.reshape(-1, *grid.shape[2:]), columns=self.steps)
 
     def _on_change(self, change: dict) -> None:
@@ -211,7 +249,13 @@ class LatentGrid:
         self.image.value = png_bytes(self.grid_picture(), self.scale)
 
 
-def latent_grid_widget(model: Any, sprites_indices: np.ndarray | None = None, steps: int = 7,
-                       span: float = 2.5, scale: int = 4, dims: tuple[int, int] = (0, 1)) -> LatentGrid:
+def latent_grid_widget(
+    model: Any,
+    sprites_indices: np.ndarray | None = None,
+    steps: int = 7,
+    span: float = 2.5,
+    scale: int = 4,
+    dims: tuple[int, int] = (0, 1),
+) -> LatentGrid:
     """Build the latent grid explorer (display `.widget`); `dims` are the two dimensions shown first."""
     return LatentGrid(model, sprites_indices, steps=steps, span=span, scale=scale, dims=dims)

@@ -21,32 +21,55 @@ class TemperatureSampler(widgets.VBox):
     """The widget; its controls are attributes (`temperature`, `mode`, `draw`, `image`, `status`) so
     tests and notebooks can drive it from Python. `sprites` holds the batch on show (n, H, W) indices."""
 
-    def __init__(self, model: Any, palette: np.ndarray, n: int = 16, columns: int = 8, seed: int = 0,
-                 temperature: float = 1.0, scale: int = 4) -> None:
+    def __init__(
+        self,
+        model: Any,
+        palette: np.ndarray,
+        n: int = 16,
+        columns: int = 8,
+        seed: int = 0,
+        temperature: float = 1.0,
+        scale: int = 4,
+    ) -> None:
         from lecturekit.models.pixelrnn import sample
 
         self._sample = sample
         self.model = model
         self.palette = np.asarray(palette, dtype=np.uint8)
         if len(self.palette) != model.n_colors:
-            raise ValueError(f"the palette has {len(self.palette)} colours but the model draws {model.n_colors}: "
-                             "pass the palette the model was trained on (sprites.palette).")
+            raise ValueError(
+                f"the palette has {len(self.palette)} colours but the model draws {model.n_colors}: "
+                "pass the palette the model was trained on (sprites.palette)."
+            )
         self.n, self.columns, self.scale = int(n), int(columns), int(scale)
         self.seed, self.batch = int(seed), 0
-        self.temperature = widgets.FloatSlider(value=float(temperature), min=0.05, max=2.0, step=0.05,
-                                               description=_("temperature"), continuous_update=False,
-                                               readout_format=".2f")
-        self.mode = widgets.ToggleButtons(options=[(_("sample"), "sample"), ("argmax", "argmax")], value="sample",
-                                          description=_("pick"))
+        self.temperature = widgets.FloatSlider(
+            value=float(temperature),
+            min=0.05,
+            max=2.0,
+            step=0.05,
+            description=_("temperature"),
+            continuous_update=False,
+            readout_format=".2f",
+        )
+        self.mode = widgets.ToggleButtons(
+            options=[(_("sample"), "sample"), ("argmax", "argmax")], value="sample", description=_("pick")
+        )
         self.draw = widgets.Button(description=_("draw a new batch"), icon="refresh")
         self.status = widgets.Label(value="")
         self.sprites = self._draw()  # warm-up: the first batch is drawn at build time
         picture = grid_rgb(self.palette[self.sprites], self.columns)
         # a fixed pixel size: the front end must not stretch (and blur) the nearest-upscaled PNG
-        self.image = widgets.Image(value=self._png(), format="png", width=picture.shape[1] * self.scale,
-                                   height=picture.shape[0] * self.scale)
-        for control, name in ((self.temperature, "temperature"), (self.mode, "mode"), (self.draw, "draw"),
-                              (self.image, "image"), (self.status, "status")):
+        self.image = widgets.Image(
+            value=self._png(), format="png", width=picture.shape[1] * self.scale, height=picture.shape[0] * self.scale
+        )
+        for control, name in (
+            (self.temperature, "temperature"),
+            (self.mode, "mode"),
+            (self.draw, "draw"),
+            (self.image, "image"),
+            (self.status, "status"),
+        ):
             control.add_class(f"lk-sampler-{name}")
         self.temperature.observe(self._on_change, names="value")
         self.mode.observe(self._on_change, names="value")
@@ -57,14 +80,15 @@ class TemperatureSampler(widgets.VBox):
     def _draw(self) -> np.ndarray:
         greedy = self.mode.value == "argmax"
         start = time.perf_counter()
-        sprites = self._sample(self.model, self.n, temperature=float(self.temperature.value), greedy=greedy,
-                               seed=self.seed + self.batch)
+        sprites = self._sample(
+            self.model, self.n, temperature=float(self.temperature.value), greedy=greedy, seed=self.seed + self.batch
+        )
         seconds = time.perf_counter() - start
         distinct = len({s.tobytes() for s in sprites})
         how = "argmax" if greedy else _("sampling at T = {t}").format(t=f"{self.temperature.value:.2f}")
-        self.status.value = _("batch {batch}, {how}: {distinct} different sprite(s) of {n}, drawn in {seconds} s"
-                              ).format(
-            batch=self.batch + 1, how=how, distinct=distinct, n=self.n, seconds=f"{seconds:.2f}")
+        self.status.value = _(
+            "batch {batch}, {how}: {distinct} different sprite(s) of {n}, drawn in {seconds} s"
+        ).format(batch=self.batch + 1, how=how, distinct=distinct, n=self.n, seconds=f"{seconds:.2f}")
         return sprites
 
     def _png(self) -> bytes:
@@ -84,7 +108,14 @@ class TemperatureSampler(widgets.VBox):
         self.redraw()
 
 
-def temperature_sampler(model: Any, palette: np.ndarray, n: int = 16, columns: int = 8, seed: int = 0,
-                        temperature: float = 1.0, scale: int = 4) -> TemperatureSampler:
+def temperature_sampler(
+    model: Any,
+    palette: np.ndarray,
+    n: int = 16,
+    columns: int = 8,
+    seed: int = 0,
+    temperature: float = 1.0,
+    scale: int = 4,
+) -> TemperatureSampler:
     """A widget drawing `n` sprites from scratch with `model` (a PixelRNN) at a chosen temperature."""
     return TemperatureSampler(model, palette, n=n, columns=columns, seed=seed, temperature=temperature, scale=scale)

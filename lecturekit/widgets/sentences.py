@@ -30,8 +30,15 @@ from lecturekit.models.sentence_vae import (
 METHODS = (("greedy", "greedy"), (N_("beam search (5)"), "beam"), (N_("sampling (T=0.7)"), "sample"))
 
 
-def interpolation_rows(model: SentenceVAE, sentence_a: str, sentence_b: str, n_steps: int, vocab: Any = None,
-                       method: str = "greedy", seed: int = 0) -> tuple[list[str], list[str]]:
+def interpolation_rows(
+    model: SentenceVAE,
+    sentence_a: str,
+    sentence_b: str,
+    n_steps: int,
+    vocab: Any = None,
+    method: str = "greedy",
+    seed: int = 0,
+) -> tuple[list[str], list[str]]:
     """(decoded sentences along the path, notes for the user): the widget's work, without the widget."""
     vocab = vocab if vocab is not None else model.vocab
     notes = []
@@ -41,10 +48,13 @@ def interpolation_rows(model: SentenceVAE, sentence_a: str, sentence_b: str, n_s
         unknown = vocab.unknown_words(text)
         if unknown:
             words = ", ".join(f"'{w}'" for w in unknown)
-            message = (N_("sentence {label}: {words} is not in the model's vocabulary ({n} words) and is read as "
-                          "<unk>.") if len(unknown) == 1 else
-                       N_("sentence {label}: {words} are not in the model's vocabulary ({n} words) and are read as "
-                          "<unk>."))
+            message = (
+                N_("sentence {label}: {words} is not in the model's vocabulary ({n} words) and is read as <unk>.")
+                if len(unknown) == 1
+                else N_(
+                    "sentence {label}: {words} are not in the model's vocabulary ({n} words) and are read as <unk>."
+                )
+            )
             notes.append(_(message).format(label=label, words=words, n=len(vocab)))
     with torch.inference_mode():
         mean, _log_var = encode_sentences(model, [sentence_a, sentence_b], vocab)
@@ -56,8 +66,15 @@ def interpolation_rows(model: SentenceVAE, sentence_a: str, sentence_b: str, n_s
     return rows, notes
 
 
-def decode_at(model: SentenceVAE, sentence_a: str, sentence_b: str, t: float, vocab: Any = None,
-              method: str = "greedy", seed: int = 0) -> str:
+def decode_at(
+    model: SentenceVAE,
+    sentence_a: str,
+    sentence_b: str,
+    t: float,
+    vocab: Any = None,
+    method: str = "greedy",
+    seed: int = 0,
+) -> str:
     """The sentence decoded at position t of the line from A's code (t = 0) to B's (t = 1)."""
     vocab = vocab if vocab is not None else model.vocab
     for label, text in (("A", sentence_a), ("B", sentence_b)):
@@ -75,24 +92,33 @@ def decode_at(model: SentenceVAE, sentence_a: str, sentence_b: str, t: float, vo
 def table_html(rows: list[str], grammatical: list[bool] | None = None) -> str:
     """The decoded path as an HTML table (position t from 0 to 1, the sentence, in the grammar or not)."""
     n = len(rows)
-    head = ("<tr><th style='text-align:right;padding:2px 8px'>t</th><th style='text-align:left'>" + _("decoded")
-            + "</th>")
+    head = (
+        "<tr><th style='text-align:right;padding:2px 8px'>t</th><th style='text-align:left'>" + _("decoded") + "</th>"
+    )
     head += "<th style='padding:2px 8px'>" + _("grammar") + "</th></tr>" if grammatical is not None else "</tr>"
     body = []
     empty = "<i>" + _("(empty)") + "</i>"
     for i, text in enumerate(rows):
         t = i / (n - 1) if n > 1 else 0.0
-        cells = (f"<td style='text-align:right;padding:2px 8px;font-family:monospace'>{t:.2f}</td>"
-                 f"<td class='lk-interp-sentence' style='text-align:left'>{html.escape(text) or empty}</td>")
+        cells = (
+            f"<td style='text-align:right;padding:2px 8px;font-family:monospace'>{t:.2f}</td>"
+            f"<td class='lk-interp-sentence' style='text-align:left'>{html.escape(text) or empty}</td>"
+        )
         if grammatical is not None:
             cells += f"<td style='text-align:center'>{'✓' if grammatical[i] else '·'}</td>"
         body.append(f"<tr>{cells}</tr>")
     return f"<table class='lk-interp-rows'>{head}{''.join(body)}</table>"
 
 
-def sentence_interpolation_widget(model: SentenceVAE, vocab: Any = None, sentence_a: str = LECTURE_SENTENCES[0],
-                                  sentence_b: str = LECTURE_SENTENCES[1], steps: int = 7,
-                                  method: str = "greedy", check_grammar: bool = True) -> Any:
+def sentence_interpolation_widget(
+    model: SentenceVAE,
+    vocab: Any = None,
+    sentence_a: str = LECTURE_SENTENCES[0],
+    sentence_b: str = LECTURE_SENTENCES[1],
+    steps: int = 7,
+    method: str = "greedy",
+    check_grammar: bool = True,
+) -> Any:
     """Build the widget (an ipywidgets.VBox); its controls are attributes: `.sentence_a`, `.sentence_b`,
     `.steps`, `.method`, `.position`, `.at_position`, `.table`, `.note`; `.rows` holds the sentences shown,
     `.sentence_at_position` the one decoded at the slider's t."""
@@ -102,9 +128,16 @@ def sentence_interpolation_widget(model: SentenceVAE, vocab: Any = None, sentenc
 class SentenceInterpolationWidget(widgets.VBox):
     """Two text boxes, a step count and a decoding method; the table updates on every change."""
 
-    def __init__(self, model: SentenceVAE, vocab: Any = None, sentence_a: str = LECTURE_SENTENCES[0],
-                 sentence_b: str = LECTURE_SENTENCES[1], steps: int = 7, method: str = "greedy",
-                 check_grammar: bool = True) -> None:
+    def __init__(
+        self,
+        model: SentenceVAE,
+        vocab: Any = None,
+        sentence_a: str = LECTURE_SENTENCES[0],
+        sentence_b: str = LECTURE_SENTENCES[1],
+        steps: int = 7,
+        method: str = "greedy",
+        check_grammar: bool = True,
+    ) -> None:
         model.eval()
         self.model = model
         self.vocab = vocab if vocab is not None else model.vocab
@@ -113,24 +146,48 @@ class SentenceInterpolationWidget(widgets.VBox):
         self.sentence_a = widgets.Text(value=sentence_a, description=_("sentence A"), layout=wide)
         self.sentence_b = widgets.Text(value=sentence_b, description=_("sentence B"), layout=wide)
         self.steps = widgets.IntSlider(value=steps, min=2, max=15, description=_("steps"))
-        self.method = widgets.Dropdown(options=[(_(label), key) for label, key in METHODS], value=method,
-                                       description=_("decoding"))
+        self.method = widgets.Dropdown(
+            options=[(_(label), key) for label, key in METHODS], value=method, description=_("decoding")
+        )
         self.table = widgets.HTML()
         self.note = widgets.HTML()
         # FloatSlider's readout and step work the same in ipywidgets 7.7 and 8
-        self.position = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description=_("position t"),
-                                            readout_format=".2f", continuous_update=True, layout=wide)
+        self.position = widgets.FloatSlider(
+            value=0.0,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description=_("position t"),
+            readout_format=".2f",
+            continuous_update=True,
+            layout=wide,
+        )
         self.at_position = widgets.HTML()
         self.sentence_at_position = ""
-        for control, css in ((self.sentence_a, "lk-sentence-a"), (self.sentence_b, "lk-sentence-b"),
-                             (self.steps, "lk-steps"), (self.method, "lk-decoding"),
-                             (self.table, "lk-interp-table"), (self.note, "lk-interp-note"),
-                             (self.position, "lk-position"), (self.at_position, "lk-position-sentence")):
+        for control, css in (
+            (self.sentence_a, "lk-sentence-a"),
+            (self.sentence_b, "lk-sentence-b"),
+            (self.steps, "lk-steps"),
+            (self.method, "lk-decoding"),
+            (self.table, "lk-interp-table"),
+            (self.note, "lk-interp-note"),
+            (self.position, "lk-position"),
+            (self.at_position, "lk-position-sentence"),
+        ):
             control.add_class(css)
         self.rows: list[str] = []
         self.notes: list[str] = []
-        super().__init__([self.sentence_a, self.sentence_b, widgets.HBox([self.steps, self.method]),
-                          self.note, self.position, self.at_position, self.table])
+        super().__init__(
+            [
+                self.sentence_a,
+                self.sentence_b,
+                widgets.HBox([self.steps, self.method]),
+                self.note,
+                self.position,
+                self.at_position,
+                self.table,
+            ]
+        )
         self.add_class("lk-sentence-interpolation")
         for control in (self.sentence_a, self.sentence_b, self.steps, self.method):
             control.observe(self.update, names="value")
@@ -140,8 +197,14 @@ class SentenceInterpolationWidget(widgets.VBox):
     def update(self, change: Any = None) -> None:
         """Re-encode, re-interpolate and re-decode; show the table, and notes about the input."""
         try:
-            rows, notes = interpolation_rows(self.model, self.sentence_a.value, self.sentence_b.value,
-                                             int(self.steps.value), self.vocab, self.method.value)
+            rows, notes = interpolation_rows(
+                self.model,
+                self.sentence_a.value,
+                self.sentence_b.value,
+                int(self.steps.value),
+                self.vocab,
+                self.method.value,
+            )
         except SentenceError as exc:
             self.rows, self.notes = [], [str(exc)]
             self.note.value = f"<span style='color:#b45309'>{html.escape(str(exc))}</span>"
@@ -162,8 +225,9 @@ class SentenceInterpolationWidget(widgets.VBox):
         """Decode the code at the slider's position t (between the table's rows too) and show it."""
         t = float(self.position.value)
         try:
-            sentence = decode_at(self.model, self.sentence_a.value, self.sentence_b.value, t, self.vocab,
-                                 self.method.value)
+            sentence = decode_at(
+                self.model, self.sentence_a.value, self.sentence_b.value, t, self.vocab, self.method.value
+            )
         except SentenceError:
             self.sentence_at_position, self.at_position.value = "", ""
             return
@@ -173,5 +237,7 @@ class SentenceInterpolationWidget(widgets.VBox):
 
             mark = " ✓ (in the grammar)" if is_grammar_sentence(sentence) else " · (not in the grammar)"
         self.sentence_at_position = sentence
-        self.at_position.value = (f"<span style='font-family:monospace'>t = {t:.2f}</span>: "
-                                  f"<b>{html.escape(sentence) or '<i>(empty)</i>'}</b>{mark}")
+        self.at_position.value = (
+            f"<span style='font-family:monospace'>t = {t:.2f}</span>: "
+            f"<b>{html.escape(sentence) or '<i>(empty)</i>'}</b>{mark}"
+        )

@@ -16,6 +16,7 @@ from lk_browser import CHROMIUM, Chromium, JupyterLab, describe, unavailable
 
 # ---- fixtures ----
 
+
 @pytest.fixture(scope="module")
 def browser_ready() -> None:
     try:

@@ -35,8 +35,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("LECTUREKIT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
 ]
 SCREENSHOTS = Path(os.environ.get("LECTUREKIT_SCREENSHOTS", ROOT / "tests" / "screenshots"))
 # What JupyterLab must never fetch: news, update checks, the PyPI extension listing.
@@ -51,8 +57,10 @@ LAB_CONFIG = {
         "open_browser": False,
         "password": "",
         # the instructor's nbgrader (installed with the test extras) is no part of a student's JupyterLab
-        "jpserver_extensions": {f"nbgrader.server_extensions.{name}": False
-                                for name in ("assignment_list", "course_list", "formgrader", "validate_assignment")},
+        "jpserver_extensions": {
+            f"nbgrader.server_extensions.{name}": False
+            for name in ("assignment_list", "course_list", "formgrader", "validate_assignment")
+        },
     },
 }
 PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True, "@jupyter/nbgrader": True}}
@@ -67,8 +75,10 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # belt and brace
 
 def unavailable(reason: str) -> None:
     """Skip (a developer without the browser) or fail (CI, LECTUREKIT_REQUIRE_BROWSER=1) with the fix."""
-    fix = ("install it with `apt-get install -y chromium chromium-driver` and `pip install -e '.[browser]'` "
-           "(Playwright drives the system Chromium; never run `playwright install`)")
+    fix = (
+        "install it with `apt-get install -y chromium chromium-driver` and `pip install -e '.[browser]'` "
+        "(Playwright drives the system Chromium; never run `playwright install`)"
+    )
     if os.environ.get("LECTUREKIT_REQUIRE_BROWSER") == "1":
         pytest.fail(f"browser tests cannot run: {reason}; {fix}", pytrace=False)
     pytest.skip(f"{reason}; {fix}")
@@ -169,10 +179,14 @@ class JupyterLab:
         env = dict(os.environ)
         env.pop("MPLBACKEND", None)  # let the kernel show figures inline, as for a student
         env.update(
-            JUPYTER_CONFIG_DIR=str(config), JUPYTER_DATA_DIR=str(home / "data"),
-            JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(settings),
-            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), IPYTHONDIR=str(home / "ipython"),
-            JUPYTER_PLATFORM_DIRS="0", PYTHONUNBUFFERED="1",
+            JUPYTER_CONFIG_DIR=str(config),
+            JUPYTER_DATA_DIR=str(home / "data"),
+            JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(settings),
+            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+            IPYTHONDIR=str(home / "ipython"),
+            JUPYTER_PLATFORM_DIRS="0",
+            PYTHONUNBUFFERED="1",
         )
         return env
 
@@ -181,17 +195,32 @@ class JupyterLab:
         for _attempt in range(3):  # the free port may be taken between choosing and binding it
             self.port = free_port()
             command = [
-                sys.executable, "-m", "jupyterlab", "--no-browser", f"--IdentityProvider.token={self.token}",
-                "--ServerApp.password=", "--LabApp.expose_app_in_browser=True", f"--ServerApp.port={self.port}",
-                "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={self.root}",
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                f"--IdentityProvider.token={self.token}",
+                "--ServerApp.password=",
+                "--LabApp.expose_app_in_browser=True",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.root_dir={self.root}",
                 "--LabApp.extension_manager=readonly",  # news and update checks are off in the config file
             ]
             if hasattr(os, "geteuid") and os.geteuid() == 0:
                 command.append("--allow-root")  # CI containers run as root
             log = open(self.log_path, "ab")  # noqa: SIM115 - closed when the server is stopped
-            self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True,
-                                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+            self.process = subprocess.Popen(
+                command,
+                cwd=self.root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
             log.close()
             if self._wait_ready():
                 return self
@@ -227,8 +256,9 @@ class JupyterLab:
         return f"{self.base_url}/lab/tree/{path}?reset&token={self.token}"
 
     def api(self, method: str, path: str, timeout: float = 10) -> Any:
-        request = urllib.request.Request(self.base_url + path, method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            self.base_url + path, method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - 127.0.0.1 only
             body = response.read()
         return json.loads(body) if body else None
@@ -312,8 +342,12 @@ class Chromium:
         self._playwright = sync_playwright().start()
         try:
             self.context = self._playwright.chromium.launch_persistent_context(
-                str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": self.viewport[0], "height": self.viewport[1]}, device_scale_factor=1,
+                str(profile),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": self.viewport[0], "height": self.viewport[1]},
+                device_scale_factor=1,
             )
             self.context.route("**/*", self._local_only)
         except Exception:

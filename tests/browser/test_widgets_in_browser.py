@@ -29,7 +29,7 @@ from lecturekit.notebooks import code_cell, markdown_cell, new_notebook, setup_c
 pytestmark = pytest.mark.browser
 
 SMOKE = "widget_smoke.ipynb"
-SMOKE_CODE = '''
+SMOKE_CODE = """
 import numpy as np
 import ipywidgets as widgets
 from lecturekit.data import load_sprites
@@ -42,7 +42,7 @@ slider = widgets.IntSlider(value=0, min=0, max=len(pictures) - 1, description="s
 slider.add_class("lk-smoke-slider")
 slider.observe(lambda change: setattr(image, "value", png_bytes(pictures[change["new"]], 8)), names="value")
 widgets.VBox([slider, image])
-'''
+"""
 
 
 def EXTRA_NOTEBOOKS() -> dict[str, Any]:  # noqa: N802 - read by the `lab` fixture
@@ -58,8 +58,10 @@ def solution(prefix: str) -> str:
     return f"solutions/{found[0].name}"
 
 
-JS_IMG = "(sel) => { const e = document.querySelector(sel); if (!e) return null; " \
-         "return e.tagName === 'IMG' ? e : e.querySelector('img'); }"
+JS_IMG = (
+    "(sel) => { const e = document.querySelector(sel); if (!e) return null; "
+    "return e.tagName === 'IMG' ? e : e.querySelector('img'); }"
+)
 
 
 def shown_src(page: Any, selector: str) -> str:
@@ -68,14 +70,22 @@ def shown_src(page: Any, selector: str) -> str:
 
 
 def wait_image_loaded(page: Any, selector: str) -> None:
-    page.wait_for_function(f"(sel) => {{ const img = ({JS_IMG})(sel); return !!img && img.complete "
-                           "&& img.naturalWidth > 0; }", arg=selector, timeout=60_000, polling=200)
+    page.wait_for_function(
+        f"(sel) => {{ const img = ({JS_IMG})(sel); return !!img && img.complete && img.naturalWidth > 0; }}",
+        arg=selector,
+        timeout=60_000,
+        polling=200,
+    )
 
 
 def wait_new_src(page: Any, selector: str, before: str, timeout_s: float = 90) -> str:
-    page.wait_for_function(f"([sel, before]) => {{ const img = ({JS_IMG})(sel); return !!img && !!img.src "
-                           "&& img.src !== before && img.complete && img.naturalWidth > 0; }",
-                           arg=[selector, before], timeout=timeout_s * 1000, polling=200)
+    page.wait_for_function(
+        f"([sel, before]) => {{ const img = ({JS_IMG})(sel); return !!img && !!img.src "
+        "&& img.src !== before && img.complete && img.naturalWidth > 0; }",
+        arg=[selector, before],
+        timeout=timeout_s * 1000,
+        polling=200,
+    )
     return shown_src(page, selector)
 
 
@@ -84,15 +94,19 @@ def assert_crisp(page: Any, selector: str, sprite_px: int = 20) -> dict[str, flo
     img = page.locator(f"{selector}").first
     if img.evaluate("e => e.tagName") != "IMG":
         img = img.locator("img").first
-    geometry = img.evaluate("e => ({natural_w: e.naturalWidth, natural_h: e.naturalHeight, "
-                            "shown_w: e.getBoundingClientRect().width, shown_h: e.getBoundingClientRect().height})")
+    geometry = img.evaluate(
+        "e => ({natural_w: e.naturalWidth, natural_h: e.naturalHeight, "
+        "shown_w: e.getBoundingClientRect().width, shown_h: e.getBoundingClientRect().height})"
+    )
     assert geometry["natural_w"] >= 2 * sprite_px, f"{selector}: tiny image {geometry}"
-    rescaled = (abs(geometry["shown_w"] - geometry["natural_w"]) > 0.5
-                or abs(geometry["shown_h"] - geometry["natural_h"]) > 0.5)
+    rescaled = (
+        abs(geometry["shown_w"] - geometry["natural_w"]) > 0.5 or abs(geometry["shown_h"] - geometry["natural_h"]) > 0.5
+    )
     assert not rescaled, (
         f"{selector}: the browser rescales the picture (blurry sprites): {geometry}. Create the ipywidgets.Image "
         "with width= and height= equal to the PNG's size (as lecturekit.widgets.image_widget does; a box stretches "
-        "an Image without them) and keep it under ~800 px wide (wider is shrunk to the output area).")
+        "an Image without them) and keep it under ~800 px wide (wider is shrunk to the output area)."
+    )
     return geometry
 
 
@@ -113,6 +127,7 @@ def readout(page: Any, selector: str) -> str:
 
 
 # ---- the infrastructure itself ----
+
 
 def test_lab_and_chromium_stop_even_when_the_test_fails(lab_factory: Any, chromium_factory: Any) -> None:
     import psutil
@@ -153,6 +168,7 @@ def test_a_slider_moved_with_the_keyboard_changes_an_image(page: Any, lab: Jupyt
 
 
 # ---- the notebooks' widgets ----
+
 
 def test_notebook_03_temperature_sampler(page: Any, lab: JupyterLab) -> None:
     open_notebook(page, lab, solution("03"))
@@ -235,8 +251,10 @@ def test_notebook_06_sentence_interpolation(page: Any, lab: JupyterLab) -> None:
     open_notebook(page, lab, solution("06"))
     run_all_cells(page)
     table = page.locator(".lk-interp-table").first
-    page.wait_for_function("() => { const t = document.querySelector('.lk-interp-table'); "
-                           "return !!t && t.innerText.trim().length > 0; }", timeout=60_000)
+    page.wait_for_function(
+        "() => { const t = document.querySelector('.lk-interp-table'); return !!t && t.innerText.trim().length > 0; }",
+        timeout=60_000,
+    )
     widget = output_of(page, ".lk-interp-table")
     before = table.inner_text()
     rows_before = table.locator("tr").count()
@@ -249,28 +267,39 @@ def test_notebook_06_sentence_interpolation(page: Any, lab: JupyterLab) -> None:
     box.type(typed, delay=5)  # key by key, as a person types
     box.press("Enter")
     wait_kernel_idle(page)  # every keystroke re-decodes: let the last one land
-    page.wait_for_function("(before) => document.querySelector('.lk-interp-table').innerText !== before",
-                           arg=before, timeout=90_000, polling=200)
+    page.wait_for_function(
+        "(before) => document.querySelector('.lk-interp-table').innerText !== before",
+        arg=before,
+        timeout=90_000,
+        polling=200,
+    )
     assert box.input_value() == typed
     after = table.inner_text()
     assert after != before
     screenshot(widget, "06_sentence_interpolation_typed")
     press_slider(page, ".lk-steps", times=2)  # two more steps: two more rows
-    page.wait_for_function("(n) => document.querySelectorAll('.lk-interp-table tr').length === n",
-                           arg=rows_before + 2, timeout=90_000, polling=200)
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.lk-interp-table tr').length === n",
+        arg=rows_before + 2,
+        timeout=90_000,
+        polling=200,
+    )
     screenshot(widget, "06_sentence_interpolation_more_steps")
     # slide along the path: the sentence decoded at the slider's position follows (t = 0 -> 0.2)
     position = page.locator(".lk-position-sentence").first
     assert "t = 0.00" in position.inner_text()
     press_slider(page, ".lk-position", times=4)  # 4 steps of 0.05
-    page.wait_for_function("() => document.querySelector('.lk-position-sentence').innerText.includes('t = 0.20')",
-                           timeout=90_000, polling=200)
+    page.wait_for_function(
+        "() => document.querySelector('.lk-position-sentence').innerText.includes('t = 0.20')",
+        timeout=90_000,
+        polling=200,
+    )
     assert readout(page, ".lk-position") == "0.20"
     screenshot(widget, "06_sentence_interpolation_position")
 
 
-
 # ---- the Chinese edition ----
+
 
 def test_chinese_edition_shows_its_widget_in_chinese(page: Any, lab: JupyterLab) -> None:
     """solutions/zh_CN/03 run in JupyterLab: the setup cell sets the language, and the sampler's button,
