@@ -84,7 +84,7 @@ def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult) -> l
     return out
 
 
-def judge_exercise(  # noqa: C901 - split after the grading rework lands (issue 14)
+def judge_exercise(
     exercise: Exercise,
     hidden: list[tuple],
     visible: list[tuple],
@@ -95,6 +95,29 @@ def judge_exercise(  # noqa: C901 - split after the grading rework lands (issue 
     """The verdict on one exercise from one call holding the hidden cases, then the visible ones."""
     fn = exercise.function
     n = len(hidden)
+    not_run = _not_run(fn, n, result, answer_error, answer_status)
+    if not_run is not None:
+        return not_run
+    judged = judge_cases(exercise, hidden + visible, result)
+    hidden_j, visible_j = judged[:n], judged[n:]
+    kinds = [k for k, _ in hidden_j]
+    right = kinds.count("right")
+    if right == n:
+        return ExerciseResult(fn, n, n, "passed", [])
+    if all(k == "notdone" for k in kinds):
+        return ExerciseResult(fn, 0, n, "missing", [f"{fn}() is not written yet (it raises NotImplementedError)"])
+    status = "timeout" if "timeout" in kinds else "error" if "error" in kinds else "failed"
+    messages = [f"{fn}(): {right} of {n} hidden cases right"]
+    seen = _distinct_problems(hidden_j)
+    messages += [f"  - {t}" for t in seen[:4]]
+    messages += _visible_check_lines(visible_j, seen)
+    if exercise.hint:
+        messages.append(f"  hint: {exercise.hint}")
+    return ExerciseResult(fn, right, n, status, messages)
+
+
+def _not_run(fn: str, n: int, result: CallResult, answer_error: str, answer_status: str) -> ExerciseResult | None:
+    """The verdict when the call gave no values to judge (timeout, dead kernel, bad results, no function), else None."""
     outcome = result.outcome
     if outcome.status == "timeout":
         return ExerciseResult(fn, 0, n, "timeout", [f"{fn}() did not finish within the time limit (an endless loop?)"])
@@ -111,39 +134,38 @@ def judge_exercise(  # noqa: C901 - split after the grading rework lands (issue 
             msg = f"{fn} is a {result.kind}, not a function"
         status = "timeout" if answer_status == "timeout" else "error" if answer_error else "missing"
         return ExerciseResult(fn, 0, n, status, [msg])
-    judged = judge_cases(exercise, hidden + visible, result)
-    hidden_j, visible_j = judged[:n], judged[n:]
-    kinds = [k for k, _ in hidden_j]
-    right = kinds.count("right")
-    if right == n:
-        return ExerciseResult(fn, n, n, "passed", [])
-    if all(k == "notdone" for k in kinds):
-        return ExerciseResult(fn, 0, n, "missing", [f"{fn}() is not written yet (it raises NotImplementedError)"])
-    status = "timeout" if "timeout" in kinds else "error" if "error" in kinds else "failed"
-    messages = [f"{fn}(): {right} of {n} hidden cases right"]
-    seen = []
+    return None
+
+
+def _distinct_problems(hidden_j: list[tuple[str, str]]) -> list[str]:
+    """What went wrong in the hidden cases, each kind of problem once, in order (no case's values shown)."""
+    seen: list[str] = []
     for kind, message in hidden_j:
         if kind == "right":
             continue
-        text = (
-            _category(message)
-            if kind == "wrong"
-            else (
-                "not finished in time" if kind == "timeout" else message if kind == "error" else "NotImplementedError"
-            )
-        )
+        text = _problem_text(kind, message)
         if text not in seen:
             seen.append(text)
-    messages += [f"  - {t}" for t in seen[:4]]
+    return seen
+
+
+def _problem_text(kind: str, message: str) -> str:
+    """One hidden case's problem as the student reads it: a wrong value's category, the timeout, the error."""
+    if kind == "wrong":
+        return _category(message)
+    if kind == "timeout":
+        return "not finished in time"
+    return message if kind == "error" else "NotImplementedError"
+
+
+def _visible_check_lines(visible_j: list[tuple[str, str]], seen: list[str]) -> list[str]:
+    """What the notebook's visible check says beyond the hidden problems, or that it passes."""
     wrong_visible = [(i, m) for i, (k, m) in enumerate(visible_j) if k not in ("right", "timeout") and m not in seen]
     if wrong_visible:
-        messages.append("  the notebook's visible check says:")
-        messages += [f"  - case {i + 1}: {m}" for i, m in wrong_visible[:3]]
-    elif visible_j and all(k == "right" for k, _ in visible_j):
-        messages.append("  (it passes the notebook's visible check: test other shapes and edge cases)")
-    if exercise.hint:
-        messages.append(f"  hint: {exercise.hint}")
-    return ExerciseResult(fn, right, n, status, messages)
+        return ["  the notebook's visible check says:"] + [f"  - case {i + 1}: {m}" for i, m in wrong_visible[:3]]
+    if visible_j and all(k == "right" for k, _ in visible_j):
+        return ["  (it passes the notebook's visible check: test other shapes and edge cases)"]
+    return []
 
 
 def combine(grade_id: str, max_points: float, partial: bool, results: list[ExerciseResult]) -> Verdict:

@@ -87,6 +87,69 @@ class Outcome:
         return ""
 
 
+@dataclass
+class _Listening:
+    """What has come back so far for one execute request, kept apart so that `KernelSession.run` reads as steps."""
+
+    msg_id: str
+    started: bool  # the code has begun (a message of it came, or the kernel answered just before)
+    parts: list[str] = field(default_factory=list)
+    kept: int = 0
+    error: dict[str, Any] | None = None
+    reply: dict[str, Any] | None = None
+    reply_at: float = 0.0
+    idle: bool = False
+
+    @property
+    def output(self) -> str:
+        """The printed output kept so far (at most OUTPUT_CAP characters)."""
+        return "".join(self.parts)
+
+    def done(self, now: float) -> bool:
+        """The reply is in, and so is the idle status (or 2 s have passed since the reply without it)."""
+        return self.reply is not None and (self.idle or now - self.reply_at > 2.0)
+
+    def take_iopub(self, msg: dict[str, Any] | None) -> None:
+        """Keep what an iopub message of this request says: output (capped), the error, the kernel going idle."""
+        if not (msg and msg.get("parent_header", {}).get("msg_id") == self.msg_id):
+            return
+        kind, content = msg["msg_type"], msg["content"]
+        self.started = True
+        if kind == "stream" and self.kept < OUTPUT_CAP:
+            text = str(content.get("text", ""))[: OUTPUT_CAP - self.kept]
+            self.parts.append(text)
+            self.kept += len(text)
+        elif kind == "error":
+            self.error = content
+        elif kind == "status" and content.get("execution_state") == "idle":
+            self.idle = True
+
+    def outcome(self, seconds: float) -> Outcome:
+        """The Outcome the reply (and the error message, if one came) describes."""
+        content = self.reply["content"]  # type: ignore[index]
+        payload = content.get("payload") if isinstance(content.get("payload"), list) else []
+        exited = any(isinstance(p, dict) and p.get("source") == "ask_exit" for p in payload)
+        if content.get("status") == "ok":
+            found = content.get("user_expressions")
+            return Outcome(
+                "ok",
+                output=self.output,
+                seconds=seconds,
+                exited=exited,
+                expressions=found if isinstance(found, dict) else {},
+            )
+        error = self.error or content
+        return Outcome(
+            "error",
+            ename=str(error.get("ename", "Error"))[:200],
+            evalue=str(error.get("evalue", ""))[:1000],
+            traceback=[str(t)[:2000] for t in (error.get("traceback") or [])[-12:]],
+            output=self.output,
+            seconds=seconds,
+            exited=exited,
+        )
+
+
 class KernelSession:
     """One fresh kernel for one submission, in its own work folder, importing `package` (a package copy
     with the graded references withheld; None: a plain copy): in a bubblewrap sandbox when `sandboxed`,
@@ -285,91 +348,63 @@ class KernelSession:
                 pass
         return None if self.alive() else False
 
-    def run(self, code: str, timeout: float, expressions: dict[str, str] | None = None) -> Outcome:  # noqa: C901 - split after the grading rework lands (issue 14)
+    def run(self, code: str, timeout: float, expressions: dict[str, str] | None = None) -> Outcome:
         """Execute `code` (then evaluate `expressions`, which bypass IPython's input/AST transformers);
         never raises for anything the code does."""
         answered = self.responsive()
         if self.kc is None or answered is False:
             return Outcome("dead", evalue="it had stopped before this cell", started=False)
         start = time.monotonic()
-        kc = self.kc
-        msg_id = kc.execute(
+        msg_id = self.kc.execute(
             code, store_history=False, allow_stdin=False, stop_on_error=False, user_expressions=expressions or {}
         )
-        deadline = start + timeout
-        parts: list[str] = []
-        kept = 0
-        error: dict[str, Any] | None = None
-        reply: dict[str, Any] | None = None
-        idle = False
-        started = answered is True  # it answered just now: whatever stops it from here on is this code
-        reply_at = 0.0
+        # it answered just now: whatever stops it from here on is this code
+        listening = _Listening(msg_id, started=answered is True)
+        stopped = self._listen(listening, start, start + timeout)
+        if stopped is not None:
+            return stopped
+        return listening.outcome(time.monotonic() - start)
+
+    def _listen(self, listening: _Listening, start: float, deadline: float) -> Outcome | None:
+        """Wait for the reply and the idle status; an Outcome only when the code timed out or the kernel died."""
         while True:
             now = time.monotonic()
             if now > deadline:
-                return self._timed_out(msg_id, "".join(parts), now - start)
-            if reply is not None and (idle or now - reply_at > 2.0):
-                break
-            got_any = False
-            try:
-                msg = kc.get_iopub_msg(timeout=0.05)
-                got_any = True
-            except (queue.Empty, zmq.ZMQError):
-                msg = None
-            except Exception:  # noqa: BLE001 - a message that cannot be decoded: ignore it
-                msg = None
-            if msg and msg.get("parent_header", {}).get("msg_id") == msg_id:
-                kind, content = msg["msg_type"], msg["content"]
-                started = True
-                if kind == "stream" and kept < OUTPUT_CAP:
-                    text = str(content.get("text", ""))[: OUTPUT_CAP - kept]
-                    parts.append(text)
-                    kept += len(text)
-                elif kind == "error":
-                    error = content
-                elif kind == "status" and content.get("execution_state") == "idle":
-                    idle = True
-            if reply is None:
-                try:
-                    shell = kc.get_shell_msg(timeout=0)
-                    got_any = True
-                    if shell.get("parent_header", {}).get("msg_id") == msg_id:
-                        reply, reply_at = shell, time.monotonic()
-                except (queue.Empty, zmq.ZMQError):
-                    pass
-                except Exception:  # noqa: BLE001
-                    pass
-            if not got_any and not self.alive():
+                return self._timed_out(listening.msg_id, listening.output, now - start)
+            if listening.done(now):
+                return None
+            got_iopub = self._poll_iopub(listening)
+            got_shell = listening.reply is None and self._poll_shell(listening)
+            if not (got_iopub or got_shell) and not self.alive():
                 return Outcome(
                     "dead",
                     evalue=self.violation,
-                    output="".join(parts),
+                    output=listening.output,
                     seconds=time.monotonic() - start,
-                    started=started,
+                    started=listening.started,
                 )
-        content = reply["content"]
-        seconds = time.monotonic() - start
-        payload = content.get("payload") if isinstance(content.get("payload"), list) else []
-        exited = any(isinstance(p, dict) and p.get("source") == "ask_exit" for p in payload)
-        if content.get("status") == "ok":
-            found = content.get("user_expressions")
-            return Outcome(
-                "ok",
-                output="".join(parts),
-                seconds=seconds,
-                exited=exited,
-                expressions=found if isinstance(found, dict) else {},
-            )
-        error = error or content
-        return Outcome(
-            "error",
-            ename=str(error.get("ename", "Error"))[:200],
-            evalue=str(error.get("evalue", ""))[:1000],
-            traceback=[str(t)[:2000] for t in (error.get("traceback") or [])[-12:]],
-            output="".join(parts),
-            seconds=seconds,
-            exited=exited,
-        )
+
+    def _poll_iopub(self, listening: _Listening) -> bool:
+        """One iopub message (waiting 50 ms), passed to `listening`; False when none came."""
+        try:
+            msg = self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - none yet, or a message that cannot be decoded: ignore it
+            return False
+        listening.take_iopub(msg)
+        return True
+
+    def _poll_shell(self, listening: _Listening) -> bool:
+        """The shell reply if it is there (no waiting); False when nothing came."""
+        try:
+            shell = self.kc.get_shell_msg(timeout=0)  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001 - none yet, or a message that cannot be decoded
+            return False
+        try:
+            if shell.get("parent_header", {}).get("msg_id") == listening.msg_id:
+                listening.reply, listening.reply_at = shell, time.monotonic()
+        except Exception:  # noqa: BLE001
+            pass
+        return True
 
     def _timed_out(self, msg_id: str, output: str, seconds: float) -> Outcome:
         """Interrupt; a kernel that does not come back within 5 s is killed."""
@@ -428,24 +463,39 @@ _TORCH_DTYPES = {
 }
 
 
-def _decode(node: Any, arrays: Any, depth: int = 0) -> Any:  # noqa: C901 - split after the grading rework lands (issue 14)
-    import torch
-
+def _decode(node: Any, arrays: Any, depth: int = 0) -> Any:
+    """Rebuild one value of the kernel's JSON skeleton (arrays from the .npz); ValueError on anything unexpected."""
     if depth > 25 or not isinstance(node, dict):
         raise ValueError("malformed result")
     kind = node.get("t")
     if kind in ("tensor", "ndarray", "npscalar"):
-        array = arrays[str(node["k"])]
-        if array.dtype.kind in "OV":
-            raise ValueError("object arrays are not accepted")
-        if kind == "ndarray":
-            return array
-        if kind == "npscalar":
-            return array[()]
-        dtype = str(node.get("dtype"))
-        if dtype not in _TORCH_DTYPES:
-            raise ValueError(f"unknown tensor dtype {dtype[:40]}")
-        return torch.from_numpy(np.array(array)).to(getattr(torch, dtype.split(".")[1]))
+        return _decode_array(node, arrays[str(node["k"])], kind)
+    if kind in ("tuple", "list"):
+        items = [_decode(v, arrays, depth + 1) for v in node.get("items", [])]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        return {str(k): _decode(v, arrays, depth + 1) for k, v in dict(node.get("items", {})).items()}
+    return _decode_scalar(node, kind)
+
+
+def _decode_array(node: dict[str, Any], array: np.ndarray, kind: str) -> Any:
+    """A tensor, array or numpy scalar: only plain dtypes, so that nothing of the kernel's is ever unpickled."""
+    import torch
+
+    if array.dtype.kind in "OV":
+        raise ValueError("object arrays are not accepted")
+    if kind == "ndarray":
+        return array
+    if kind == "npscalar":
+        return array[()]
+    dtype = str(node.get("dtype"))
+    if dtype not in _TORCH_DTYPES:
+        raise ValueError(f"unknown tensor dtype {dtype[:40]}")
+    return torch.from_numpy(np.array(array)).to(getattr(torch, dtype.split(".")[1]))
+
+
+def _decode_scalar(node: dict[str, Any], kind: Any) -> Any:
+    """A plain Python value, a float JSON cannot hold (nan, inf), a big int, or a type the grader cannot receive."""
     if kind == "py":
         value = node.get("v")
         if not (value is None or isinstance(value, (bool, int, float, str))):
@@ -455,11 +505,6 @@ def _decode(node: Any, arrays: Any, depth: int = 0) -> Any:  # noqa: C901 - spli
         return float(str(node.get("v")))
     if kind == "bigint":
         return int(str(node.get("v"))[:400])
-    if kind in ("tuple", "list"):
-        items = [_decode(v, arrays, depth + 1) for v in node.get("items", [])]
-        return tuple(items) if kind == "tuple" else items
-    if kind == "dict":
-        return {str(k): _decode(v, arrays, depth + 1) for k, v in dict(node.get("items", {})).items()}
     if kind == "other":
         return Unsupported(str(node.get("type", "object"))[:80])
     raise ValueError("malformed result")

@@ -53,57 +53,87 @@ def _dotted(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
-def flags(source: str, exercises: list[Exercise]) -> list[str]:  # noqa: C901 - split after the grading rework lands (issue 14)
+def flags(source: str, exercises: list[Exercise]) -> list[str]:
     """What in one answer cell an instructor may want to look at (empty: nothing)."""
     try:
         tree = ast.parse(python_source(source))
     except SyntaxError:
         return []
-    found: list[str] = []
+    refs = _reference_modules(exercises)
+    found = [flag for node in ast.walk(tree) for flag in _node_flags(node, refs)]
+    return list(dict.fromkeys(found))[:8]
+
+
+def _reference_modules(exercises: list[Exercise]) -> dict[str, str]:
+    """The kit's reference functions of these exercises, by name: the module each is defined in."""
     refs = {}
     for ex in exercises:
         fn = ex.reference
         module, name = getattr(fn, "__module__", "") or "", getattr(fn, "__name__", "")
         if module.startswith("lecturekit") and name and name != "<lambda>":
             refs[name] = module
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module.startswith("lecturekit.exercises") or node.module.startswith("lecturekit.grading"):
-                found.append(f"imports from {node.module}")
-            for alias in node.names:
-                if refs.get(alias.name) == node.module:
-                    found.append(f"imports the reference implementation {node.module}.{alias.name}")
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith(("lecturekit.exercises", "lecturekit.grading", "ctypes", "builtins", "gc")):
-                    found.append(f"imports {alias.name}")
-        elif isinstance(node, ast.Attribute):
-            dotted = _dotted(node)
-            if node.attr in refs and refs[node.attr].split(".")[-1] in dotted.split(".")[:-1]:
-                found.append(f"calls the reference implementation ({dotted})")
-            elif (
-                node.attr == "reference"
-                or dotted.startswith(("sys.modules", "np.testing", "numpy.testing", "torch.testing"))
-                and isinstance(node.ctx, ast.Store)
-            ):
-                found.append(f"touches {dotted}")
-            elif node.attr in ("run_cell", "showtraceback", "run_code", "events") and "get_ipython" in dotted:
-                found.append(f"touches the IPython shell ({dotted})")
-            elif node.attr in _TAMPER_NAMES:
-                found.append(f"uses {dotted}")
-        elif isinstance(node, ast.Name) and (node.id in _TAMPER_NAMES or node.id.startswith("__lk")):
-            found.append(f"uses {node.id}")
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in ("setattr", "exec", "eval", "compile")
-        ):
-            found.append(f"calls {node.func.id}()")
-        elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and ("/" in node.value or "*" in node.value)
-            and any(s in node.value for s in ("solutions", ".lk_", "lkgrade", "grades", "feedback", "/proc"))
-        ):
-            found.append(f"mentions the path {node.value[:80]!r}")
-    return list(dict.fromkeys(found))[:8]
+    return refs
+
+
+def _node_flags(node: ast.AST, refs: dict[str, str]) -> list[str]:
+    """The flags one syntax node raises, one reader per kind of node."""
+    if isinstance(node, ast.ImportFrom):
+        return _import_from_flags(node, refs)
+    if isinstance(node, ast.Import):
+        return [
+            f"imports {alias.name}"
+            for alias in node.names
+            if alias.name.startswith(("lecturekit.exercises", "lecturekit.grading", "ctypes", "builtins", "gc"))
+        ]
+    if isinstance(node, ast.Attribute):
+        return _attribute_flags(node, refs)
+    if isinstance(node, ast.Name):
+        return [f"uses {node.id}"] if node.id in _TAMPER_NAMES or node.id.startswith("__lk") else []
+    if isinstance(node, ast.Call):
+        calls = isinstance(node.func, ast.Name) and node.func.id in ("setattr", "exec", "eval", "compile")
+        return [f"calls {node.func.id}()"] if calls else []  # type: ignore[attr-defined]
+    if isinstance(node, ast.Constant):
+        return _path_flags(node)
+    return []
+
+
+def _import_from_flags(node: ast.ImportFrom, refs: dict[str, str]) -> list[str]:
+    """`from lecturekit.exercises/grading import ...`, and importing a reference function by name."""
+    if not node.module:
+        return []
+    found = []
+    if node.module.startswith("lecturekit.exercises") or node.module.startswith("lecturekit.grading"):
+        found.append(f"imports from {node.module}")
+    for alias in node.names:
+        if refs.get(alias.name) == node.module:
+            found.append(f"imports the reference implementation {node.module}.{alias.name}")
+    return found
+
+
+def _attribute_flags(node: ast.Attribute, refs: dict[str, str]) -> list[str]:
+    """A reference function reached through its module, assignments into checkers, the IPython shell, tampering."""
+    dotted = _dotted(node)
+    if node.attr in refs and refs[node.attr].split(".")[-1] in dotted.split(".")[:-1]:
+        return [f"calls the reference implementation ({dotted})"]
+    if (
+        node.attr == "reference"
+        or dotted.startswith(("sys.modules", "np.testing", "numpy.testing", "torch.testing"))
+        and isinstance(node.ctx, ast.Store)
+    ):
+        return [f"touches {dotted}"]
+    if node.attr in ("run_cell", "showtraceback", "run_code", "events") and "get_ipython" in dotted:
+        return [f"touches the IPython shell ({dotted})"]
+    if node.attr in _TAMPER_NAMES:
+        return [f"uses {dotted}"]
+    return []
+
+
+def _path_flags(node: ast.Constant) -> list[str]:
+    """A string that looks like a path into the grader's files (solutions, grades, feedback, /proc)."""
+    if (
+        isinstance(node.value, str)
+        and ("/" in node.value or "*" in node.value)
+        and any(s in node.value for s in ("solutions", ".lk_", "lkgrade", "grades", "feedback", "/proc"))
+    ):
+        return [f"mentions the path {node.value[:80]!r}"]
+    return []

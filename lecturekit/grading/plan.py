@@ -90,37 +90,39 @@ def names_of(source: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(defined), frozenset(used - skip)
 
 
-def is_cheap(source: str) -> bool:  # noqa: C901 - split after the grading rework lands (issue 14)
+def is_cheap(source: str) -> bool:
     """Only imports, function/class definitions and constant assignments: safe to run always."""
     try:
         tree = ast.parse(python_source(source))
     except SyntaxError:
         return False
+    return all(_is_cheap_statement(stmt) for stmt in tree.body)
 
-    def constant(node: ast.AST) -> bool:
-        if isinstance(node, ast.Constant):
-            return True
-        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-            return all(constant(e) for e in node.elts)
-        if isinstance(node, ast.Dict):
-            return all(k is None or constant(k) for k in node.keys) and all(constant(v) for v in node.values)
-        if isinstance(node, ast.UnaryOp):
-            return constant(node.operand)
-        if isinstance(node, ast.BinOp):
-            return constant(node.left) and constant(node.right)
-        return False
 
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        if isinstance(stmt, ast.Assign) and constant(stmt.value):
-            continue
-        if isinstance(stmt, ast.AnnAssign) and (stmt.value is None or constant(stmt.value)):
-            continue
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-            continue
-        return False
-    return True
+def _is_cheap_statement(stmt: ast.stmt) -> bool:
+    """An import, a definition, a constant assignment or a bare constant: one statement of a cheap cell."""
+    if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(stmt, ast.Assign):
+        return _is_constant(stmt.value)
+    if isinstance(stmt, ast.AnnAssign):
+        return stmt.value is None or _is_constant(stmt.value)
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+
+
+def _is_constant(node: ast.AST) -> bool:
+    """A literal built only of constants (tuples, lists, sets, dicts, signs and arithmetic of them)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_is_constant(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is None or _is_constant(k) for k in node.keys) and all(_is_constant(v) for v in node.values)
+    if isinstance(node, ast.UnaryOp):
+        return _is_constant(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _is_constant(node.left) and _is_constant(node.right)
+    return False
 
 
 def defined_functions(source: str) -> set[str]:
@@ -131,10 +133,30 @@ def defined_functions(source: str) -> set[str]:
     return {s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
-def student_answers(assignment: Assignment, submission: Submission) -> tuple[dict[int, str], list[str]]:  # noqa: C901 - split after the grading rework lands (issue 14)
+def student_answers(assignment: Assignment, submission: Submission) -> tuple[dict[int, str], list[str]]:
     """For each solution cell (by index): the student's code, found by grade_id, else by the function it
     defines, else the untouched stub. Also notes for the student."""
-    cells = submission.cells or []
+    by_id, loose = _submitted_code(assignment, submission.cells or [])
+    answers: dict[int, str] = {}
+    notes: list[str] = []
+    used_loose: set[int] = set()
+    for index, cell in enumerate(assignment.cells):
+        if cell.get("cell_type") != "code" or not nbgrader_meta(cell).get("solution"):
+            continue
+        answers[index], note = _find_answer(assignment, index, by_id, loose, used_loose, submission.cells is not None)
+        if note:
+            notes.append(note)
+    extra = len(loose) - len(used_loose)
+    if extra > 0 and submission.cells is not None:
+        notes.append(
+            f"{extra} code cell(s) you added were not run by the grader: only the answer cells are "
+            "taken from your notebook (put helper functions inside an answer cell)"
+        )
+    return answers, notes
+
+
+def _submitted_code(assignment: Assignment, cells: list[dict]) -> tuple[dict[str, list[str]], list[str]]:
+    """The student's code cells: by solution grade_id, and the loose ones (added, or their metadata was lost)."""
     solution_ids = set(assignment.solution_ids())
     known_ids = assignment.grade_ids()
     by_id: dict[str, list[str]] = {}
@@ -149,90 +171,100 @@ def student_answers(assignment: Assignment, submission: Submission) -> tuple[dic
             by_id.setdefault(gid, []).append(source)
         elif gid not in known_ids and source.strip() not in course_code and source.strip():
             loose.append(source)
-    answers, notes = {}, []
-    used_loose: set[int] = set()
-    for index, cell in enumerate(assignment.cells):
-        meta = nbgrader_meta(cell)
-        if cell.get("cell_type") != "code" or not meta.get("solution"):
-            continue
-        gid = meta.get("grade_id")
-        if gid in by_id:
-            answers[index] = "\n\n".join(by_id[gid])
-            if len(by_id[gid]) > 1:
-                notes.append(
-                    f"answer cell {gid!r} appears {len(by_id[gid])} times in your notebook; all copies "
-                    "were run in order"
-                )
-            continue
-        wanted = defined_functions(cell["source"])
-        found = [i for i, src in enumerate(loose) if wanted and wanted & defined_functions(src)]
-        if found:
-            answers[index] = "\n\n".join(loose[i] for i in found)
-            used_loose.update(found)
-            notes.append(
-                f"answer cell {gid!r} was found by the function it defines (its cell lost its grading metadata)"
-            )
-            continue
-        answers[index] = assignment.stub_source(index)
-        if submission.cells is not None:
-            notes.append(f"answer cell {gid!r} is not in your notebook: it was graded as not answered")
-    extra = len(loose) - len(used_loose)
-    if extra > 0 and submission.cells is not None:
-        notes.append(
-            f"{extra} code cell(s) you added were not run by the grader: only the answer cells are "
-            "taken from your notebook (put helper functions inside an answer cell)"
+    return by_id, loose
+
+
+def _find_answer(
+    assignment: Assignment,
+    index: int,
+    by_id: dict[str, list[str]],
+    loose: list[str],
+    used_loose: set[int],
+    submitted: bool,
+) -> tuple[str, str | None]:
+    """The code that stands for solution cell `index` and a note about how it was found (or None);
+    the loose cells it takes are added to `used_loose`."""
+    cell = assignment.cells[index]
+    gid = nbgrader_meta(cell).get("grade_id")
+    if gid in by_id:
+        note = None
+        if len(by_id[gid]) > 1:
+            note = f"answer cell {gid!r} appears {len(by_id[gid])} times in your notebook; all copies were run in order"
+        return "\n\n".join(by_id[gid]), note
+    wanted = defined_functions(cell["source"])
+    found = [i for i, src in enumerate(loose) if wanted and wanted & defined_functions(src)]
+    if found:
+        used_loose.update(found)
+        return "\n\n".join(loose[i] for i in found), (
+            f"answer cell {gid!r} was found by the function it defines (its cell lost its grading metadata)"
         )
-    return answers, notes
+    note = f"answer cell {gid!r} is not in your notebook: it was graded as not answered" if submitted else None
+    return assignment.stub_source(index), note
 
 
-def build_plan(assignment: Assignment, submission: Submission, full: bool = False) -> Plan:  # noqa: C901 - split after the grading rework lands (issue 14)
+def build_plan(assignment: Assignment, submission: Submission, full: bool = False) -> Plan:
     """The steps to run for one submission (see the module's docstring)."""
     answers, notes = student_answers(assignment, submission)
     last = max(g.index for g in assignment.graded)
-    graded = {g.index: g for g in assignment.graded}
     first_code = next(i for i, c in enumerate(assignment.cells) if c.get("cell_type") == "code")
-    merged = []
-    for index, cell in enumerate(assignment.cells):
-        merged.append(dict(cell, source=answers[index]) if index in answers else dict(cell))
-
-    keep: set[int] = set()
-    needed: set[str] = set()
-    for index in range(last, -1, -1):
-        cell = assignment.cells[index]
-        if cell.get("cell_type") != "code":
-            continue
-        if index in graded:
-            g = graded[index]
-            keep.add(index)
-            if g.exercises:
-                from lecturekit.exercises import get_exercise
-
-                needed |= {get_exercise(n).function for n in g.exercises}
-            else:
-                needed |= names_of(g.source)[1]
-            continue
-        source = merged[index]["source"]
-        defined, used = names_of(source)
-        if index in answers or index == first_code or full or is_cheap(source) or defined & needed or "*" in needed:
-            keep.add(index)
-            needed = (needed - defined) | used
+    merged = [dict(cell, source=answers[i]) if i in answers else dict(cell) for i, cell in enumerate(assignment.cells)]
+    keep = _cells_to_keep(assignment, merged, answers, first_code, full)
     steps, skipped, skipped_defines = [], [], set()
     for index in range(last + 1):
         cell = assignment.cells[index]
         if cell.get("cell_type") != "code":
             continue
-        gid = nbgrader_meta(cell).get("grade_id")
         if index not in keep:
             skipped.append(index)
             skipped_defines |= names_of(cell["source"])[0]
-        elif index in graded:
-            g = graded[index]
-            steps.append(
-                Step("exercise" if g.exercises else "test", g.source, f"test cell {g.grade_id!r}", index, gid, g)
-            )
-        elif index in answers:
-            steps.append(Step("answer", answers[index], f"your answer cell {gid!r}", index, gid))
         else:
-            label = "the setup cell" if index == first_code else f"cell {index + 1} of the notebook"
-            steps.append(Step("code", cell["source"], label, index, gid))
+            steps.append(_step(assignment, index, answers, first_code))
     return Plan(steps, skipped, skipped_defines, notes, merged)
+
+
+def _cells_to_keep(
+    assignment: Assignment, merged: list[dict], answers: dict[int, str], first_code: int, full: bool
+) -> set[int]:
+    """The backwards pass: graded cells, answers, the setup cell, cheap cells, and cells defining a name
+    a kept later cell reads (every cell up to the last graded one when `full`)."""
+    last = max(g.index for g in assignment.graded)
+    graded = {g.index: g for g in assignment.graded}
+    keep: set[int] = set()
+    needed: set[str] = set()
+    for index in range(last, -1, -1):
+        if assignment.cells[index].get("cell_type") != "code":
+            continue
+        if index in graded:
+            keep.add(index)
+            needed |= _names_read_by(graded[index])
+            continue
+        source = merged[index]["source"]
+        defined, used = names_of(source)
+        always = index in answers or index == first_code or full or is_cheap(source)
+        if always or defined & needed or "*" in needed:
+            keep.add(index)
+            needed = (needed - defined) | used
+    return keep
+
+
+def _names_read_by(g: GradedCell) -> set[str]:
+    """What a graded cell needs defined: its exercises' functions (the grader calls them), else the names it reads."""
+    if g.exercises:
+        from lecturekit.exercises import get_exercise
+
+        return {get_exercise(n).function for n in g.exercises}
+    return set(names_of(g.source)[1])
+
+
+def _step(assignment: Assignment, index: int, answers: dict[int, str], first_code: int) -> Step:
+    """The step that runs kept cell `index`: a graded cell, the student's answer, or instructor code."""
+    cell = assignment.cells[index]
+    gid = nbgrader_meta(cell).get("grade_id")
+    graded = {g.index: g for g in assignment.graded}
+    if index in graded:
+        g = graded[index]
+        return Step("exercise" if g.exercises else "test", g.source, f"test cell {g.grade_id!r}", index, gid, g)
+    if index in answers:
+        return Step("answer", answers[index], f"your answer cell {gid!r}", index, gid)
+    label = "the setup cell" if index == first_code else f"cell {index + 1} of the notebook"
+    return Step("code", cell["source"], label, index, gid)
