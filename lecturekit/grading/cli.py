@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lecturekit.grading.grader import GradeReport, Options
 
 HELP = """\
 Grade students' copies of the course notebooks against solutions/.
@@ -32,6 +36,38 @@ Exit status: 0 graded, 1 files of the course or package were created, changed or
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse, check the arguments, grade, write the CSV, the feedback and the review file, and say what was done."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    from lecturekit.grading.bwrap import SandboxUnavailable
+    from lecturekit.grading.course import CourseError, default_solutions_dir
+    from lecturekit.grading.grader import grade
+    from lecturekit.grading.report import NO_SANDBOX_WARNING
+
+    lang = _check_args(parser, args)
+    solutions = args.solutions or default_solutions_dir()
+    options = _options(args)
+    if args.no_sandbox:
+        print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
+    try:
+        report = grade(args.submissions, solutions, options, notebooks=args.notebook or None)
+    except (CourseError, ValueError, FileNotFoundError, SandboxUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _write_and_tell(report, args, lang)
+    if report.changed:
+        print(
+            "WARNING: these files of the course or the package were created, changed or deleted while student "
+            "code ran (check them, and grade again from a clean copy):\n  " + "\n  ".join(report.changed),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `lecturekit grade` (its help is HELP)."""
     parser = argparse.ArgumentParser(
         prog="lecturekit grade", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -89,13 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         help="feedback language: en, zh_CN or zh_TW (default: each "
         "student's edition, read from the notebook's metadata; else LECTUREKIT_LANG or English)",
     )
-    args = parser.parse_args(argv)
+    return parser
 
-    from lecturekit.grading.bwrap import SandboxUnavailable
-    from lecturekit.grading.course import CourseError, default_solutions_dir
-    from lecturekit.grading.grader import Options, grade
-    from lecturekit.grading.report import NO_SANDBOX_WARNING, write_csv, write_feedback, write_review
 
+def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Refuse impossible limits and missing files (exit status 2); the feedback language (None: each student's)."""
     if args.jobs < 1 or args.timeout <= 0 or args.memory < 0 or args.processes < 16 or args.disk < 0:
         parser.error("--jobs must be >= 1, --timeout > 0, --memory >= 0, --processes >= 16 and --disk >= 0")
     missing = [str(p) for p in args.submissions if not p.exists()]
@@ -105,11 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     from lecturekit.i18n import normalize_language
 
     try:
-        lang = normalize_language(args.lang) if args.lang else student_languages(args.submissions)
+        return normalize_language(args.lang) if args.lang else student_languages(args.submissions)
     except ValueError as exc:
         parser.error(str(exc))
-    solutions = args.solutions or default_solutions_dir()
-    options = Options(
+
+
+def _options(args: argparse.Namespace) -> Options:
+    """The grader's options from the command line."""
+    from lecturekit.grading.grader import Options
+
+    return Options(
         timeout=args.timeout,
         memory_mb=args.memory,
         jobs=args.jobs,
@@ -120,13 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         processes=args.processes,
         disk_mb=args.disk,
     )
-    if args.no_sandbox:
-        print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
-    try:
-        report = grade(args.submissions, solutions, options, notebooks=args.notebook or None)
-    except (CourseError, ValueError, FileNotFoundError, SandboxUnavailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+
+def _write_and_tell(report: GradeReport, args: argparse.Namespace, lang: str | None) -> None:
+    """Write the grades CSV, the feedback files and the review file, and print the summary lines."""
+    from lecturekit.grading.report import NO_SANDBOX_WARNING, write_csv, write_feedback, write_review
+
     feedback = args.feedback or args.out.parent / "feedback"
     write_csv(report, args.out)
     write_feedback(report, feedback, lang)
@@ -144,11 +182,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{flagged} answer cell(s) flagged for a look: see {review}", file=sys.stderr)
     if not report.sandboxed:
         print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
-    if report.changed:
-        print(
-            "WARNING: these files of the course or the package were created, changed or deleted while student "
-            "code ran (check them, and grade again from a clean copy):\n  " + "\n  ".join(report.changed),
-            file=sys.stderr,
-        )
-        return 1
-    return 0

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from lecturekit.grading.grader import GradeReport, Row, _Run
+from lecturekit.grading.grader import GradeReport, Row, SubmissionReport, _Run
 from lecturekit.i18n import N_, get_language, translate, translate_message
 
 NO_SANDBOX_WARNING = N_(
@@ -95,67 +95,97 @@ _STATUS = {
 }
 
 
-def feedback_text(report: GradeReport, student: str, lang: str | None = None) -> str:  # noqa: C901 - one pass over the report, split later
+def feedback_text(report: GradeReport, student: str, lang: str | None = None) -> str:
     """The student's feedback (Markdown): each exercise's result and what went wrong, no hidden test content.
 
     Written in `lang` (default: the language in force), so a class using the Chinese edition reads it in Chinese."""
     lang = lang or get_language()
-    t = lambda message: translate(message, lang)  # noqa: E731
     mine = sorted((r for r in report.reports if r.student == student), key=lambda r: r.notebook)
+    lines = _feedback_header(report, student, mine, lang)
+    for sub in mine:
+        lines += _submission_lines(sub, lang)
+    lines += [
+        "",
+        translate(
+            N_(
+                "Each exercise was called on new inputs the grader drew at random, and its results were "
+                "compared with the expected ones outside your notebook. Only the answer cells were taken "
+                "from your notebook; every other cell is the course's own."
+            ),
+            lang,
+        ),
+    ]
+    return "\n".join(lines).replace("```text\n```", "") + "\n"
+
+
+def _feedback_header(report: GradeReport, student: str, mine: list[SubmissionReport], lang: str) -> list[str]:
+    """The title, the no-sandbox warning, the total over all notebooks and the student's notes."""
+    t = lambda message: translate(message, lang)  # noqa: E731
     rows = [row for r in mine for row in r.rows]
     got = sum(r.points for r in rows)
     top = sum(r.max_points for r in rows)
-    status = lambda s: t(_STATUS[s]) if s in _STATUS else s  # noqa: E731
     lines = [t(N_("# Feedback for {student}")).format(student=student), ""]
     if not report.sandboxed:
         lines += [t(N_("> Warning: {warning}.")).format(warning=t(NO_SANDBOX_WARNING)), ""]
     lines += [t(N_("**Total: {got} / {top} points**")).format(got=_number(got), top=_number(top)), ""]
     for note in report.student_notes.get(student, []):
         lines.append(t(N_("- note: {note}")).format(note=note))
-    for sub in mine:
-        sub_got = sum(r.points for r in sub.rows)
-        sub_top = sum(r.max_points for r in sub.rows)
-        lines += [
-            "",
-            f"## {sub.notebook} — {_number(sub_got)} / {_number(sub_top)}",
-            "",
-            t(N_("| exercise | points | result |")),
-            "|---|---|---|",
-        ]
-        for row in sub.rows:
-            points = f"{_number(row.points)} / {_number(row.max_points)}"
-            lines.append(f"| {row.grade_id} | {points} | {status(row.status)} |")
-        same = len(sub.rows) > 1 and all(r.messages == sub.rows[0].messages for r in sub.rows)
-        if same and sub.rows[0].messages:
-            lines += ["", "```text", *_translated(_clip(sub.rows[0].messages), lang), "```"]
-        for row in [] if same else sub.rows:
-            if row.messages:
-                lines += [
-                    "",
-                    f"**{row.grade_id}** ({status(row.status)})",
-                    "",
-                    "```text",
-                    *_translated(_clip(row.messages), lang),
-                    "```",
-                ]
-        if sub.notes:
-            lines += ["", t(N_("Notes:")), ""]
-            for note in sub.notes:
-                first, *rest = note.splitlines() or [""]
-                lines.append(f"- {translate_message(first, lang)}")
-                if rest:
-                    lines += ["", "  ```text", *[f"  {ln}" for ln in rest[-8:]], "  ```"]
-    lines += [
+    return lines
+
+
+def _status_text(status: str, lang: str) -> str:
+    """A row's status in the student's language (an unknown one as it is)."""
+    return translate(_STATUS[status], lang) if status in _STATUS else status
+
+
+def _submission_lines(sub: SubmissionReport, lang: str) -> list[str]:
+    """One notebook's section: its points, the table of graded cells, what went wrong, the grader's notes."""
+    sub_got = sum(r.points for r in sub.rows)
+    sub_top = sum(r.max_points for r in sub.rows)
+    lines = [
         "",
-        t(
-            N_(
-                "Each exercise was called on new inputs the grader drew at random, and its results were "
-                "compared with the expected ones outside your notebook. Only the answer cells were taken "
-                "from your notebook; every other cell is the course's own."
-            )
-        ),
+        f"## {sub.notebook} — {_number(sub_got)} / {_number(sub_top)}",
+        "",
+        translate(N_("| exercise | points | result |"), lang),
+        "|---|---|---|",
     ]
-    return "\n".join(lines).replace("```text\n```", "") + "\n"
+    for row in sub.rows:
+        points = f"{_number(row.points)} / {_number(row.max_points)}"
+        lines.append(f"| {row.grade_id} | {points} | {_status_text(row.status, lang)} |")
+    lines += _row_message_lines(sub.rows, lang)
+    if sub.notes:
+        lines += ["", translate(N_("Notes:"), lang), ""]
+        for note in sub.notes:
+            lines += _note_lines(note, lang)
+    return lines
+
+
+def _row_message_lines(rows: list[Row], lang: str) -> list[str]:
+    """What went wrong per graded cell; once for all when every cell says the same (a kernel that died early)."""
+    same = len(rows) > 1 and all(r.messages == rows[0].messages for r in rows)
+    if same:
+        return ["", "```text", *_translated(_clip(rows[0].messages), lang), "```"] if rows[0].messages else []
+    lines: list[str] = []
+    for row in rows:
+        if row.messages:
+            lines += [
+                "",
+                f"**{row.grade_id}** ({_status_text(row.status, lang)})",
+                "",
+                "```text",
+                *_translated(_clip(row.messages), lang),
+                "```",
+            ]
+    return lines
+
+
+def _note_lines(note: str, lang: str) -> list[str]:
+    """A grader's note: its first line translated, the rest (a traceback's tail) as text."""
+    first, *rest = note.splitlines() or [""]
+    lines = [f"- {translate_message(first, lang)}"]
+    if rest:
+        lines += ["", "  ```text", *[f"  {ln}" for ln in rest[-8:]], "  ```"]
+    return lines
 
 
 def submission_language(path: Path) -> str | None:
