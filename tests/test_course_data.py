@@ -367,3 +367,97 @@ def test_notebooks_01_to_05_run_on_the_course_data(
         ).execute()
         setup_out = "".join(o.get("text", "") for o in nb.cells[1].get("outputs", []))
         assert "data: course set 'trained'" in setup_out, (path.name, setup_out)
+
+
+# ----------------------------------------------------------------------------- grading under the switch
+def _data_probe_notebook(folder: Path, n_colors: int):
+    """A course notebook whose --full run reads the sprites and tries to write into the data set; its plain
+    graded cell passes only when the kernel saw the course set, read-only, at `folder`."""
+    from test_grading import _graded
+
+    from lecturekit.notebooks import code_cell, new_notebook, setup_cell, solution_cell
+
+    probe = (
+        "import errno, os\nfrom lecturekit import datasets\nfrom lecturekit.data import load_sprites\n"
+        "PALETTE_SIZE = len(load_sprites().palette)\nDATA_FOLDER = str(datasets.root())\nWRITES = []\n"
+        "for _path, _mode in ((os.path.join(DATA_FOLDER, 'sprites', 'planted.txt'), 'w'),\n"
+        "                     (os.path.join(DATA_FOLDER, 'sprites', 'pixel_color.txt'), 'a')):\n"
+        "    try:\n        open(_path, _mode).write('pwned')\n        WRITES.append('written')\n"
+        "    except OSError as _err:\n        WRITES.append(errno.errorcode.get(_err.errno, str(_err.errno)))\n"
+    )
+    test = (
+        f"assert PALETTE_SIZE == {n_colors}, PALETTE_SIZE\nassert DATA_FOLDER == {str(folder)!r}, DATA_FOLDER\n"
+        "assert WRITES == ['EROFS', 'EROFS'], WRITES"
+    )
+    return new_notebook(
+        [
+            setup_cell(),
+            code_cell(probe),
+            solution_cell("def answer():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", "answer"),
+            _graded(test, "test_data", 1),
+        ]
+    )
+
+
+def _graded_under_the_switch(
+    course_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *options: str
+) -> tuple[int, Path, Path]:
+    """Grade the probe notebook with `grade --full` under the switch to a writable copy of the course set:
+    (exit status, the grades CSV, the data set's folder)."""
+    import shutil
+
+    import nbformat
+    from test_grading import put
+
+    from lecturekit.grading.cli import main as grade_main
+    from lecturekit.notebooks import clean_notebook, student_notebook
+
+    folder = tmp_path / "datasets" / "course_set"  # beside the course folder (which is watched anyway)
+    shutil.copytree(course_folder, folder)
+    for path in [folder, *folder.rglob("*")]:  # writable by anyone: only the sandbox's read-only bind stops a write
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    kit_colors = load_sprites().n_colors
+    monkeypatch.setenv(datasets.ENV_VAR, str(folder))
+    n_colors = load_sprites().n_colors
+    assert (n_colors, kit_colors) == (40, 168)
+    nb = _data_probe_notebook(folder, n_colors)
+    solutions = tmp_path / "course" / "solutions"
+    solutions.mkdir(parents=True)
+    nbformat.write(clean_notebook(nb), solutions / "01_data.ipynb")
+    put(tmp_path / "subs" / "alice", nbformat.writes(student_notebook(nb, "01_data")), name="01_data.ipynb")
+    out = tmp_path / "out" / "grades.csv"
+    args = [str(tmp_path / "subs" / "alice"), "--solutions", str(solutions), "--out", str(out)]
+    code = grade_main([*args, "--full", "--timeout", "60", "-q", "--seed", "1", *options])
+    return code, out, folder
+
+
+@pytest.mark.slow
+def test_grade_full_runs_the_course_cells_on_the_course_data_read_only(
+    course_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`grade --full` under the switch: the sandboxed kernel loads the course set (not the kit's 168 colours)
+    from the folder the instructor selected, and cannot write into it even where its files allow it."""
+    import csv
+
+    from lecturekit.grading import bwrap
+
+    if bwrap.sandbox_problem():
+        pytest.skip(f"no sandbox here: {bwrap.sandbox_problem()}")
+    before = sorted((p.relative_to(course_folder), p.stat().st_size) for p in course_folder.rglob("*"))
+    code, out, folder = _graded_under_the_switch(course_folder, tmp_path, monkeypatch)
+    rows = {r["grade_id"]: r for r in csv.DictReader(out.open())}
+    feedback = (out.parent / "feedback" / "alice.md").read_text()
+    assert float(rows["test_data"]["points"]) == 1, feedback
+    assert code == 0
+    assert sorted((p.relative_to(folder), p.stat().st_size) for p in folder.rglob("*")) == before
+
+
+@pytest.mark.slow
+def test_files_changed_in_the_course_data_raise_the_alarm(
+    course_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the sandbox the probe's writes into the course set work: the run says so (exit status 1)."""
+    code, out, folder = _graded_under_the_switch(course_folder, tmp_path, monkeypatch, "--no-sandbox")
+    review = (out.parent / "grades_review.csv").read_text()
+    assert code == 1
+    assert "planted.txt (created)" in review and "pixel_color.txt (changed)" in review, review

@@ -1,9 +1,10 @@
 """The OS sandbox around each grading kernel: a bubblewrap (`bwrap`) command line.
 
 Inside, a kernel sees the system and its Python environment read-only, the kit's package (a copy
-whose graded reference implementations are withheld, see withheld.py) and the kit's data read-only,
-one writable work folder holding the submission being graded, and empty size-limited tmpfs folders
-for /tmp and the home folder. Nothing else: no course folder, no other student's files, no
+whose graded reference implementations are withheld, see withheld.py) and the kit's data read-only
+(under the data switch also the course data set in force, read-only at its own path), one writable
+work folder holding the submission being graded, and empty size-limited tmpfs folders for /tmp and
+the home folder. Nothing else: no course folder, no other student's files, no
 instructor home, no network (its own empty network namespace), no other processes (its own pid
 namespace, in which it is pid 2 and dies with the grader).
 
@@ -207,8 +208,16 @@ def _with_parents(args: list[str], made: set[Path]) -> list[str]:
     return out
 
 
-def bwrap_argv(workdir: Path, package_dir: Path, data_dir: Path, command: list[str], own_uid: bool = True) -> list[str]:
-    """bwrap's command line for `command` in a sandbox whose only writable folder is `workdir`."""
+def bwrap_argv(
+    workdir: Path,
+    package_dir: Path,
+    data_dir: Path,
+    command: list[str],
+    own_uid: bool = True,
+    course_data: Path | None = None,
+) -> list[str]:
+    """bwrap's command line for `command` in a sandbox whose only writable folder is `workdir`; `course_data`
+    (the course data set in force, if any) is bound read-only at its own path."""
     home = Path(os.environ.get("HOME") or "/home/student")
     args = [
         *_system_binds(),
@@ -235,6 +244,10 @@ def bwrap_argv(workdir: Path, package_dir: Path, data_dir: Path, command: list[s
         "--ro-bind",
         str(data_dir.resolve()),
         str(inside / "lecturekit" / "_data"),
+    ]
+    if course_data is not None:  # after the tmpfs folders: a data set under the home folder shows through
+        args += ["--ro-bind", str(course_data.resolve()), str(course_data.resolve())]
+    args += [
         "--bind",
         str(workdir),
         str(workdir),

@@ -14,7 +14,7 @@ import secrets
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -431,55 +431,75 @@ def grade(
 def _grade(
     paths: list[Path], solutions_dir: Path, options: Options, notebooks: list[str] | None, start: float
 ) -> GradeReport:
+    """Match the files to students and notebooks, then grade every (student, notebook) in a thread pool,
+    watching the course, the package and the data for files the kernels change."""
     course = load_course(Path(solutions_dir))
     base_seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     students = gather([Path(p) for p in paths])
-    matched = {}
+    matched: dict[str, dict[str, Submission]] = {}
     student_notes: dict[str, list[str]] = {}
     ungraded = {p.stem for p in Path(solutions_dir).glob("*.ipynb")} - set(course)
     for name, entry in students.items():
         matched[name], student_notes[name] = match_student(entry, course, ungraded)
+    wanted = _wanted_notebooks(course, matched, student_notes, notebooks, solutions_dir)
+    jobs = [(matched[s].get(a) or Submission(s, a), course[a]) for s in sorted(students) for a in wanted]
+    watched = _watched_folders(solutions_dir, [course[a] for a in wanted], options)
+    before = tree_snapshot(watched)  # taken once the package copies exist, before any student code runs
+    sandbox.become_subreaper()
+    for name in sorted({n for a in wanted for g in course[a].graded for n in g.exercises}):
+        _warm(get_exercise(name))
+    reports = _grade_jobs(jobs, options, base_seed)
+    changed = changed_files(before, watched)
+    return GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start, options.sandbox)
+
+
+def _wanted_notebooks(
+    course: dict[str, Assignment],
+    matched: dict[str, dict[str, Submission]],
+    student_notes: dict[str, list[str]],
+    notebooks: list[str] | None,
+    solutions_dir: Path,
+) -> list[str]:
+    """The notebooks to grade: those asked for (all known), else every one some student handed in."""
     if notebooks:
         unknown = [n for n in notebooks if n not in course]
         if unknown:
             raise ValueError(f"no graded notebook called {unknown} in {solutions_dir}; known: {sorted(course)}")
-        wanted = list(notebooks)
-    else:
-        wanted = sorted({a for subs in matched.values() for a in subs})
+        return list(notebooks)
+    wanted = sorted({a for subs in matched.values() for a in subs})
     if not wanted:
         notes = "; ".join(n for ns in student_notes.values() for n in ns)[:500]
         raise ValueError(
             f"no notebook of the course ({', '.join(sorted(course))}) was found in the submissions"
             + (f": {notes}" if notes else "")
         )
-    jobs = [(matched[s].get(a) or Submission(s, a), course[a]) for s in sorted(students) for a in wanted]
+    return wanted
+
+
+def _watched_folders(solutions_dir: Path, assignments: list[Assignment], options: Options) -> list[Path]:
+    """Where a file created or changed while student code ran raises the alarm: the course folder, the
+    package, the kit's data, the active course data set (under the data switch), the kernels' package copies."""
     from lecturekit.paths import data_dir
 
-    watched = [
+    course_data = sandbox.course_data_folder()
+    return [
         Path(solutions_dir).resolve().parent,
         sandbox.PACKAGE_DIR,
         data_dir().resolve(),
-        *{kernel_package(course[a], options) for a in wanted},
+        *([course_data] if course_data is not None else []),
+        *{kernel_package(a, options) for a in assignments},
     ]
-    before = tree_snapshot(watched)  # taken once the package copies exist, before any student code runs
-    sandbox.become_subreaper()
-    for name in sorted({n for a in wanted for g in course[a].graded for n in g.exercises}):
-        _warm(get_exercise(name))
+
+
+def _grade_jobs(jobs: list[tuple[Submission, Assignment]], options: Options, base_seed: int) -> list[SubmissionReport]:
+    """Grade each (submission, notebook) in a pool of `options.jobs` threads; no kernel outlives it."""
     reports: list[SubmissionReport] = []
     pool = ThreadPoolExecutor(max_workers=max(1, options.jobs))
     try:
         futures = {pool.submit(grade_submission, sub, a, options, base_seed): (sub, a) for sub, a in jobs}
         for done, future in enumerate(as_completed(futures), 1):
             sub, a = futures[future]
-            try:
-                report = future.result()
-            except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the other students' grading
-                report = SubmissionReport(
-                    sub.student,
-                    a.name,
-                    _rows_for_all(sub, a, "error", f"the grader failed on this notebook ({type(exc).__name__}: {exc})"),
-                )
-                print(f"warning: grading {sub.student} {a.name} failed: {exc!r}", file=sys.stderr)
+            report = _job_report(future, sub, a)
             reports.append(report)
             if not options.quiet:
                 got = sum(r.points for r in report.rows)
@@ -498,8 +518,21 @@ def _grade(
         pool.shutdown(wait=True)
         sandbox.sweep_orphans()
         sandbox.stop_subreaper()
-    changed = changed_files(before, watched)
-    return GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start, options.sandbox)
+    return reports
+
+
+def _job_report(future: Future, sub: Submission, a: Assignment) -> SubmissionReport:
+    """A finished job's report; a grader bug becomes an error row for that notebook, not a stop for all."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the other students' grading
+        report = SubmissionReport(
+            sub.student,
+            a.name,
+            _rows_for_all(sub, a, "error", f"the grader failed on this notebook ({type(exc).__name__}: {exc})"),
+        )
+        print(f"warning: grading {sub.student} {a.name} failed: {exc!r}", file=sys.stderr)
+        return report
 
 
 def _warm(exercise: Exercise) -> None:

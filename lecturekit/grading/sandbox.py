@@ -71,6 +71,18 @@ def base_env() -> dict[str, str]:
     return env
 
 
+def course_data_folder() -> Path | None:
+    """The folder of the course data set in force (`LECTUREKIT_DATA` / `use_data`), None for the kit's own data.
+
+    A grading kernel must use the data the instructor selected: its folder is bound read-only into the
+    sandbox at the same path, and the kernel is told it by its full path (a NAME would be looked up in a home
+    folder the kernel does not have)."""
+    from lecturekit import datasets
+
+    active = datasets.active()
+    return None if active.is_kit else active.folder.resolve()
+
+
 def kernel_env(
     workdir: Path,
     memory_mb: int,
@@ -92,6 +104,11 @@ def kernel_env(
     env["LK_GRADE_MEMORY"] = str(int(memory_mb) * 2**20 if memory_mb else 0)
     env["LK_GRADE_FSIZE"] = str(int(file_mb) * 2**20 if file_mb else 0)
     env["LK_GRADE_NPROC"] = str(int(processes))
+    course_data = course_data_folder()
+    if course_data is not None:
+        from lecturekit.datasets import ENV_VAR
+
+        env[ENV_VAR] = str(course_data)
     if uid:
         env["LK_GRADE_UID"] = str(uid)
         env["USER"] = env["LOGNAME"] = "student"
