@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import symtable
 from pathlib import Path
 
 import nbformat
@@ -187,6 +188,35 @@ def test_names_and_cheap_cells():
     assert {"torch", "x", "g"} <= defined and {"f", "y", "z"} <= used and "print" not in used
     assert is_cheap("import os\nA = 3\nB = (1, 'a')\ndef f():\n    return train()")
     assert not is_cheap("model = train()") and not is_cheap("%time x = 1")
+
+
+def _global_reads(table: symtable.SymbolTable) -> set[str]:
+    """Names a piece of code reads from its module's namespace (or builtins), in every nested scope."""
+    out = {
+        s.get_name()
+        for s in table.get_symbols()
+        if s.is_referenced() and (s.is_global() or table.get_type() == "module")
+    }
+    for child in table.get_children():
+        out |= _global_reads(child)
+    return out
+
+
+def test_the_code_sent_to_a_kernel_brings_every_name_it_uses():
+    """kernel_code's functions reach the kernel as text: with their helpers (renamed __lk_...), reading no other
+    module-level name (not even in annotations, which the kernel evaluates), and all removed again."""
+    import builtins
+
+    from lecturekit.grading.kernel_code import call_for_grader, install_guard, kernel_source, launch_kernel
+
+    for fn, args in ((install_guard, ("t",)), (call_for_grader, ("a", "b", "f", "t", 1.0)), (launch_kernel, ())):
+        source = kernel_source(fn, *args)
+        table = symtable.symtable(source, "<kernel>", "exec")
+        defined = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+        assert not _global_reads(table) - defined - set(dir(builtins)), fn.__name__
+        assert defined == {n for n in defined if n.startswith("__lk_")}
+        last = source.splitlines()[-1]
+        assert last.startswith("    del ") and set(last[len("    del ") :].split(", ")) == defined
 
 
 def test_results_from_the_kernel_are_never_unpickled(tmp_path):
