@@ -51,7 +51,7 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         self._build_controls(snap, spherical)
         self._build_pictures()
         self._wire_events()
-        super().__init__(self._layout())
+        super().__init__(self._box_children())
         self.add_class("lk-gan-interpolation")
 
     # ---- building
@@ -101,7 +101,7 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         self.new_a.on_click(lambda _click: self._new_end("a"))
         self.new_b.on_click(lambda _click: self._new_end("b"))
 
-    def _layout(self) -> list[Any]:
+    def _box_children(self) -> list[Any]:
         """The VBox's children: the sprite beside the controls, then the path strip under its title."""
         w = _widgets()
         return [

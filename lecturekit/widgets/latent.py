@@ -62,7 +62,7 @@ class LatentSliders:
         self.status.add_class("lk-status")
         for b in buttons:
             b.add_class("lk-button")
-        self.widget = self._layout(widgets, buttons)
+        self.widget = self._assembled_widget(widgets, buttons)
         self.update()
 
     def _make_sliders(self, widgets: Any) -> list[Any]:
@@ -116,7 +116,7 @@ class LatentSliders:
         self.encode_button.on_click(lambda _click: self.encode_sprite())
         return self.encode_button
 
-    def _layout(self, widgets: Any, buttons: list[Any]) -> Any:
+    def _assembled_widget(self, widgets: Any, buttons: list[Any]) -> Any:
         """The whole widget: sliders beside the sprite, the buttons under them, then the sprite picker if any."""
         controls = [widgets.VBox(self.sliders), widgets.VBox([self.image, self.status])]
         rows = [widgets.HBox(controls), widgets.HBox(buttons)]
