@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 # name -> "module:function"; each function takes the remaining argv and returns an exit code.
 TRAINERS = {
@@ -132,26 +133,34 @@ def _sandbox_kernel(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m lecturekit COMMAND ...`: run the command; return its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if argv[:1] == ["grade"]:
+        return _grade(argv[1:])
+    if argv[:1] == ["course-data"]:
+        from lecturekit.course_data import main as course_data_main
+
+        return int(course_data_main(argv[1:]) or 0)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "train":
+        return _train(args, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "student":
+        return _student(args)
+    if args.command == "sandbox-kernel":
+        return _sandbox_kernel(args)
+    if args.command == "translations":
+        return _translations(args)
+    return _build_data(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Every command and its options (grade, train and course-data pass theirs on to their own parsers)."""
     parser = argparse.ArgumentParser(prog="lecturekit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("student", help="regenerate notebooks/ from solutions/ (--check: only compare)")
-    p.add_argument("--check", action="store_true", help="exit 1 when notebooks/ differs from solutions/")
-    p.add_argument("--root", help="the kit's checkout (default: this one)")
-    p = sub.add_parser(
-        "translations",
-        help="list the cells whose Chinese translation is missing or stale, "
-        "with their English text (--accept NB:CELL: mark a reviewed translation current)",
-    )
-    p.add_argument("--notebook", help="only this notebook (part of its name, e.g. 03)")
-    p.add_argument(
-        "--accept",
-        action="append",
-        default=[],
-        metavar="NOTEBOOK:CELL",
-        help="stamp the translation of CELL with the current English hash (after you checked it fits)",
-    )
-    p.add_argument("--root", help="the kit's checkout (default: this one)")
+    _add_notebook_commands(sub)
     p = sub.add_parser(
         "train", help="train a model: " + ", ".join(TRAINERS) + " (MODEL --help for options)", add_help=False
     )
@@ -171,21 +180,25 @@ def main(argv: list[str] | None = None) -> int:
         help="make a course's own sprites a data set (LECTUREKIT_DATA=NAME) and train its models "
         "(course-data --help for options)",
     )
-    if argv[:1] == ["grade"]:
-        return _grade(argv[1:])
-    if argv[:1] == ["course-data"]:
-        from lecturekit.course_data import main as course_data_main
+    return parser
 
-        return int(course_data_main(argv[1:]) or 0)
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "train":
-        return _train(args, rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if args.command == "student":
-        return _student(args)
-    if args.command == "sandbox-kernel":
-        return _sandbox_kernel(args)
-    if args.command == "translations":
-        return _translations(args)
-    return _build_data(args)
+
+def _add_notebook_commands(sub: Any) -> None:
+    """The `student` and `translations` commands (the notebooks and their Chinese editions), first in --help."""
+    p = sub.add_parser("student", help="regenerate notebooks/ from solutions/ (--check: only compare)")
+    p.add_argument("--check", action="store_true", help="exit 1 when notebooks/ differs from solutions/")
+    p.add_argument("--root", help="the kit's checkout (default: this one)")
+    p = sub.add_parser(
+        "translations",
+        help="list the cells whose Chinese translation is missing or stale, "
+        "with their English text (--accept NB:CELL: mark a reviewed translation current)",
+    )
+    p.add_argument("--notebook", help="only this notebook (part of its name, e.g. 03)")
+    p.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        metavar="NOTEBOOK:CELL",
+        help="stamp the translation of CELL with the current English hash (after you checked it fits)",
+    )
+    p.add_argument("--root", help="the kit's checkout (default: this one)")

@@ -213,7 +213,7 @@ def refresh_setup_cell(nb: Any) -> None:
             return
 
 
-def sync_notebooks(root: Path, check: bool = False) -> list[str]:  # noqa: C901 - split after the notebooks.py rework lands (issue 14)
+def sync_notebooks(root: Path, check: bool = False) -> list[str]:
     """Write (or, with check=True, compare) every student notebook; return the differences."""
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     if not solutions:
@@ -222,29 +222,42 @@ def sync_notebooks(root: Path, check: bool = False) -> list[str]:  # noqa: C901 
     out_dir.mkdir(exist_ok=True)
     differences: list[str] = []
     for path in solutions:
-        # the v4 reader, not nbformat.read: that one fills a missing cell id with a random one
-        solution = nbformat.v4.reads(path.read_text())
-        if not check:
-            refresh_setup_cell(solution)
-        problems = check_solution(solution, path.name)
-        if problems:
-            raise NotebookSourceError("; ".join(problems))
-        clean = notebook_text(clean_notebook(solution))
-        student = notebook_text(student_notebook(solution, path.name))
-        target = out_dir / path.name
-        if check:
-            if path.read_text() != clean:
-                differences.append(f"solutions/{path.name} is stored with outputs or without cell ids")
-            if not target.is_file() or target.read_text() != student:
-                differences.append(f"notebooks/{path.name} differs from its solution")
-        else:
-            if path.read_text() != clean:
-                path.write_text(clean)
-            if not target.is_file() or target.read_text() != student:
-                target.write_text(student)
-                differences.append(f"notebooks/{path.name} written")
+        differences += _sync_student_copy(path, out_dir, check)
     differences += sync_readme_links(root, [p.name for p in solutions], check=check)
-    names = {p.name for p in solutions}
+    differences += _stray_student_copies(out_dir, {p.name for p in solutions}, check)
+    return differences
+
+
+def _sync_student_copy(path: Path, out_dir: Path, check: bool) -> list[str]:
+    """One solution's differences: the stored solution must be clean, its student copy up to date."""
+    # the v4 reader, not nbformat.read: that one fills a missing cell id with a random one
+    solution = nbformat.v4.reads(path.read_text())
+    if not check:
+        refresh_setup_cell(solution)
+    problems = check_solution(solution, path.name)
+    if problems:
+        raise NotebookSourceError("; ".join(problems))
+    clean = notebook_text(clean_notebook(solution))
+    student = notebook_text(student_notebook(solution, path.name))
+    target = out_dir / path.name
+    differences = []
+    if check:
+        if path.read_text() != clean:
+            differences.append(f"solutions/{path.name} is stored with outputs or without cell ids")
+        if not target.is_file() or target.read_text() != student:
+            differences.append(f"notebooks/{path.name} differs from its solution")
+    else:
+        if path.read_text() != clean:
+            path.write_text(clean)
+        if not target.is_file() or target.read_text() != student:
+            target.write_text(student)
+            differences.append(f"notebooks/{path.name} written")
+    return differences
+
+
+def _stray_student_copies(out_dir: Path, names: set[str], check: bool) -> list[str]:
+    """Student notebooks whose solution is gone (deleted unless checking): a renamed notebook leaves one."""
+    differences = []
     for extra in sorted(out_dir.glob("*.ipynb")):
         if extra.name not in names:
             differences.append(f"notebooks/{extra.name} has no solution")

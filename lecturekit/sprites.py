@@ -696,18 +696,7 @@ def _bird(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
 
 def _fish(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
     if rng.random() < 0.35:  # puffer: round, spiky, symmetric
-        r = rng.uniform(6.0, 7.5) * k
-        cy = 20.0
-        for a in np.linspace(0, 2 * np.pi, 10, endpoint=False) + np.pi / 10:
-            x, y = _AX + np.cos(a) * r, cy + np.sin(a) * r
-            nx, ny = np.cos(a), np.sin(a)
-            pts = [(x - ny * 1.3, y + nx * 1.3), (x + nx * 2.2, y + ny * 2.2), (x + ny * 1.3, y - nx * 1.3)]
-            cv.add(_polygon(pts), "horn")
-        fin = _polygon([(_AX - r + 1, cy), (_AX - r - 2.5, cy - 2.5), (_AX - r - 2.5, cy + 2.5)])
-        cv.add_pair(fin, "wing")
-        body = cv.add(_ellipse(_AX, cy, r, r), "base", geom=(_AX, cy, r, r), glossy=cv.scheme.glossy)
-        _pattern(cv, rng, body, (_AX, cy, r, r), kind=str(rng.choice(["belly", "spots"])))
-        _face(cv, rng, cy - r * 0.3, r * 0.35, k * r / 6.0)
+        _puffer(cv, rng, k)
         return
     flip = rng.random() < 0.5
     rx, ry = rng.uniform(6.5, 8.0) * k, rng.uniform(4.3, 5.5) * k
@@ -724,6 +713,33 @@ def _fish(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
     cv.add(tail, "wing")
     cv.add(dorsal, "wing")
     body = cv.add(_ellipse(cx, cy, rx, ry), "base", geom=(cx, cy, rx, ry), glossy=cv.scheme.glossy)
+    _fish_pattern(cv, rng, body, (cx, cy, rx, ry))
+    fin = _ellipse(cx + 1.0, cy + 1.5, 2.2, 1.2, angle=-0.5)
+    cv.add(fin, "wing")
+    _fish_face(cv, cx, cy, rx, ry)
+    if flip:
+        _flip_canvas(cv)
+
+
+def _puffer(cv: _Canvas, rng: np.random.Generator, k: float) -> None:
+    """The round fish: a ring of spikes, side fins, a front-facing face (drawn symmetric, never flipped)."""
+    r = rng.uniform(6.0, 7.5) * k
+    cy = 20.0
+    for a in np.linspace(0, 2 * np.pi, 10, endpoint=False) + np.pi / 10:
+        x, y = _AX + np.cos(a) * r, cy + np.sin(a) * r
+        nx, ny = np.cos(a), np.sin(a)
+        pts = [(x - ny * 1.3, y + nx * 1.3), (x + nx * 2.2, y + ny * 2.2), (x + ny * 1.3, y - nx * 1.3)]
+        cv.add(_polygon(pts), "horn")
+    fin = _polygon([(_AX - r + 1, cy), (_AX - r - 2.5, cy - 2.5), (_AX - r - 2.5, cy + 2.5)])
+    cv.add_pair(fin, "wing")
+    body = cv.add(_ellipse(_AX, cy, r, r), "base", geom=(_AX, cy, r, r), glossy=cv.scheme.glossy)
+    _pattern(cv, rng, body, (_AX, cy, r, r), kind=str(rng.choice(["belly", "spots"])))
+    _face(cv, rng, cy - r * 0.3, r * 0.35, k * r / 6.0)
+
+
+def _fish_pattern(cv: _Canvas, rng: np.random.Generator, body: np.ndarray, geom: tuple) -> None:
+    """A side-view fish's markings, clipped to its body (vertical stripes, not `_pattern`'s front-view ones)."""
+    cx, cy, rx, ry = geom
     kind = str(rng.choice(["belly", "stripes_v", "spots", "none"]))
     if kind == "stripes_v":
         for x in (cx - 1.0, cx + 2.5):
@@ -745,8 +761,10 @@ def _fish(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
                 sep=False,
                 clip=body,
             )
-    fin = _ellipse(cx + 1.0, cy + 1.5, 2.2, 1.2, angle=-0.5)
-    cv.add(fin, "wing")
+
+
+def _fish_face(cv: _Canvas, cx: float, cy: float, rx: float, ry: float) -> None:
+    """A side-view fish's one eye (2x2, with a highlight) and its mouth at the front of the body."""
     ex = int(round(cx - rx * 0.5)) - 1
     ey = int(round(cy - ry * 0.35)) - 1
     sc = cv.scheme
@@ -754,11 +772,14 @@ def _fish(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:
     cv.eyes += [(ex, ey, hi), (ex + 1, ey, sc.pupil), (ex, ey + 1, sc.pupil), (ex + 1, ey + 1, sc.pupil)]
     mx = int(round(cx - rx)) + 1
     cv.eyes += [(mx, int(round(cy)) + 1, sc.outline), (mx + 1, int(round(cy)) + 1, sc.outline)]
-    if flip:
-        cv.label = cv.label[:, ::-1].copy()
-        cv.parts = [dict(p, geom=(CANVAS_SIZE - 1 - p["geom"][0],) + tuple(p["geom"][1:])) for p in cv.parts]
-        cv.eyes = [(CANVAS_SIZE - 1 - x, y, c) for x, y, c in cv.eyes]
-        cv.ink = [(m[:, ::-1], c) for m, c in cv.ink]
+
+
+def _flip_canvas(cv: _Canvas) -> None:
+    """Mirror everything drawn so far left to right (a fish swims either way)."""
+    cv.label = cv.label[:, ::-1].copy()
+    cv.parts = [dict(p, geom=(CANVAS_SIZE - 1 - p["geom"][0],) + tuple(p["geom"][1:])) for p in cv.parts]
+    cv.eyes = [(CANVAS_SIZE - 1 - x, y, c) for x, y, c in cv.eyes]
+    cv.ink = [(m[:, ::-1], c) for m, c in cv.ink]
 
 
 def _serpent(cv: _Canvas, rng: np.random.Generator, k: float, asym: bool) -> None:

@@ -110,43 +110,20 @@ def fit(
     """
     if epochs is None and max_minutes is None:
         raise ValueError("fit() needs epochs or max_minutes, or it would never stop.")
-    device = torch.device(device) if device is not None else get_device()
-    model.to(device)
-    if optimizer is None:
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    start = time.perf_counter()
-    rules = _StepRules(
-        loss_fn,
-        optimizer,
-        [g["lr"] for g in optimizer.param_groups],
-        schedule,
-        clip_grad,
-        device,
-        lr,
-        deadline=start + max_minutes * 60 if max_minutes is not None else math.inf,
-    )
+    rules = _prepare_training(model, loss_fn, optimizer, lr, weight_decay, schedule, clip_grad, device, max_minutes)
     generator = torch.Generator().manual_seed(seed)
     history = History()
     step = 0
     epoch = 0
     total_epochs = epochs if epochs is not None else 10**9
     while epoch < total_epochs:
-        if isinstance(data, (torch.Tensor, tuple)):
-            batches: Iterable[Batch] = make_batches(data, batch_size, shuffle=shuffle, generator=generator)
-        else:
-            batches = data
+        batches = _epoch_batches(data, batch_size, shuffle, generator)
         model.train()
+        bar_desc = _("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1)
         mean_loss, step = _train_epoch(
-            model,
-            batches,
-            rules,
-            history,
-            epoch,
-            step,
-            bar_desc=_("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1),
-            progress_bar=progress_bar,
+            model, batches, rules, history, epoch, step, bar_desc=bar_desc, progress_bar=progress_bar
         )
-        history.epochs.append(_epoch_record(model, epoch, mean_loss, time.perf_counter() - start, eval_fn))
+        history.epochs.append(_epoch_record(model, epoch, mean_loss, time.perf_counter() - rules.start, eval_fn))
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
         epoch += 1
@@ -154,8 +131,51 @@ def fit(
             history.stopped_early = history.stopped_early or epoch < total_epochs
             break
     model.eval()
-    history.seconds = time.perf_counter() - start
+    history.seconds = time.perf_counter() - rules.start
     return history
+
+
+def _prepare_training(
+    model: nn.Module,
+    loss_fn: Callable[[nn.Module, Batch], LossOutput],
+    optimizer: torch.optim.Optimizer | None,
+    lr: float,
+    weight_decay: float,
+    schedule: Callable[[int], float] | None,
+    clip_grad: float | None,
+    device: torch.device | str | None,
+    max_minutes: float | None,
+) -> _StepRules:
+    """The step rules of one `fit` call: the model moved to its device, an Adam optimiser unless one was
+    passed, and the clock started (the deadline counts from here)."""
+    device = torch.device(device) if device is not None else get_device()
+    model.to(device)
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    start = time.perf_counter()
+    return _StepRules(
+        loss_fn,
+        optimizer,
+        [g["lr"] for g in optimizer.param_groups],
+        schedule,
+        clip_grad,
+        device,
+        lr,
+        start=start,
+        deadline=start + max_minutes * 60 if max_minutes is not None else math.inf,
+    )
+
+
+def _epoch_batches(
+    data: torch.Tensor | tuple[torch.Tensor, ...] | Iterable[Batch],
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator,
+) -> Iterable[Batch]:
+    """This epoch's batches: tensors are cut here in a fresh seeded order, anything else is the caller's batches."""
+    if isinstance(data, (torch.Tensor, tuple)):
+        return make_batches(data, batch_size, shuffle=shuffle, generator=generator)
+    return data
 
 
 def _epoch_record(
@@ -185,6 +205,7 @@ class _StepRules:
     clip_grad: float | None
     device: torch.device
     lr: float  # only for the error message
+    start: float  # time.perf_counter() when training started
     deadline: float  # time.perf_counter() value; math.inf without max_minutes
 
 

@@ -187,7 +187,7 @@ def _write_or_compare(path: Path, text: str, check: bool, differences: list[str]
         differences.append(f"{rel} written")
 
 
-def sync_editions(  # noqa: C901 - one pass over editions; split later
+def sync_editions(
     root: Path,
     check: bool = False,
     converter: Callable[[str], str] | None = None,
@@ -200,10 +200,7 @@ def sync_editions(  # noqa: C901 - one pass over editions; split later
 
     root = Path(root)
     if converter is None:
-        try:
-            converter = traditional_converter(root)
-        except ImportError:
-            converter = None
+        converter = _traditional_converter_if_installed(root)
     differences: list[str] = []
     stale: list[str] = []
     if converter is None:
@@ -212,47 +209,85 @@ def sync_editions(  # noqa: C901 - one pass over editions; split later
     stale += catalogue_problems(SOURCE_LANGUAGE)
     solutions = sorted((root / "solutions").glob("*.ipynb"))
     for lang in EDITIONS:
-        expected = set()
+        expected: set[Path] = set()
         for path in solutions:
-            solution = nbformat.v4.reads(path.read_text())
-            name = path.name
-            if lang == SOURCE_LANGUAGE:
-                table = load_table(root, lang, name)
-            else:
-                source = load_table(root, SOURCE_LANGUAGE, name)
-                table = traditional_table(source, converter) if converter else load_table(root, lang, name)
-                if converter:
-                    _write_or_compare(
-                        translation_path(root, lang, name),
-                        table_text(table),
-                        check,
-                        differences,
-                        "is out of step with translations/zh_CN (run `python -m lecturekit student`)",
-                    )
-            stale += [i.line(lang) for i in cell_issues(solution, table, name)]
-            stale += [
-                f"{lang}/{name}: translation of cell {cid!r}, which the English notebook no longer has"
-                for cid in unused_entries(solution, table)
-            ]
-            nb = translated_notebook(solution, table, lang, name)
-            for folder, made in (("solutions", clean_notebook(nb)), ("notebooks", student_notebook(nb, name))):
-                target = root / folder / lang / name
-                expected.add(target)
-                _write_or_compare(
-                    target,
-                    notebook_text(made),
-                    check,
-                    differences,
-                    "differs from what solutions/ and translations/ make (edited by hand?)",
-                )
-        for folder in ("solutions", "notebooks"):
-            for extra in sorted((root / folder / lang).glob("*.ipynb")):
-                if extra not in expected:
-                    differences.append(f"{folder}/{lang}/{extra.name} has no English source")
-                    if not check:
-                        extra.unlink()
+            table = _edition_table(root, lang, path.name, converter, check, differences)
+            stale += _sync_edition_copies(root, lang, path, table, check, differences, expected)
+        differences += _stray_edition_copies(root, lang, expected, check)
     rel = str(root) + "/"
     return [d.replace(rel, "") for d in differences], stale
+
+
+def _traditional_converter_if_installed(root: Path) -> Callable[[str], str] | None:
+    """The zh_TW converter, or None without opencc (students never install it; the check then says so)."""
+    try:
+        return traditional_converter(root)
+    except ImportError:
+        return None
+
+
+def _edition_table(
+    root: Path, lang: str, name: str, converter: Callable[[str], str] | None, check: bool, differences: list[str]
+) -> dict[str, Any]:
+    """The translation table of one notebook in `lang`; zh_TW's is made from zh_CN (and written or compared)."""
+    if lang == SOURCE_LANGUAGE:
+        return load_table(root, lang, name)
+    source = load_table(root, SOURCE_LANGUAGE, name)
+    if not converter:
+        return load_table(root, lang, name)
+    table = traditional_table(source, converter)
+    _write_or_compare(
+        translation_path(root, lang, name),
+        table_text(table),
+        check,
+        differences,
+        "is out of step with translations/zh_CN (run `python -m lecturekit student`)",
+    )
+    return table
+
+
+def _sync_edition_copies(
+    root: Path,
+    lang: str,
+    path: Path,
+    table: dict[str, Any],
+    check: bool,
+    differences: list[str],
+    expected: set[Path],
+) -> list[str]:
+    """Write (or compare) one notebook's solution and student copies in `lang`; return its stale-translation
+    lines. The copies' paths go into `expected`, so that strays can be found afterwards."""
+    solution = nbformat.v4.reads(path.read_text())
+    name = path.name
+    stale = [i.line(lang) for i in cell_issues(solution, table, name)]
+    stale += [
+        f"{lang}/{name}: translation of cell {cid!r}, which the English notebook no longer has"
+        for cid in unused_entries(solution, table)
+    ]
+    nb = translated_notebook(solution, table, lang, name)
+    for folder, made in (("solutions", clean_notebook(nb)), ("notebooks", student_notebook(nb, name))):
+        target = root / folder / lang / name
+        expected.add(target)
+        _write_or_compare(
+            target,
+            notebook_text(made),
+            check,
+            differences,
+            "differs from what solutions/ and translations/ make (edited by hand?)",
+        )
+    return stale
+
+
+def _stray_edition_copies(root: Path, lang: str, expected: set[Path], check: bool) -> list[str]:
+    """Copies in `lang` with no English notebook behind them (deleted unless checking)."""
+    differences = []
+    for folder in ("solutions", "notebooks"):
+        for extra in sorted((root / folder / lang).glob("*.ipynb")):
+            if extra not in expected:
+                differences.append(f"{folder}/{lang}/{extra.name} has no English source")
+                if not check:
+                    extra.unlink()
+    return differences
 
 
 def report_issues(root: Path, lang: str = SOURCE_LANGUAGE, notebook: str | None = None) -> str:

@@ -370,9 +370,7 @@ def train_gan(
     data = rgb_to_tensor(rgb)
     if len(data) == 0:
         raise ValueError("cannot train a GAN on an empty set of sprites.")
-    z_dim = state.model.z_dim
-    fixed_z = torch.randn(cfg.n_strip, z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)).to(device)
-    variety_z = torch.randn(64, z_dim, generator=torch.Generator().manual_seed(cfg.seed + 2)).to(device)
+    fixed_z, variety_z = _fixed_codes(cfg, state.model.z_dim, device)
     history = History()
     strips: list[np.ndarray] = []
     strip_epochs: list[int] = []
@@ -380,24 +378,15 @@ def train_gan(
     deadline = start + max_minutes * 60 if max_minutes is not None else math.inf
     total_epochs = cfg.epochs if cfg.epochs is not None else 10**9
     n_batches = max(1, len(data) // cfg.batch_size)  # drop the ragged last batch: BatchNorm wants full ones
-    bar = progress(
-        total=None if cfg.epochs is None else total_epochs * n_batches,
-        desc=_("GAN training"),
-        disable=None if progress_bar else True,
-    )
+    bar = _gan_progress_bar(None if cfg.epochs is None else total_epochs * n_batches, progress_bar)
     epoch = 0
     while epoch < total_epochs:
         means = state.run_epoch(data, n_batches, history, epoch, deadline, bar)
-        record = {"epoch": epoch, "seconds": time.perf_counter() - start, **means, "loss": means["d_loss"]}
-        record["variety"] = sample_variety(_generate_rgb(state.G_avg, variety_z))
-        history.epochs.append(record)
+        history.epochs.append(_gan_epoch_record(state, means, epoch, time.perf_counter() - start, variety_z))
         if epoch % cfg.strip_every == 0 or history.stopped_early or epoch + 1 == total_epochs:
             strips.append(_generate_rgb(state.G_avg, fixed_z))
             strip_epochs.append(epoch)
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(
-                d=f"{record['d_loss']:.2f}", g=f"{record['g_loss']:.2f}", variety=f"{record['variety']:.3f}"
-            )
+        _show_epoch_losses(bar, history.epochs[-1])
         epoch += 1
         if history.stopped_early or time.perf_counter() > deadline:
             history.stopped_early = history.stopped_early or epoch < total_epochs
@@ -410,6 +399,35 @@ def train_gan(
     state.finish()
     history.seconds = time.perf_counter() - start
     return GANRun(state.model.cpu(), history, np.stack(strips), strip_epochs)
+
+
+def _fixed_codes(cfg: GANConfig, z_dim: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The codes drawn once per run, from their own seeds (so training's random stream is untouched):
+    the sample strip's `n_strip`, and 64 for the variety measured after each epoch."""
+    fixed_z = torch.randn(cfg.n_strip, z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)).to(device)
+    variety_z = torch.randn(64, z_dim, generator=torch.Generator().manual_seed(cfg.seed + 2)).to(device)
+    return fixed_z, variety_z
+
+
+def _gan_progress_bar(total_steps: int | None, progress_bar: bool) -> Any:
+    """One bar for the whole run, counting steps (no total when only minutes bound the run)."""
+    return progress(total=total_steps, desc=_("GAN training"), disable=None if progress_bar else True)
+
+
+def _gan_epoch_record(
+    state: _GANTraining, means: dict[str, float], epoch: int, seconds: float, variety_z: torch.Tensor
+) -> dict[str, float]:
+    """The epoch's line in `history.epochs`: mean losses ("loss" is D's) and the variety of the samples of fixed
+    codes (it falls when the generator collapses)."""
+    record = {"epoch": epoch, "seconds": seconds, **means, "loss": means["d_loss"]}
+    record["variety"] = sample_variety(_generate_rgb(state.G_avg, variety_z))
+    return record
+
+
+def _show_epoch_losses(bar: Any, record: dict[str, float]) -> None:
+    """The epoch's losses and variety beside the progress bar (the plain-text fallback has no postfix)."""
+    if hasattr(bar, "set_postfix"):
+        bar.set_postfix(d=f"{record['d_loss']:.2f}", g=f"{record['g_loss']:.2f}", variety=f"{record['variety']:.3f}")
 
 
 @dataclass
@@ -611,8 +629,34 @@ def train_main(argv: list[str] | None = None) -> int:
     """`python -m lecturekit train gan [--out PATH] [--minutes M] [--epochs E]`: reproduces data/weights/gan.pt
     (trained on the kit's training sprites; prints the quality scores last)."""
     from lecturekit.data import load_sprites
-    from lecturekit.paths import weights_dir
 
+    args = _gan_parser().parse_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
+    config = GANConfig().with_overrides(epochs=args.epochs, seed=args.seed)
+    cpu_start = time.process_time()
+    run = train_gan(train.rgb(), config, max_minutes=args.minutes)
+    cpu_seconds = time.process_time() - cpu_start
+    scores = quality_scores(run.model, sprites, train, test)
+    scores.update(
+        train_seconds=run.history.seconds,
+        train_cpu_seconds=cpu_seconds,
+        epochs=len(run.history.epochs),
+        steps=len(run.history.steps),
+        threads=torch.get_num_threads(),
+    )
+    out = _save_gan_checkpoint(args.out, run, sprites, scores, config)
+    print(
+        f"trained {len(run.history.epochs)} epochs ({len(run.history.steps)} steps) in {run.history.seconds:.0f} s "
+        f"wall, {cpu_seconds:.0f} s CPU -> {out}"
+    )
+    for k, v in scores.items():
+        print(f"{k} {v:.4f}")
+    return 0
+
+
+def _gan_parser() -> argparse.ArgumentParser:
+    """`train_main`'s options; their defaults are the shipped recipe's (GANConfig)."""
     parser = argparse.ArgumentParser(prog="lecturekit train gan", description=train_main.__doc__)
     parser.add_argument("--out", default=None, help="checkpoint path (default: the shipped data/weights/gan.pt)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training")
@@ -626,24 +670,19 @@ def train_main(argv: list[str] | None = None) -> int:
         help="torch CPU threads (default 1: this model is too small to gain from more, and on a "
         "busy machine extra threads wait for each other: 2 threads ran 8x slower on a shared CPU)",
     )
-    args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, args.threads))
-    sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
-    config = defaults.with_overrides(epochs=args.epochs, seed=args.seed)
-    cpu_start = time.process_time()
-    run = train_gan(train.rgb(), config, max_minutes=args.minutes)
-    cpu_seconds = time.process_time() - cpu_start
-    scores = quality_scores(run.model, sprites, train, test)
-    scores.update(
-        train_seconds=run.history.seconds,
-        train_cpu_seconds=cpu_seconds,
-        epochs=len(run.history.epochs),
-        steps=len(run.history.steps),
-        threads=torch.get_num_threads(),
-    )
-    out = Path(args.out) if args.out else weights_dir() / "gan.pt"
+    return parser
+
+
+def _save_gan_checkpoint(
+    out: str | None, run: GANRun, sprites: Any, scores: dict[str, float], config: GANConfig
+) -> Path:
+    """Save the run (half precision, with its strips, history and settings) where `--out` says, else as the
+    shipped gan.pt; return the path."""
+    from lecturekit.paths import weights_dir
+
+    path = Path(out) if out else weights_dir() / "gan.pt"
     save_checkpoint(
-        out,
+        path,
         run.model,
         fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
         metrics=scores,
@@ -653,13 +692,7 @@ def train_main(argv: list[str] | None = None) -> int:
         },
         half=True,
     )
-    print(
-        f"trained {len(run.history.epochs)} epochs ({len(run.history.steps)} steps) in {run.history.seconds:.0f} s "
-        f"wall, {cpu_seconds:.0f} s CPU -> {out}"
-    )
-    for k, v in scores.items():
-        print(f"{k} {v:.4f}")
-    return 0
+    return path
 
 
 # ----------------------------------------------------------------------------- the three families compared

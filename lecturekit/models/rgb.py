@@ -316,20 +316,7 @@ def test_loss(model: WindowNextPixel, indices: np.ndarray, palette: np.ndarray) 
 def train_main(argv: list[str]) -> int:
     """`python -m lecturekit train rgb`: train the RGB-regression and the 1-of-N window models on the
     kit's sprites (or on lecture-format files) and save them as rgb_regression.pt and rgb_palette.pt."""
-    parser = argparse.ArgumentParser(prog="lecturekit train rgb", description=train_main.__doc__)
-    parser.add_argument("--out", default=None, help="folder for the two checkpoints (default: data/weights)")
-    parser.add_argument(
-        "--lecture-files",
-        nargs=2,
-        metavar=("PIXELS", "COLORMAP"),
-        default=None,
-        help="train on these files in the lecture's format instead of the kit's sprites",
-    )
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--minutes", type=float, default=None, help="stop each model after this wall time")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    args = _rgb_parser().parse_args(argv)
     from lecturekit.paths import weights_dir
 
     data = load_sprite_data(args.lecture_files)
@@ -348,17 +335,7 @@ def train_main(argv: list[str]) -> int:
             seed=args.seed,
             max_minutes=args.minutes,
         )
-        loss = test_loss(model, sprites.indices[test_pos], sprites.palette)
-        real = torch.tensor(sprites.rgb()[test_pos] / 255.0, dtype=torch.float32)
-        region = np.zeros(real.shape[:3], dtype=bool)
-        region.reshape(len(region), -1)[:, 100:] = True
-        drawn = model.draw(len(real), prefix_rgb01=real, n_given=100, seed=args.seed)
-        drawn_sat, real_sat = coloured_saturation(drawn, region), coloured_saturation(real.numpy(), region)
-        metrics = {
-            "test_loss": loss,
-            "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
-            "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0,
-        }
+        metrics = _held_out_metrics(model, sprites, test_pos, args.seed)
         path = save_checkpoint(
             out / f"{name}.pt",
             model,
@@ -369,3 +346,37 @@ def train_main(argv: list[str]) -> int:
         )
         print(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + f" -> {path}")
     return 0
+
+
+def _rgb_parser() -> argparse.ArgumentParser:
+    """`train_main`'s options (the defaults made the shipped checkpoints)."""
+    parser = argparse.ArgumentParser(prog="lecturekit train rgb", description=train_main.__doc__)
+    parser.add_argument("--out", default=None, help="folder for the two checkpoints (default: data/weights)")
+    parser.add_argument(
+        "--lecture-files",
+        nargs=2,
+        metavar=("PIXELS", "COLORMAP"),
+        default=None,
+        help="train on these files in the lecture's format instead of the kit's sprites",
+    )
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--minutes", type=float, default=None, help="stop each model after this wall time")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _held_out_metrics(model: WindowNextPixel, sprites: SpriteSet, test_pos: np.ndarray, seed: int) -> dict[str, float]:
+    """The checkpoint's metrics: held-out loss, and the saturation of pixels drawn after a 100-pixel prefix
+    against the real ones (the RGB regression draws greyish averages)."""
+    loss = test_loss(model, sprites.indices[test_pos], sprites.palette)
+    real = torch.tensor(sprites.rgb()[test_pos] / 255.0, dtype=torch.float32)
+    region = np.zeros(real.shape[:3], dtype=bool)
+    region.reshape(len(region), -1)[:, 100:] = True
+    drawn = model.draw(len(real), prefix_rgb01=real, n_given=100, seed=seed)
+    drawn_sat, real_sat = coloured_saturation(drawn, region), coloured_saturation(real.numpy(), region)
+    return {
+        "test_loss": loss,
+        "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
+        "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0,
+    }

@@ -572,36 +572,13 @@ def train_sentence_vae(
     model = SentenceVAE(len(vocab), embed_dim, hidden_dim, latent_dim, max_len)
     model.vocab = vocab
     data = encode_batch(train, vocab, max_len)
-    step = {"n": 0}
     if max_steps is not None:
         epochs = 1
-
-    def loss_fn(m: SentenceVAE, batch: tuple[torch.Tensor, torch.Tensor]) -> Any:
-        ids, lengths = batch
-        recon, kl, _ = sentence_losses(m, ids, lengths, word_dropout=word_dropout)
-        beta = kl_weight(step["n"], warmup_steps)
-        step["n"] += 1
-        loss = (recon + beta * kl).mean()
-        return loss, {"recon": float(recon.detach().mean()), "kl": float(kl.detach().mean()), "kl_weight": beta}
-
-    eval_fn = None
-    if test:
-
-        def eval_fn(m: SentenceVAE) -> dict[str, float]:
-            r = evaluate(m, list(test)[:1000], vocab, decode=False)
-            return {"test_nll": r["nll_per_sentence"], "test_kl": r["kl"], "test_active_units": r["active_units"]}
-
     batches = LengthBatches(data, batch_size, seed=seed, max_steps=max_steps)
-    total = len(batches) * (epochs or 1)
-
-    def lr_decay(s: int) -> float:
-        """Full learning rate for 60% of the steps, then down linearly to a tenth."""
-        return 1.0 if s < 0.6 * total else max(0.1, 1.0 - 0.9 * (s - 0.6 * total) / (0.4 * total))
-
     history = fit(
         model,
         batches,
-        loss_fn,
+        _AnnealedLoss(word_dropout, warmup_steps),
         epochs=epochs,
         max_minutes=minutes,
         batch_size=batch_size,
@@ -609,15 +586,53 @@ def train_sentence_vae(
         clip_grad=5.0,
         device=device,
         seed=seed,
-        eval_fn=eval_fn,
+        eval_fn=_held_out_eval(test, vocab),
         progress_bar=progress_bar,
         desc=_("sentence VAE"),
-        schedule=lr_decay,
+        schedule=_late_linear_decay(len(batches) * (epochs or 1)),
     )
     if log_every > 1:
         history.steps = [s for s in history.steps if s["step"] % log_every == 0]
     model.cpu().eval()
     return model, vocab, history
+
+
+class _AnnealedLoss:
+    """`train_sentence_vae`'s loss: reconstruction (with word dropout) plus the KL term at a weight that grows
+    over the warm-up steps. A class, so the step it has reached is a plain attribute."""
+
+    def __init__(self, word_dropout: float, warmup_steps: int) -> None:
+        self.word_dropout, self.warmup_steps = word_dropout, warmup_steps
+        self.steps = 0
+
+    def __call__(self, m: SentenceVAE, batch: tuple[torch.Tensor, torch.Tensor]) -> Any:
+        ids, lengths = batch
+        recon, kl, _codes = sentence_losses(m, ids, lengths, word_dropout=self.word_dropout)
+        beta = kl_weight(self.steps, self.warmup_steps)
+        self.steps += 1
+        loss = (recon + beta * kl).mean()
+        return loss, {"recon": float(recon.detach().mean()), "kl": float(kl.detach().mean()), "kl_weight": beta}
+
+
+def _held_out_eval(test: Sequence[str] | None, vocab: Any) -> Callable[[SentenceVAE], dict[str, float]] | None:
+    """`fit`'s eval_fn: held-out NLL, KL and active units on up to 1000 test sentences (None without any)."""
+    if not test:
+        return None
+
+    def eval_fn(m: SentenceVAE) -> dict[str, float]:
+        r = evaluate(m, list(test)[:1000], vocab, decode=False)
+        return {"test_nll": r["nll_per_sentence"], "test_kl": r["kl"], "test_active_units": r["active_units"]}
+
+    return eval_fn
+
+
+def _late_linear_decay(total: int) -> Callable[[int], float]:
+    """The learning-rate schedule over `total` steps: full rate for 60% of them, then down linearly to a tenth."""
+
+    def lr_decay(s: int) -> float:
+        return 1.0 if s < 0.6 * total else max(0.1, 1.0 - 0.9 * (s - 0.6 * total) / (0.4 * total))
+
+    return lr_decay
 
 
 class LengthBatches:
@@ -774,7 +789,15 @@ def train_main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     vocab = build_vocab(train, min_count=args.min_count)
-    sizes = {
+    print(f"{len(train)} training sentences, {len(test)} held out, {len(vocab)} words in the vocabulary")
+    if args.kl_curves:
+        return _write_kl_curves(args, argv, train, test, vocab)
+    return _train_and_save(args, argv, train, test, vocab)
+
+
+def _model_sizes(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line's sizes and optimiser settings, as keyword arguments of `train_sentence_vae`."""
+    return {
         "embed_dim": args.embed_dim,
         "hidden_dim": args.hidden_dim,
         "latent_dim": args.latent_dim,
@@ -782,33 +805,38 @@ def train_main(argv: list[str]) -> int:
         "batch_size": args.batch_size,
         "lr": args.lr,
     }
-    print(f"{len(train)} training sentences, {len(test)} held out, {len(vocab)} words in the vocabulary")
-    if args.kl_curves:
-        examples = [s for s in test[:6]]
-        start = time.perf_counter()
-        curves = kl_curves(
-            train,
-            test,
-            vocab,
-            steps=args.curve_steps,
-            seed=args.seed,
-            examples=examples,
-            progress_bar=not args.quiet,
-            warmup_steps=args.warmup_steps,
-            word_dropout=args.word_dropout,
-            **sizes,
+
+
+def _write_kl_curves(args: argparse.Namespace, argv: list[str], train: list[str], test: list[str], vocab: Any) -> int:
+    """`train_main --kl-curves JSON`: the two runs of `kl_curves` written to the JSON file, no checkpoint."""
+    examples = [s for s in test[:6]]
+    start = time.perf_counter()
+    curves = kl_curves(
+        train,
+        test,
+        vocab,
+        steps=args.curve_steps,
+        seed=args.seed,
+        examples=examples,
+        progress_bar=not args.quiet,
+        warmup_steps=args.warmup_steps,
+        word_dropout=args.word_dropout,
+        **_model_sizes(args),
+    )
+    curves["command"] = "python -m lecturekit train sentence_vae " + " ".join(argv)
+    curves["seconds"] = round(time.perf_counter() - start, 1)
+    Path(args.kl_curves).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.kl_curves).write_text(_compact_json(curves))
+    for name, run in curves["runs"].items():
+        print(
+            f"{name:13s} final held-out KL {run['test']['kl']:.2f} nats, active units {run['test']['active_units']:.0f}"
         )
-        curves["command"] = "python -m lecturekit train sentence_vae " + " ".join(argv)
-        curves["seconds"] = round(time.perf_counter() - start, 1)
-        Path(args.kl_curves).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.kl_curves).write_text(_compact_json(curves))
-        for name, run in curves["runs"].items():
-            print(
-                f"{name:13s} final held-out KL {run['test']['kl']:.2f} nats, "
-                f"active units {run['test']['active_units']:.0f}"
-            )
-        print(f"wrote {args.kl_curves}")
-        return 0
+    print(f"wrote {args.kl_curves}")
+    return 0
+
+
+def _train_and_save(args: argparse.Namespace, argv: list[str], train: list[str], test: list[str], vocab: Any) -> int:
+    """`train_main` without --kl-curves: train, measure on the held-out sentences, save the checkpoint."""
     model, vocab, history = train_sentence_vae(
         train,
         test,
@@ -820,7 +848,7 @@ def train_main(argv: list[str]) -> int:
         seed=args.seed,
         max_steps=args.steps,
         progress_bar=not args.quiet,
-        **sizes,
+        **_model_sizes(args),
     )
     figures = evaluate(model, test, vocab)
     from lecturekit.checkpoints import save_checkpoint

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -494,22 +495,6 @@ def train_sprite_model(
     loss_fn = _WarmupLoss(
         flip, warmup_steps=max(1, warmup_epochs * steps_per_epoch), generator=torch.Generator().manual_seed(seed + 1)
     )
-    total_steps = (epochs or 10**6) * steps_per_epoch
-
-    def schedule(s: int) -> float:  # cosine decay to 5% (only when the number of epochs is known)
-        if epochs is None:
-            return 1.0
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps)))
-
-    eval_fn = None
-    if test is not None:
-        test_x = torch.as_tensor(test.indices, dtype=torch.long)
-
-        def eval_fn(m: _SpriteCodec) -> dict[str, float]:
-            if isinstance(m, SpriteVAE):
-                return {"test_" + k: v for k, v in elbo_bits_per_pixel(m, test_x, samples=1).items()}
-            return {"test_recon_bpp": reconstruction_bits_per_pixel(m, test_x)}
-
     history = fit(
         model,
         data,
@@ -518,11 +503,11 @@ def train_sprite_model(
         max_minutes=max_minutes,
         batch_size=batch_size,
         lr=lr,
-        schedule=schedule,
+        schedule=_cosine_decay(epochs, steps_per_epoch),
         clip_grad=5.0,
         device=device,
         seed=seed,
-        eval_fn=eval_fn,
+        eval_fn=_held_out_bits(test),
         progress_bar=progress_bar,
         desc=_("training the {kind}").format(kind=kind.upper()),
     )
@@ -530,6 +515,33 @@ def train_sprite_model(
     if isinstance(model, SpriteAutoencoder):
         model.fit_code_statistics(train.indices)
     return model, history
+
+
+def _cosine_decay(epochs: int | None, steps_per_epoch: int) -> Callable[[int], float]:
+    """The learning-rate schedule: a cosine decay to 5% over the run, or a constant rate when only minutes
+    bound it (the number of steps is then unknown)."""
+    total_steps = (epochs or 10**6) * steps_per_epoch
+
+    def schedule(s: int) -> float:
+        if epochs is None:
+            return 1.0
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total_steps)))
+
+    return schedule
+
+
+def _held_out_bits(test: Any) -> Callable[[_SpriteCodec], dict[str, float]] | None:
+    """`fit`'s eval_fn: held-out bits per pixel each epoch (the ELBO's for a VAE, reconstruction for an AE)."""
+    if test is None:
+        return None
+    test_x = torch.as_tensor(test.indices, dtype=torch.long)
+
+    def eval_fn(m: _SpriteCodec) -> dict[str, float]:
+        if isinstance(m, SpriteVAE):
+            return {"test_" + k: v for k, v in elbo_bits_per_pixel(m, test_x, samples=1).items()}
+        return {"test_recon_bpp": reconstruction_bits_per_pixel(m, test_x)}
+
+    return eval_fn
 
 
 class _WarmupLoss:

@@ -40,7 +40,6 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
     ) -> None:
         from lecturekit.models.gan import interpolate_codes, path_point, snap_rgb
 
-        w = _widgets()
         self._interp, self._point, self._snap_rgb = interpolate_codes, path_point, snap_rgb
         self.model = model.eval()
         self.palette = np.asarray(palette, dtype=np.uint8)
@@ -49,6 +48,16 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         self._next_seed = max(seed_a, seed_b) + 1
         self.z_a = self._code(seed_a)
         self.z_b = self._code(seed_b)
+        self._build_controls(snap, spherical)
+        self._build_pictures()
+        self._wire_events()
+        super().__init__(self._box_children())
+        self.add_class("lk-gan-interpolation")
+
+    # ---- building
+    def _build_controls(self, snap: bool, spherical: bool) -> None:
+        """The slider, checkboxes and buttons (before the pictures: drawing reads the slider and checkboxes)."""
+        w = _widgets()
         self.slider = w.FloatSlider(
             value=0.5,
             min=0.0,
@@ -62,6 +71,10 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
         self.spherical = w.Checkbox(value=spherical, description=_("spherical path"), indent=False)
         self.new_a = w.Button(description=_("new A"), tooltip=_("draw a new random code for the start"))
         self.new_b = w.Button(description=_("new B"), tooltip=_("draw a new random code for the end"))
+
+    def _build_pictures(self) -> None:
+        """The sprite at the slider and the path strip, drawn once now, and every control's CSS class."""
+        w = _widgets()
         first = self.render()
         self.image = w.Image(
             value=png_bytes(first, self.scale), format="png", width=20 * self.scale, height=20 * self.scale
@@ -79,24 +92,28 @@ class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
             (self.spherical, "lk-gan-spherical"),
         ):
             control.add_class(css)
+
+    def _wire_events(self) -> None:
+        """Plain synchronous callbacks: the slider redraws the sprite, a path change the strip, a button one end."""
         self.slider.observe(self._on_slider, names="value")
         self.snap.observe(self._on_path, names="value")
         self.spherical.observe(self._on_path, names="value")
         self.new_a.on_click(lambda _click: self._new_end("a"))
         self.new_b.on_click(lambda _click: self._new_end("b"))
-        super().__init__(
-            [
-                w.HBox(
-                    [
-                        self.image,
-                        w.VBox([self.slider, w.HBox([self.new_a, self.new_b]), w.HBox([self.snap, self.spherical])]),
-                    ]
-                ),
-                w.HTML(_("<b>the path A → B</b> (left to right)")),
-                self.strip,
-            ]
-        )
-        self.add_class("lk-gan-interpolation")
+
+    def _box_children(self) -> list[Any]:
+        """The VBox's children: the sprite beside the controls, then the path strip under its title."""
+        w = _widgets()
+        return [
+            w.HBox(
+                [
+                    self.image,
+                    w.VBox([self.slider, w.HBox([self.new_a, self.new_b]), w.HBox([self.snap, self.spherical])]),
+                ]
+            ),
+            w.HTML(_("<b>the path A → B</b> (left to right)")),
+            self.strip,
+        ]
 
     # ---- drawing
     def _code(self, seed: int) -> torch.Tensor:

@@ -48,7 +48,26 @@ class LatentSliders:
         self.sprites = None if sprites_indices is None else np.asarray(sprites_indices)
         self.update_ms: list[float] = []
         self._holding = False
-        self.sliders = []
+        self.sliders = self._make_sliders(widgets)
+        first = _decode_one(self.model, np.zeros(self.dim, dtype=np.float32))  # warm-up decode
+        self.image = widgets.Image(
+            value=png_bytes(first, scale), format="png", width=first.shape[1] * scale, height=first.shape[0] * scale
+        )
+        self.image.add_class("lk-decoded")
+        buttons = self._make_buttons(widgets)
+        self.encode_button = self.sprite_picker = self.sprite_image = None
+        if self.sprites is not None and len(self.sprites):
+            buttons += [self._make_sprite_picker(widgets)]
+        self.status = widgets.HTML(value="")
+        self.status.add_class("lk-status")
+        for b in buttons:
+            b.add_class("lk-button")
+        self.widget = self._assembled_widget(widgets, buttons)
+        self.update()
+
+    def _make_sliders(self, widgets: Any) -> list[Any]:
+        """One slider per code dimension, each redrawing the sprite when it moves (unless set_code holds them)."""
+        sliders = []
         for i in range(self.dim):
             s = widgets.FloatSlider(
                 value=0.0,
@@ -61,51 +80,51 @@ class LatentSliders:
             )
             s.add_class(f"lk-slider-{i}")
             s.observe(self._on_slider, names="value")
-            self.sliders.append(s)
-        first = _decode_one(self.model, np.zeros(self.dim, dtype=np.float32))  # warm-up decode
-        self.image = widgets.Image(
-            value=png_bytes(first, scale), format="png", width=first.shape[1] * scale, height=first.shape[0] * scale
-        )
-        self.image.add_class("lk-decoded")
+            sliders.append(s)
+        return sliders
+
+    def _make_buttons(self, widgets: Any) -> list[Any]:
+        """The "random" and "reset" buttons, wired (they are `random_button` and `reset_button` too)."""
         self.random_button = widgets.Button(description=_("random"), tooltip=_("a code drawn from N(0, I)"))
         self.random_button.add_class("lk-random")
         self.random_button.on_click(lambda _click: self.randomize())
         self.reset_button = widgets.Button(description=_("reset"), tooltip=_("every dimension to 0"))
         self.reset_button.add_class("lk-reset")
         self.reset_button.on_click(lambda _click: self.set_code(np.zeros(self.dim)))
-        buttons = [self.random_button, self.reset_button]
-        self.encode_button = self.sprite_picker = self.sprite_image = None
-        if self.sprites is not None and len(self.sprites):
-            self.sprite_picker = widgets.Dropdown(
-                options=_sprite_options(len(self.sprites)), value=0, description=_("sprite")
-            )
-            self.sprite_picker.add_class("lk-sprite-pick")
-            rgb = self._sprite_rgb(0)
-            self.sprite_image = widgets.Image(
-                value=png_bytes(rgb, scale // 2),
-                format="png",
-                width=rgb.shape[1] * (scale // 2),
-                height=rgb.shape[0] * (scale // 2),
-            )
-            self.sprite_image.add_class("lk-sprite")
-            self.sprite_picker.observe(self._on_pick, names="value")
-            self.encode_button = widgets.Button(
-                description=_("encode this sprite"), tooltip=_("set the sliders to the code of the chosen sprite")
-            )
-            self.encode_button.add_class("lk-encode")
-            self.encode_button.on_click(lambda _click: self.encode_sprite())
-            buttons += [self.encode_button]
-        self.status = widgets.HTML(value="")
-        self.status.add_class("lk-status")
-        for b in buttons:
-            b.add_class("lk-button")
+        return [self.random_button, self.reset_button]
+
+    def _make_sprite_picker(self, widgets: Any) -> Any:
+        """The sprite dropdown with its picture, and the "encode this sprite" button it returns (wired)."""
+        scale = self.scale
+        self.sprite_picker = widgets.Dropdown(
+            options=_sprite_options(len(self.sprites)), value=0, description=_("sprite")
+        )
+        self.sprite_picker.add_class("lk-sprite-pick")
+        rgb = self._sprite_rgb(0)
+        self.sprite_image = widgets.Image(
+            value=png_bytes(rgb, scale // 2),
+            format="png",
+            width=rgb.shape[1] * (scale // 2),
+            height=rgb.shape[0] * (scale // 2),
+        )
+        self.sprite_image.add_class("lk-sprite")
+        self.sprite_picker.observe(self._on_pick, names="value")
+        self.encode_button = widgets.Button(
+            description=_("encode this sprite"), tooltip=_("set the sliders to the code of the chosen sprite")
+        )
+        self.encode_button.add_class("lk-encode")
+        self.encode_button.on_click(lambda _click: self.encode_sprite())
+        return self.encode_button
+
+    def _assembled_widget(self, widgets: Any, buttons: list[Any]) -> Any:
+        """The whole widget: sliders beside the sprite, the buttons under them, then the sprite picker if any."""
         controls = [widgets.VBox(self.sliders), widgets.VBox([self.image, self.status])]
         rows = [widgets.HBox(controls), widgets.HBox(buttons)]
         if self.sprite_picker is not None:
             rows.append(widgets.HBox([self.sprite_picker, self.sprite_image]))
-        self.widget = widgets.VBox(rows)
-        self.widget.add_class("lk-latent-sliders")
-        self.update()
+        widget = widgets.VBox(rows)
+        widget.add_class("lk-latent-sliders")
+        return widget
 
     # -- state
     @property

@@ -142,6 +142,28 @@ class SentenceInterpolationWidget(widgets.VBox):
         self.model = model
         self.vocab = vocab if vocab is not None else model.vocab
         self.check_grammar = check_grammar
+        self._build_controls(sentence_a, sentence_b, steps, method)
+        self.rows: list[str] = []
+        self.notes: list[str] = []
+        super().__init__(
+            [
+                self.sentence_a,
+                self.sentence_b,
+                widgets.HBox([self.steps, self.method]),
+                self.note,
+                self.position,
+                self.at_position,
+                self.table,
+            ]
+        )
+        self.add_class("lk-sentence-interpolation")
+        for control in (self.sentence_a, self.sentence_b, self.steps, self.method):
+            control.observe(self.update, names="value")
+        self.position.observe(self.update_position, names="value")
+        self.update()  # warm-up: the first decode happens now, not on the first slider move
+
+    def _build_controls(self, sentence_a: str, sentence_b: str, steps: int, method: str) -> None:
+        """The text boxes, step count, decoding method, position slider and output areas, each with its CSS class."""
         wide = widgets.Layout(width="520px")
         self.sentence_a = widgets.Text(value=sentence_a, description=_("sentence A"), layout=wide)
         self.sentence_b = widgets.Text(value=sentence_b, description=_("sentence B"), layout=wide)
@@ -175,24 +197,6 @@ class SentenceInterpolationWidget(widgets.VBox):
             (self.at_position, "lk-position-sentence"),
         ):
             control.add_class(css)
-        self.rows: list[str] = []
-        self.notes: list[str] = []
-        super().__init__(
-            [
-                self.sentence_a,
-                self.sentence_b,
-                widgets.HBox([self.steps, self.method]),
-                self.note,
-                self.position,
-                self.at_position,
-                self.table,
-            ]
-        )
-        self.add_class("lk-sentence-interpolation")
-        for control in (self.sentence_a, self.sentence_b, self.steps, self.method):
-            control.observe(self.update, names="value")
-        self.position.observe(self.update_position, names="value")
-        self.update()  # warm-up: the first decode happens now, not on the first slider move
 
     def update(self, change: Any = None) -> None:
         """Re-encode, re-interpolate and re-decode; show the table, and notes about the input."""
