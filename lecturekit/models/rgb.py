@@ -323,10 +323,10 @@ def train_main(argv: list[str]) -> int:
     sprites, train_pos, test_pos = data.sprites, data.train, data.test
     out = Path(args.out) if args.out else weights_dir()
     fingerprints = {"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()}
-    for name, model in (
-        ("rgb_regression", WindowNextPixel("rgb", hidden=args.hidden)),
-        ("rgb_palette", WindowNextPixel("palette", n_colors=sprites.n_colors, hidden=args.hidden)),
-    ):
+    for name, output in (("rgb_regression", "rgb"), ("rgb_palette", "palette")):
+        torch.manual_seed(args.seed)  # the starting weights too, so that a re-run trains the same model
+        n_colors = sprites.n_colors if output == "palette" else 0
+        model = WindowNextPixel(output, n_colors=n_colors, hidden=args.hidden)
         history = train_window_model(
             model,
             sprites.indices[train_pos],
