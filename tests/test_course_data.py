@@ -461,3 +461,33 @@ def test_files_changed_in_the_course_data_raise_the_alarm(
     review = (out.parent / "grades_review.csv").read_text()
     assert code == 1
     assert "planted.txt (created)" in review and "pixel_color.txt (changed)" in review, review
+
+
+def test_a_course_set_other_users_cannot_read_is_refused_before_grading_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root each grading kernel runs under a uid of its own: a data set it could not read is refused up
+    front, naming the chmod that fixes it (not a kernel that silently fails to load the sprites)."""
+    from types import SimpleNamespace
+
+    from lecturekit.grading import bwrap, sandbox
+
+    folder = tmp_path / "course_set"
+    (folder / "weights").mkdir(parents=True)
+    (folder / "weights" / "vae.pt").write_bytes(b"x")
+    (folder / "dataset.json").write_text("{}")
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    monkeypatch.setattr(datasets, "active", lambda: SimpleNamespace(is_kit=False, folder=folder))
+    monkeypatch.setattr(bwrap, "is_root", lambda: True)
+    assert sandbox.unreadable_by_others(folder) == []
+    assert sandbox.course_data_folder() == folder.resolve()
+
+    (folder / "weights" / "vae.pt").chmod(0o600)
+    (folder / "weights").chmod(0o700)
+    assert sandbox.unreadable_by_others(folder) == [folder / "weights", folder / "weights" / "vae.pt"]
+    with pytest.raises(ValueError, match=r"chmod -R o\+rX"):
+        sandbox.course_data_folder()
+    assert sandbox.course_data_folder(own_uid=False) == folder.resolve()  # a kernel that keeps the grader's uid
+    monkeypatch.setattr(bwrap, "is_root", lambda: False)  # not root: the kernel is the grader's own user
+    assert sandbox.course_data_folder() == folder.resolve()

@@ -204,9 +204,8 @@ class KernelSession:
             # and what the grader put there (never what an earlier kernel made: no chown through its links)
             for name in ["", *sorted(self._handed_in), "kernel.json"]:
                 os.chown(self.workdir / name, self.uid, self.uid, follow_symlinks=False)
-        argv = bwrap.bwrap_argv(
-            self.workdir, self.package, data_dir(), sandbox.kernel_argv(), course_data=sandbox.course_data_folder()
-        )
+        course_data = sandbox.course_data_folder(own_uid=self.uid is not None)
+        argv = bwrap.bwrap_argv(self.workdir, self.package, data_dir(), sandbox.kernel_argv(), course_data=course_data)
         env = sandbox.kernel_env(
             self.workdir, self.memory_mb, processes=self.processes, package=bwrap.PACKAGE_MOUNT, uid=self.uid
         )

@@ -481,7 +481,7 @@ def _watched_folders(solutions_dir: Path, assignments: list[Assignment], options
     package, the kit's data, the active course data set (under the data switch), the kernels' package copies."""
     from lecturekit.paths import data_dir
 
-    course_data = sandbox.course_data_folder()
+    course_data = sandbox.course_data_folder(own_uid=options.sandbox)  # refused early when kernels can't read it
     return [
         Path(solutions_dir).resolve().parent,
         sandbox.PACKAGE_DIR,

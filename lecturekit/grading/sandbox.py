@@ -71,7 +71,7 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def course_data_folder() -> Path | None:
+def course_data_folder(own_uid: bool = True) -> Path | None:
     """The folder of the course data set in force (`LECTUREKIT_DATA` / `use_data`), None for the kit's own data.
 
     A grading kernel must use the data the instructor selected: its folder is bound read-only into the
@@ -80,7 +80,32 @@ def course_data_folder() -> Path | None:
     from lecturekit import datasets
 
     active = datasets.active()
-    return None if active.is_kit else active.folder.resolve()
+    if active.is_kit:
+        return None
+    folder = active.folder.resolve()
+    from lecturekit.grading.bwrap import is_root
+
+    hidden = unreadable_by_others(folder) if is_root() and own_uid else []
+    if hidden:
+        raise ValueError(
+            f"the course data set {folder} holds {len(hidden)} file(s) or folder(s) other users cannot read (e.g. "
+            f"{hidden[0]}); as root each grading kernel runs under a uid of its own and would not see them. "
+            f"Fix: chmod -R o+rX {folder}"
+        )
+    return folder
+
+
+def unreadable_by_others(folder: Path) -> list[Path]:
+    """The files (no o+r) and folders (no o+rx) under `folder` that a kernel under another uid cannot read."""
+    import stat
+
+    found = []
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        mode = path.stat().st_mode
+        need = stat.S_IROTH | stat.S_IXOTH if path.is_dir() else stat.S_IROTH
+        if mode & need != need:
+            found.append(path)
+    return found
 
 
 def kernel_env(
@@ -104,7 +129,7 @@ def kernel_env(
     env["LK_GRADE_MEMORY"] = str(int(memory_mb) * 2**20 if memory_mb else 0)
     env["LK_GRADE_FSIZE"] = str(int(file_mb) * 2**20 if file_mb else 0)
     env["LK_GRADE_NPROC"] = str(int(processes))
-    course_data = course_data_folder()
+    course_data = course_data_folder(own_uid=bool(uid))
     if course_data is not None:
         from lecturekit.datasets import ENV_VAR
 

@@ -70,7 +70,7 @@ def command(workdir: Path, private: Path, package: Path) -> list[str]:
 
     kernel = [*sandbox.kernel_argv()[:-1], f"{IPC_MOUNT}/connection.json"]
     argv = bwrap.bwrap_argv(
-        workdir, package, data_dir(), kernel, own_uid=False, course_data=sandbox.course_data_folder()
+        workdir, package, data_dir(), kernel, own_uid=False, course_data=sandbox.course_data_folder(own_uid=False)
     )
     cut = argv.index("--chdir")
     return argv[:cut] + ["--bind", str(private), IPC_MOUNT] + argv[cut:]
