@@ -132,12 +132,14 @@ def test_nb02_claims() -> None:
     r = recorded(nb)
     claim(r["sat_regression"] < 0.7 * r["sat_real"], nb, "Predicting RGB with squared error draws grey sprites", r)
     claim(abs(r["sat_1n"] - r["sat_real"]) < 0.2 * r["sat_real"], nb, "its drawings keep the data's saturation", r)
-    claim(0.4 < r["white_share"] < 0.6, nb, "white background alone is about half of them", r["white_share"])
+    claim(0.4 < r["white_share"] < 0.6, nb, "[white's share is] about half on the kit's sprites", r["white_share"])
+    found = {int(k): v for k, v in r["kmeans_found"].items()}
+    claim(all(found[k] <= k for k in found), nb, "[k-means] finds at most as many colours as [K]", found)
     n90 = {int(k): v for k, v in r["kmeans_90"].items()}
     claim(
         all(0.55 < n90[k] / k < 0.75 for k in n90 if k >= 32) and 0.55 < r["palette_90"] / 168 < 0.75,
         nb,
-        "from K = 32 on it is about two thirds of the palette",
+        "On the kit's sprites, from K = 32 on it is about two thirds of the palette",
         (n90, r["palette_90"]),
     )
     claim(all(n90[k] <= 12 for k in n90 if k <= 16), nb, "Only for small palettes (K <= 16) is 'a handful' true", n90)
@@ -146,8 +148,14 @@ def test_nb02_claims() -> None:
     claim(
         all(merged >= direct - 0.1 for merged, direct in r["merge_vs_kmeans"]),
         nb,
-        "fitting k-means with fewer colours is as good or better",
+        "[k-means fitted directly is as good or better] at all of them on the kit's sprites",
         r["merge_vs_kmeans"],
+    )
+    claim(
+        r["direct_wins"] == sum(merged >= direct - 0.1 for merged, direct in r["merge_vs_kmeans"]),
+        nb,
+        "[the cell prints] at how many sizes that is as good or better",
+        (r["direct_wins"], r["merge_vs_kmeans"]),
     )
     claim(r["recipe_same"], nb, "it lands exactly on the shipped palette and sprite file", r["recipe_same"])
     claim(r["recipe_sizes"][1:] == [200, 168], nb, "k-means with K = 200 ... at most 168 colours", r["recipe_sizes"])
@@ -230,13 +238,19 @@ def test_nb03_claims() -> None:
         bits,
     )
     claim(bits["pixelrnn"] < 0.5 * bits["position"], nb, "its bits per pixel are far below the baselines'", bits)
+    claim(
+        r["background_bits"] < 0.2 * r["creature_bits"],
+        nb,
+        "on the kit's sprites the white background around a creature costs almost nothing",
+        (r["background_bits"], r["creature_bits"]),
+    )
     agree = {float(k): v for k, v in r["completion_agreement"].items()}
     claim(agree[0.25] < 0.7 * agree[0.5], nb, "From the top 25% they are much weaker", agree)
     claim(r["completion_chance"] < agree[0.25], nb, "more of the sprite shown, more of its own pixels drawn back", r)
-    claim(r["argmax_distinct"] == 1 and r["argmax_nonwhite"] == 0.0, nb, "Argmax draws an empty sprite, every time", r)
+    claim(r["argmax_distinct"] == 1 and r["argmax_nonwhite"] == 0.0, nb, "Argmax draws the same sprite every time ... On the kit's sprites it is empty", r)
     claim(r["sampled_distinct"] == 16, nb, "Sampling ... makes every drawing different", r["sampled_distinct"])
     temps = {float(k): v for k, v in r["by_temperature"].items()}
-    claim(temps[0.3]["nonwhite"] < 0.05, nb, "at T = 0.3 the sprites are (nearly) empty", temps)
+    claim(temps[0.3]["nonwhite"] < 0.05, nb, "On the kit's sprites, at T = 0.3 the sprites are (nearly) empty", temps)
     own = [temps[t]["own_bits"] for t in sorted(temps)]
     claim(own == sorted(own), nb, "few bits at low T ... above 1 the drawings turn to noise", own)
     claim(temps[1.4]["nonwhite"] > temps[1.0]["nonwhite"], nb, "above 1 every colour becomes likely", temps)
@@ -244,8 +258,14 @@ def test_nb03_claims() -> None:
     claim(
         s["LSTM + row above"] < s["LSTM"] and r["above_bits"] < bits["pixelrnn"],
         nb,
-        "The row above helps in both numbers",
+        "On the kit's sprites the row above helps in both numbers",
         (s, r["above_bits"]),
+    )
+    claim(
+        r["above_verdict"] == ("better" if r["above_bits"] < bits["pixelrnn"] else "worse"),
+        nb,
+        "on this data set, the LSTM + row above is better/worse [as printed]",
+        (r["above_verdict"], r["above_bits"], bits["pixelrnn"]),
     )
     claim(
         s["real held-out sprites"] + 0.2 < s["LSTM + row above"], nb, "still far from real held-out sprites' score", s
