@@ -75,15 +75,15 @@ def test_nb04_claims() -> None:
     claim(
         7 < r["ae_spread"] / r["vae_spread"] < 14,
         nb,
-        "its own codes spread about ten times wider",
+        "on the kit's sprites its own codes spread about ten times wider",
         (r["ae_spread"], r["vae_spread"]),
     )
-    claim(r["recon"]["AE"] < r["recon"]["VAE"], nb, "The AE reconstructs a little better", r["recon"])
+    claim(r["recon"]["AE"] < r["recon"]["VAE"], nb, "On the kit's sprites the AE reconstructs a little better", r["recon"])
     bits = r["bits"]
     claim(
         bits["PixelRNN (notebook 03), exact"] < bits["VAE: -ELBO (upper bound)"],
         nb,
-        "[the negative ELBO is] worse than PixelRNN's",
+        "[the negative ELBO is] (on the kit's sprites) worse than PixelRNN's",
         bits,
     )
     claim(
@@ -99,10 +99,10 @@ def test_nb04_claims() -> None:
         sharp["VAE, average colour (the decoder's mean)"]["palette"] < 0.9, nb, "a mixed colour is in no palette", sharp
     )
     claim(
-        min(r["kl_per_dim"]) > 1.0,
+        min(r["kl_per_dim"]) > 1.0 and r["used_dims"] == 10,
         nb,
-        "every one of the ten carries information (the smallest far from 0)",
-        r["kl_per_dim"],
+        "On the kit's sprites ... every one of the ten carries information (the smallest KL far from 0)",
+        (r["kl_per_dim"], r["used_dims"]),
     )
     r2 = r["r2"]
     claim(
