@@ -78,7 +78,9 @@ def test_nb04_claims() -> None:
         "on the kit's sprites its own codes spread about ten times wider",
         (r["ae_spread"], r["vae_spread"]),
     )
-    claim(r["recon"]["AE"] < r["recon"]["VAE"], nb, "On the kit's sprites the AE reconstructs a little better", r["recon"])
+    claim(
+        r["recon"]["AE"] < r["recon"]["VAE"], nb, "On the kit's sprites the AE reconstructs a little better", r["recon"]
+    )
     bits = r["bits"]
     claim(
         bits["PixelRNN (notebook 03), exact"] < bits["VAE: -ELBO (upper bound)"],
@@ -247,7 +249,12 @@ def test_nb03_claims() -> None:
     agree = {float(k): v for k, v in r["completion_agreement"].items()}
     claim(agree[0.25] < 0.7 * agree[0.5], nb, "From the top 25% they are much weaker", agree)
     claim(r["completion_chance"] < agree[0.25], nb, "more of the sprite shown, more of its own pixels drawn back", r)
-    claim(r["argmax_distinct"] == 1 and r["argmax_nonwhite"] == 0.0, nb, "Argmax draws the same sprite every time ... On the kit's sprites it is empty", r)
+    claim(
+        r["argmax_distinct"] == 1 and r["argmax_nonwhite"] == 0.0,
+        nb,
+        "Argmax draws the same sprite every time ... On the kit's sprites it is empty",
+        r,
+    )
     claim(r["sampled_distinct"] == 16, nb, "Sampling ... makes every drawing different", r["sampled_distinct"])
     temps = {float(k): v for k, v in r["by_temperature"].items()}
     claim(temps[0.3]["nonwhite"] < 0.05, nb, "On the kit's sprites, at T = 0.3 the sprites are (nearly) empty", temps)
@@ -280,7 +287,12 @@ def test_nb05_claims() -> None:
     claim(r["p_train"] - r["p_test"] > 0.05, nb, "verdict: D ... has partly memorised them", r)
     claim(r["p_fake"] < r["p_test"], nb, "D calls generated sprites less real than held-out ones", r)
     claim(not r["collapsed"] and r["last_variety"] > r["real_variety"] / 3, nb, "this run did not collapse", r)
-    claim(r["mid_gap"] < r["step_gap"], nb, "For the kit's generator ... the midpoints differ less than two neighbouring steps of one path do", r)
+    claim(
+        r["mid_gap"] < r["step_gap"],
+        nb,
+        "For the kit's generator ... the midpoints differ less than two neighbouring steps of one path do",
+        r,
+    )
     claim(
         r["real_mid_spherical"] <= r["real_mid_straight"] + 0.05,
         nb,
@@ -290,8 +302,15 @@ def test_nb05_claims() -> None:
     rows = r["comparison"]
     models = {k: v for k, v in rows.items() if not k.startswith("real")}
     knn = {k: v["1-NN real vs drawn"] for k, v in models.items()}
-    claim(r["easiest"] == max(knn, key=knn.get), nb, "easiest to tell from real sprites [as printed]", (r["easiest"], knn))
-    claim(max(knn, key=knn.get) == "PixelRNN", nb, "on the kit's sprites PixelRNN is ... the easiest to tell from real sprites", knn)
+    claim(
+        r["easiest"] == max(knn, key=knn.get), nb, "easiest to tell from real sprites [as printed]", (r["easiest"], knn)
+    )
+    claim(
+        max(knn, key=knn.get) == "PixelRNN",
+        nb,
+        "on the kit's sprites PixelRNN is ... the easiest to tell from real sprites",
+        knn,
+    )
     sharp = {k: v["sharpness"] for k, v in models.items()}
     claim(max(sharp, key=sharp.get) == "PixelRNN", nb, "PixelRNN is the sharpest", sharp)
     claim(all(v["copies"] == 0 for v in models.values()), nb, "on the kit's sprites none of the three copies", rows)
