@@ -350,6 +350,29 @@ def test_a_rerun_skips_every_finished_model(trained_set: dict[str, object]) -> N
     assert "training budget: 0.6 minutes" in third.stdout and "pixelrnn_above   22%" in third.stdout
 
 
+#: lines the notebooks print on the course set (160 lecture-format sprites, 48 colours): the figures
+#: their text points to are computed from this data, not the kit's
+COURSE_FIGURES = {
+    "02": (
+        "160 sprites",
+        "48 palette colours",
+        "they carry no RGB originals",
+        "48 colours found)",
+        "the kit's own recipe replays the kit's RGB sprites only",
+    ),
+    "03": ("held-out sprites, two completions each", "on this data set, the LSTM + row above is", "course-data run"),
+    "04": ("reconstructs better, by", "training sprites): the AE's own-width codes score", "dimensions are used"),
+    "05": ("in the course-data run", "easiest to tell from real sprites (highest 1-NN)", "for this generator:"),
+}
+#: what only holds for the kit's own sprites and must not be printed on a course's
+KIT_ONLY_FIGURES = {
+    "02": ("identical to the shipped colormap.txt",),
+    "03": ("busy 2-core machine",),
+    "04": ("every dimension is used",),
+    "05": ("busy 2-core machine",),
+}
+
+
 @pytest.mark.slow
 def test_notebooks_01_to_05_run_on_the_course_data(
     trained_set: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -367,6 +390,11 @@ def test_notebooks_01_to_05_run_on_the_course_data(
         ).execute()
         setup_out = "".join(o.get("text", "") for o in nb.cells[1].get("outputs", []))
         assert "data: course set 'trained'" in setup_out, (path.name, setup_out)
+        printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+        for line in COURSE_FIGURES.get(path.name[:2], ()):
+            assert line in printed, (path.name, line)
+        for line in KIT_ONLY_FIGURES.get(path.name[:2], ()):
+            assert line not in printed, (path.name, line)
 
 
 # ----------------------------------------------------------------------------- grading under the switch
