@@ -44,9 +44,11 @@ class ActiveData:
 
     def describe(self) -> str:
         """One short phrase for the setup cell's report line."""
+        from lecturekit.i18n import _
+
         if self.is_kit:
-            return "the kit's sprites"
-        return f"course set {self.name!r} ({self.chosen_by})"
+            return _("the kit's sprites")
+        return _("course set {name} ({chosen_by})").format(name=repr(self.name), chosen_by=self.chosen_by)
 
 
 class DataSetError(ValueError):
