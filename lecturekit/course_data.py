@@ -359,17 +359,18 @@ class PixelRNNTrainer(FitTrainer):
         )
 
     def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
-        from lecturekit.models.pixelrnn import flip_loss
+        from lecturekit.models.pixelrnn import _use_bf16, training_loss
 
         super().__init__(ctx, recipe)
         self.flips = torch.Generator().manual_seed(ctx.seed + 1)
-        self._flip_loss = flip_loss(self.flips) if recipe.get("flip") else None
+        bf16 = _use_bf16(recipe.get("precision", "fp32"), ctx.device)
+        self._loss = training_loss(self.flips if recipe.get("flip") else None, bf16)
 
     def data(self) -> torch.Tensor:
         return torch.as_tensor(self.ctx.train.indices, dtype=torch.long)
 
     def loss(self, model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
-        return self._flip_loss(model, batch) if self._flip_loss is not None else model.loss(batch)
+        return self._loss(model, batch)
 
     def extra_state(self) -> dict[str, Any]:
         return {"flips": self.flips.get_state()}

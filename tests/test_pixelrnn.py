@@ -278,17 +278,28 @@ def test_lecture_files_default_to_the_course_recipe_and_options_still_win() -> N
     assert pixelrnn.COURSE_CONFIGS["pixelrnn"].hidden == 512 and not pixelrnn.COURSE_CONFIGS["pixelrnn"].see_above
 
 
-def test_flip_loss_mirrors_about_half_the_batch_from_its_own_stream() -> None:
-    from lecturekit.models.pixelrnn import flip_loss
+def test_flipped_loss_mirrors_about_half_the_batch_from_its_own_stream() -> None:
+    from lecturekit.models.pixelrnn import training_loss
 
     model = PixelRNN(6, hidden=8, embed=4)
     batch = torch.randint(0, 6, (16, 400), generator=torch.Generator().manual_seed(0))
     seen: list[torch.Tensor] = []
     model.loss = lambda pixels: seen.append(pixels) or torch.zeros(())  # type: ignore[method-assign]
     state = torch.get_rng_state()
-    flip_loss(torch.Generator().manual_seed(3))(model, batch)
+    training_loss(torch.Generator().manual_seed(3))(model, batch)
     assert torch.equal(state, torch.get_rng_state())  # the global stream (and so the shipped recipe) is untouched
     flat = batch.reshape(16, 20, 20)
     flipped = [not torch.equal(s, b) for s, b in zip(seen[0], flat)]
     assert all(torch.equal(s, b.flip(-1)) for s, b, f in zip(seen[0], flat, flipped) if f)
     assert 0 < sum(flipped) < 16
+
+
+def test_bf16_training_loss_is_close_to_float32() -> None:
+    from lecturekit.models.pixelrnn import training_loss
+
+    model = PixelRNN(6, hidden=16, embed=4)
+    batch = torch.as_tensor(_striped_sprites(4)).reshape(4, -1)
+    exact, half = training_loss()(model, batch).detach(), training_loss(bf16=True)(model, batch)
+    assert half.dtype == torch.float32 and half.detach().item() == pytest.approx(exact.item(), rel=0.02)
+    half.backward()
+    assert all(p.grad is None or p.grad.dtype == torch.float32 for p in model.parameters())
