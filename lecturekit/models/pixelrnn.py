@@ -556,7 +556,8 @@ def _parser(name: str) -> argparse.ArgumentParser:
         prog=f"lecturekit train {name}",
         description=f"Train the {name} model. Without --lecture-files it trains on the kit's sprites (their "
         f"train/test split) and reproduces data/weights/{name}.pt; with them, on any files in the "
-        "lecture's format, holding out a fixed seeded 5% of the sprites. The last line printed is "
+        "lecture's format, holding out a fixed seeded 5% of the sprites, with the course recipe (COURSE_CONFIGS: "
+        "bfloat16 where the CPU does it natively, mirrored sprites). The last line printed is "
         "`test_bits_per_pixel X`.",
     )
     p.add_argument(
