@@ -121,8 +121,11 @@ SHIPPED_CONFIGS: dict[str, PixelRNNConfig] = {
 # Measured on the lecture-like set (`lecturekit.lecture_like`, 792 x 167, 1 thread each, side by side on
 # a shared 2-core machine, 7 minutes): plain LSTM 2.653 (bf16) -> 2.590 (bf16 + flip) after 20-21
 # epochs (fp32, no flip: 2.643 after 20 epochs in 8 minutes, the first 4 alone); see-above 2.608 ->
-# 2.564 with flip. A learned position embedding and a see-above LSTM of 256 were tried and rejected
-# (both overfit sooner).
+# 2.564 with flip. Through `course-data` (5 minutes each, 1 thread, side by side, load about 2): plain
+# 2.596 after 31 epochs, see-above 2.540 after 21 (best 2.508 at epoch 11): on this set both are held
+# back by overfitting, not by speed (train loss 2.26 / 2.03 bits). Tried and rejected: a learned
+# position embedding and a see-above LSTM of 256 (both overfit sooner), 10% of the input colours
+# replaced by random ones (2.599 / 2.515: within the noise).
 COURSE_CONFIGS: dict[str, PixelRNNConfig] = {
     "pixelrnn": PixelRNNConfig(epochs=None),
     "pixelrnn_above": PixelRNNConfig(see_above=True, epochs=None),
