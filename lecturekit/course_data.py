@@ -38,7 +38,7 @@ MIN_SPRITES = 100  # 5% held out must leave the notebooks a few held-out sprites
 PALETTE_COLORS = 167  # a PNG folder is quantized the lecture's way: k-means, then merge rare colours
 KMEANS_COLORS = 200
 DEFAULT_MINUTES = 20.0
-RECIPE_VERSION = 2  # bump when a trainer below changes: a re-run then retrains instead of skipping
+RECIPE_VERSION = 3  # bump when a trainer below changes: a re-run then retrains instead of skipping
 _IMAGE_SUFFIXES = {".png", ".gif"}
 
 
@@ -358,11 +358,26 @@ class PixelRNNTrainer(FitTrainer):
             positions=r.get("positions", False),
         )
 
+    def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
+        from lecturekit.models.pixelrnn import _use_bf16, training_loss
+
+        super().__init__(ctx, recipe)
+        self.flips = torch.Generator().manual_seed(ctx.seed + 1)
+        bf16 = _use_bf16(recipe.get("precision", "fp32"), ctx.device)
+        self._loss = training_loss(self.flips if recipe.get("flip") else None, bf16)
+
     def data(self) -> torch.Tensor:
         return torch.as_tensor(self.ctx.train.indices, dtype=torch.long)
 
     def loss(self, model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
-        return model.loss(batch)
+        return self._loss(model, batch)
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"flips": self.flips.get_state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        if "flips" in state:
+            self.flips.set_state(state["flips"])
 
     def lr_multiplier(self, progress: float) -> float:
         from lecturekit.models.pixelrnn import lr_schedule
@@ -549,25 +564,46 @@ class GANTrainer(Trainer):
         self.strip_epochs: list[int] = []
         self.step = 0
 
+    def _step(self, real: torch.Tensor, epoch: int) -> dict[str, float]:
+        """One discriminator step (with the R1 penalty) and one generator step, then the EMA; the step's record."""
+        from lecturekit.models.gan import _ema_update, _r1_penalty, discriminator_loss, generator_loss
+
+        s, model = self.recipe, self.model
+        z = torch.randn(len(real), model.z_dim, generator=self.gen).to(self.ctx.device)
+        fake = model.generator(z)
+        real.requires_grad_(True)
+        real_logits, fake_logits = model.discriminator(real), model.discriminator(fake.detach())
+        d_loss = discriminator_loss(real_logits, fake_logits)
+        penalty = _r1_penalty(real_logits, real)
+        self.opt_d.zero_grad(set_to_none=True)
+        (d_loss + 0.5 * s["r1"] * penalty).backward()
+        self.opt_d.step()
+        g_loss = generator_loss(model.discriminator(fake))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        _ema_update(self.g_avg, model.generator, min(s["ema"], (1 + self.step) / (10 + self.step)))
+        rec = {
+            "step": self.step,
+            "epoch": epoch,
+            "loss": float(d_loss.detach()),
+            "d_loss": float(d_loss.detach()),
+            "g_loss": float(g_loss.detach()),
+            "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
+            "d_fake": float(torch.sigmoid(fake_logits.detach()).mean()),
+        }
+        if not (math.isfinite(rec["d_loss"]) and math.isfinite(rec["g_loss"])):
+            raise FloatingPointError(f"the GAN losses became non-finite at step {self.step}.")
+        return rec
+
     def run_epoch(self, epoch: int, max_seconds: float | None) -> dict[str, float]:
-        from lecturekit.models.gan import (
-            _ema_update,
-            _generate_rgb,
-            _r1_penalty,
-            augment,
-            discriminator_loss,
-            generator_loss,
-            recalibrate_batchnorm,
-            sample_variety,
-        )
+        from lecturekit.models.gan import augment
         from lecturekit.progress import progress
 
-        s, dev, model = self.recipe, self.ctx.device, self.model
-        G, D = model.generator, model.discriminator
-        bs = s["batch_size"]
+        bs = self.recipe["batch_size"]
         n_batches = max(1, len(self.data) // bs)
         deadline = time.perf_counter() + max_seconds if max_seconds is not None else math.inf
-        model.train()
+        self.model.train()
         order = torch.randperm(len(self.data), generator=self.gen)
         sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
         count = 0
@@ -578,32 +614,8 @@ class GANTrainer(Trainer):
             disable=None if self.ctx.progress_bar else True,
         )
         for b in bar:
-            real = augment(self.data[order[b * bs : (b + 1) * bs]].to(dev), self.gen)
-            z = torch.randn(len(real), model.z_dim, generator=self.gen).to(dev)
-            fake = G(z)
-            real.requires_grad_(True)
-            real_logits, fake_logits = D(real), D(fake.detach())
-            d_loss = discriminator_loss(real_logits, fake_logits)
-            penalty = _r1_penalty(real_logits, real)
-            self.opt_d.zero_grad(set_to_none=True)
-            (d_loss + 0.5 * s["r1"] * penalty).backward()
-            self.opt_d.step()
-            g_loss = generator_loss(D(fake))
-            self.opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            self.opt_g.step()
-            _ema_update(self.g_avg, G, min(s["ema"], (1 + self.step) / (10 + self.step)))
-            rec = {
-                "step": self.step,
-                "epoch": epoch,
-                "loss": float(d_loss.detach()),
-                "d_loss": float(d_loss.detach()),
-                "g_loss": float(g_loss.detach()),
-                "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
-                "d_fake": float(torch.sigmoid(fake_logits.detach()).mean()),
-            }
-            if not (math.isfinite(rec["d_loss"]) and math.isfinite(rec["g_loss"])):
-                raise FloatingPointError(f"the GAN losses became non-finite at step {self.step}.")
+            real = augment(self.data[order[b * bs : (b + 1) * bs]].to(self.ctx.device), self.gen)
+            rec = self._step(real, epoch)
             self.history["steps"].append(rec)
             for k in sums:
                 sums[k] += rec[k]
@@ -613,8 +625,15 @@ class GANTrainer(Trainer):
                 break
         if hasattr(bar, "close"):
             bar.close()
-        recalibrate_batchnorm(self.g_avg, model.z_dim, batches=2, seed=self.ctx.seed + 3)
-        record = {"epoch": epoch, **{k: v / max(count, 1) for k, v in sums.items()}}
+        return self._end_epoch(epoch, {k: v / max(count, 1) for k, v in sums.items()})
+
+    def _end_epoch(self, epoch: int, means: dict[str, float]) -> dict[str, float]:
+        """The epoch's record (mean losses, the EMA generator's variety) and, every 5th epoch, a strip of samples."""
+        from lecturekit.models.gan import _generate_rgb, recalibrate_batchnorm, sample_variety
+
+        dev = self.ctx.device
+        recalibrate_batchnorm(self.g_avg, self.model.z_dim, batches=2, seed=self.ctx.seed + 3)
+        record = {"epoch": epoch, **means}
         record["loss"] = record["d_loss"]
         record["variety"] = sample_variety(_generate_rgb(self.g_avg, self.variety_z.to(dev)))
         self.history["epochs"].append(record)
@@ -687,13 +706,21 @@ class Plan:
 
 
 def _pixelrnn_settings(see_above: bool) -> dict[str, Any]:
-    """The kit's PixelRNN recipe (Adam 3e-3, batch 32, the rate held for 60% of the budget then decayed,
-    clipping), with the decay following the clock. A learned position embedding (`positions=True`) was
-    tried for the course data: on the lecture-like set (792 sprites, 167 colours; equal steps, same seed)
-    it learns faster at first (1.816 against 1.908 held-out bits/pixel after 138 of 552 steps) but falls
-    behind by the end of a 5-minute budget (1.644 against 1.503 after all 552 steps: it overfits), so it
-    stays off."""
-    return {"hidden": 512, "embed": 64, "see_above": see_above, "positions": False, "lr": 3e-3, "batch_size": 32}
+    """The course recipe of `pixelrnn.COURSE_CONFIGS` / `COURSE_TRAINING` (measured there), with the decay
+    following the clock. A learned position embedding (`positions=True`) was tried for the course data and
+    rejected: it learns faster at first but overfits before the end of a 5-minute budget."""
+    from lecturekit.models.pixelrnn import COURSE_CONFIGS, COURSE_TRAINING
+
+    c = COURSE_CONFIGS["pixelrnn_above" if see_above else "pixelrnn"]
+    return {
+        "hidden": c.hidden,
+        "embed": c.embed,
+        "see_above": see_above,
+        "positions": c.positions,
+        "lr": c.lr,
+        "batch_size": c.batch_size,
+        **COURSE_TRAINING,
+    }
 
 
 def _gan_settings() -> dict[str, Any]:
@@ -755,6 +782,30 @@ def _resume(resume: Path, recipe: dict[str, Any], trainer: Any) -> tuple[int, fl
     return int(blob["epoch"]), float(blob["elapsed"])
 
 
+def _train_epochs(
+    trainer: Trainer, ctx: Context, recipe: dict[str, Any], resume: Path, bar: Any, epoch: int, elapsed: float
+) -> tuple[int, float]:
+    """Epochs until the budget is spent (at least `min_epochs`), the resume file rewritten after each so an
+    interrupt loses one epoch at most. Returns (epochs done, seconds spent)."""
+    while epoch < trainer.min_epochs or elapsed < ctx.budget:
+        ctx.started, ctx.elapsed_before = time.perf_counter(), elapsed
+        left = ctx.budget - elapsed if epoch >= trainer.min_epochs - 1 else None
+        record = trainer.run_epoch(epoch, None if left is None else max(left, 0.0))
+        elapsed += time.perf_counter() - ctx.started
+        record["seconds"] = elapsed
+        trainer.history["seconds"] = elapsed
+        epoch += 1
+        resume.parent.mkdir(exist_ok=True)
+        tmp = resume.with_suffix(".tmp")
+        torch.save({"recipe": recipe, "epoch": epoch, "elapsed": elapsed, "state": trainer.state()}, tmp)
+        tmp.replace(resume)  # never a half-written resume file
+        bar.update(min(round(elapsed), round(ctx.budget)) - bar.n)
+        shown = {k: v for k, v in record.items() if k.startswith("test_") or k in ("loss", "variety")}
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(epoch=epoch, **{k: f"{v:.3f}" for k, v in shown.items()})
+    return epoch, elapsed
+
+
 def train_model(plan: Plan, folder: Path, name: str, ctx: Context, minutes: float) -> dict[str, Any]:
     """Train one model to its recipe, resuming from its resume file; skip it if already trained."""
     from lecturekit.checkpoints import save_checkpoint
@@ -784,23 +835,7 @@ def train_model(plan: Plan, folder: Path, name: str, ctx: Context, minutes: floa
     if plan.threads and ctx.device.type == "cpu":
         torch.set_num_threads(plan.threads)
     try:
-        while epoch < trainer.min_epochs or elapsed < ctx.budget:
-            ctx.started, ctx.elapsed_before = time.perf_counter(), elapsed
-            left = ctx.budget - elapsed if epoch >= trainer.min_epochs - 1 else None
-            record = trainer.run_epoch(epoch, None if left is None else max(left, 0.0))
-            spent = time.perf_counter() - ctx.started
-            elapsed += spent
-            record["seconds"] = elapsed
-            trainer.history["seconds"] = elapsed
-            epoch += 1
-            resume.parent.mkdir(exist_ok=True)
-            tmp = resume.with_suffix(".tmp")
-            torch.save({"recipe": recipe, "epoch": epoch, "elapsed": elapsed, "state": trainer.state()}, tmp)
-            tmp.replace(resume)  # never a half-written resume file
-            bar.update(min(round(elapsed), round(ctx.budget)) - bar.n)
-            shown = {k: v for k, v in record.items() if k.startswith("test_") or k in ("loss", "variety")}
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(epoch=epoch, **{k: f"{v:.3f}" for k, v in shown.items()})
+        epoch, elapsed = _train_epochs(trainer, ctx, recipe, resume, bar, epoch, elapsed)
     finally:
         torch.set_num_threads(threads)
         if hasattr(bar, "close"):

@@ -281,6 +281,20 @@ def test_lecture_like_files_match_the_course_files_shape() -> None:
     assert np.array_equal(sprites.palette[0], [255, 255, 255])
 
 
+def test_lecture_like_sprites_are_seeded_and_textured() -> None:
+    from lecturekit.lecture_like import shade_sprites
+
+    a, b = lecture_like_sprites(60, 30, start=10), lecture_like_sprites(60, 30, start=10)
+    assert np.array_equal(a.indices, b.indices) and np.array_equal(a.palette, b.palette)
+    assert not np.array_equal(lecture_like_sprites(60, 30, start=10, seed=1).indices, a.indices)
+    cells = np.full((2, 40, 40, 3), 255, dtype=np.uint8)
+    cells[:, 12:28, 12:28] = (200, 80, 40)  # one flat colour
+    shaded = shade_sprites(cells, seed=0)
+    assert shaded.shape == (2, 20, 20, 3) and len(np.unique(shaded.reshape(-1, 3), axis=0)) > 20
+    plain = shade_sprites(cells, seed=0, scale=(1.0, 1.0), light=0, blotches=0, dither=0, shift=0)
+    assert np.array_equal(plain, cells[:, 10:30, 10:30])  # no texture: the lecture's centre crop
+
+
 def test_write_then_read_round_trip_is_what_course_data_stores(tmp_path: Path) -> None:
     sprites = lecture_like_sprites(100, 20, start=50)
     write_lecture_files(sprites, tmp_path / "p.txt", tmp_path / "c.txt")

@@ -255,3 +255,51 @@ def test_bits_exercise_accepts_a_float_or_a_0d_tensor_as_its_text_says() -> None
     check("nb03.bits", lambda lg, t: torch.as_tensor(bits_per_pixel_from_logits(lg, t)).reshape(()), hidden=True)
     with pytest.raises(WrongAnswer, match="one number"):
         check("nb03.bits", lambda lg, t: -torch.log_softmax(lg, -1).gather(-1, t.unsqueeze(-1)).squeeze(-1) / np.log(2))
+
+
+def test_lecture_files_default_to_the_course_recipe_and_options_still_win() -> None:
+    from lecturekit.models import pixelrnn
+
+    for name in ("pixelrnn", "pixelrnn_above"):
+        course = pixelrnn.COURSE_CONFIGS[name]
+        args = pixelrnn._parse_args(name, ["--lecture-files", "p.txt", "c.txt", "--minutes", "5"])
+        config, extra = pixelrnn._cli_config(name, args)
+        assert (config.hidden, config.batch_size, config.lr, config.epochs) == (
+            course.hidden,
+            course.batch_size,
+            course.lr,
+            None,
+        )
+        assert config.see_above == (name == "pixelrnn_above") and extra == pixelrnn.COURSE_TRAINING
+        args = pixelrnn._parse_args(name, ["--lecture-files", "p.txt", "c.txt", "--lr", "0.01", "--hidden", "64"])
+        assert (args.lr, args.hidden) == (0.01, 64)
+        config, extra = pixelrnn._cli_config(name, pixelrnn._parse_args(name, []))
+        assert config == pixelrnn.SHIPPED_CONFIGS[name] and extra == {}  # the kit's data: the shipped recipe
+    assert pixelrnn.COURSE_CONFIGS["pixelrnn"].hidden == 512 and not pixelrnn.COURSE_CONFIGS["pixelrnn"].see_above
+
+
+def test_flipped_loss_mirrors_about_half_the_batch_from_its_own_stream() -> None:
+    from lecturekit.models.pixelrnn import training_loss
+
+    model = PixelRNN(6, hidden=8, embed=4)
+    batch = torch.randint(0, 6, (16, 400), generator=torch.Generator().manual_seed(0))
+    seen: list[torch.Tensor] = []
+    model.loss = lambda pixels: seen.append(pixels) or torch.zeros(())  # type: ignore[method-assign]
+    state = torch.get_rng_state()
+    training_loss(torch.Generator().manual_seed(3))(model, batch)
+    assert torch.equal(state, torch.get_rng_state())  # the global stream (and so the shipped recipe) is untouched
+    flat = batch.reshape(16, 20, 20)
+    flipped = [not torch.equal(s, b) for s, b in zip(seen[0], flat)]
+    assert all(torch.equal(s, b.flip(-1)) for s, b, f in zip(seen[0], flat, flipped) if f)
+    assert 0 < sum(flipped) < 16
+
+
+def test_bf16_training_loss_is_close_to_float32() -> None:
+    from lecturekit.models.pixelrnn import training_loss
+
+    model = PixelRNN(6, hidden=16, embed=4)
+    batch = torch.as_tensor(_striped_sprites(4)).reshape(4, -1)
+    exact, half = training_loss()(model, batch).detach(), training_loss(bf16=True)(model, batch)
+    assert half.dtype == torch.float32 and half.detach().item() == pytest.approx(exact.item(), rel=0.02)
+    half.backward()
+    assert all(p.grad is None or p.grad.dtype == torch.float32 for p in model.parameters())
