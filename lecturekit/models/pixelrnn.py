@@ -428,7 +428,8 @@ def bf16_helps(device: Any) -> bool:
     matmuls natively (measured: about 1.7x faster steps); elsewhere the CPU would emulate them, slower."""
     if torch.device(device).type != "cpu":
         return False
-    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private: absent in some torch releases
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
 
 
 def _use_bf16(precision: str, device: Any) -> bool:
