@@ -38,7 +38,7 @@ MIN_SPRITES = 100  # 5% held out must leave the notebooks a few held-out sprites
 PALETTE_COLORS = 167  # a PNG folder is quantized the lecture's way: k-means, then merge rare colours
 KMEANS_COLORS = 200
 DEFAULT_MINUTES = 20.0
-RECIPE_VERSION = 3  # bump when a trainer below changes: a re-run then retrains instead of skipping
+RECIPE_VERSION = 4  # bump when a trainer below changes: a re-run then retrains instead of skipping
 _IMAGE_SUFFIXES = {".png", ".gif"}
 
 
@@ -364,7 +364,7 @@ class PixelRNNTrainer(FitTrainer):
         super().__init__(ctx, recipe)
         self.flips = torch.Generator().manual_seed(ctx.seed + 1)
         bf16 = _use_bf16(recipe.get("precision", "fp32"), ctx.device)
-        self._loss = training_loss(self.flips if recipe.get("flip") else None, bf16)
+        self._loss = training_loss(self.flips if recipe.get("flip") else None, bf16, recipe.get("dropout", 0.0))
 
     def data(self) -> torch.Tensor:
         return torch.as_tensor(self.ctx.train.indices, dtype=torch.long)

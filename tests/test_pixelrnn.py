@@ -303,3 +303,23 @@ def test_bf16_training_loss_is_close_to_float32() -> None:
     assert half.dtype == torch.float32 and half.detach().item() == pytest.approx(exact.item(), rel=0.02)
     half.backward()
     assert all(p.grad is None or p.grad.dtype == torch.float32 for p in model.parameters())
+
+
+def test_dropout_regularises_training_only_and_leaves_the_model_as_it_was() -> None:
+    """The course recipe's dropout acts on the training loss alone: two draws differ in training, none in
+    eval mode, and the model keeps its parameters (its checkpoints and sampling know no dropout)."""
+    from lecturekit.models.pixelrnn import training_loss
+
+    torch.manual_seed(0)
+    model = PixelRNN(6, hidden=16, embed=4, see_above=True)
+    names = sorted(n for n, _ in model.named_parameters())
+    batch = torch.as_tensor(_striped_sprites(4)).reshape(4, -1)
+    plain, dropped = training_loss(), training_loss(dropout=0.5)
+    model.train()
+    first, second = dropped(model, batch), dropped(model, batch)
+    assert first.item() != second.item() and first.item() != plain(model, batch).item()
+    first.backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.eval()
+    assert dropped(model, batch).item() == pytest.approx(plain(model, batch).item(), abs=1e-6)
+    assert sorted(n for n, _ in model.named_parameters()) == names
