@@ -38,7 +38,7 @@ MIN_SPRITES = 100  # 5% held out must leave the notebooks a few held-out sprites
 PALETTE_COLORS = 167  # a PNG folder is quantized the lecture's way: k-means, then merge rare colours
 KMEANS_COLORS = 200
 DEFAULT_MINUTES = 20.0
-RECIPE_VERSION = 4  # bump when a trainer below changes: a re-run then retrains instead of skipping
+RECIPE_VERSION = 5  # bump when a trainer below changes: a re-run then retrains instead of skipping
 _IMAGE_SUFFIXES = {".png", ".gif"}
 
 
@@ -719,6 +719,7 @@ def _pixelrnn_settings(see_above: bool) -> dict[str, Any]:
         "positions": c.positions,
         "lr": c.lr,
         "batch_size": c.batch_size,
+        "dropout": c.dropout,
         **COURSE_TRAINING,
     }
 

@@ -1,24 +1,25 @@
 """Sprite files in the image of the course's own (which the kit must never ship), made from the kit's
-sprites: their RGB originals scaled, shaded and textured, placed at a seeded offset, then re-quantized with the
-lecture's recipe (k-means, then rare colours merged) to the course files' palette size, written in the
+sprites: their RGB originals scaled, recoloured and shaded, placed at a seeded offset, then re-quantized with
+the lecture's recipe (k-means, then rare colours merged) to the course files' palette size, written in the
 lecture's format.
 
-Why the texture: the kit's generator paints flat regions, so re-quantizing its sprites as they are gives
-a set far easier than the course's (the kit's PixelRNN recipe reaches 1.52 held-out bits/pixel in 5 minutes
-on it, against about 2.56 on the course's files), and learning-speed figures on it say nothing about the
-course. Real game sprites differ in size, are shaded (a light direction), textured (blotches a few pixels
-wide) and dithered (pixel-level noise), and not always centred; each of these spends k-means colours on
-shades of one hue, shrinks the white background and makes the next pixel harder to guess. `SHADING`
-holds the strengths, calibrated on the lecture's recipe (LSTM 512, raster order, Adam 2e-3 held, batch 64;
-about 14 epochs in 3 idle 2-core minutes), which reaches about 2.8 held-out bits/pixel after 3 minutes on
-the course's files. Measured, its held-out bits/pixel after 7 / 10 / 14 epochs:
-- the kit's sprites unshaded: the kit's recipe 1.52 after 5 minutes (23 epochs);
-- light 0.25, blotches 0.12, dither 0.06, shift 2, no scaling: 14 epochs 2.09 (too easy);
-- light 0.3, blotches 0.2, dither 0.3 (0.4), shift 3: 2.87 / 2.59 / 2.47 (2.92 / 2.65 / 2.51);
-- `SHADING` (scaled 0.8-1.3, light 0.3, blotches 0.3, dither 0.45, shift 3): 3.17 / 2.91 / about 2.8
-  (extrapolated); the kit's recipe 2.64 after 20 epochs (the course's files: 2.56 after 5 idle minutes,
-  about 23 epochs). One thing it does not copy: its dither is independent pixel to pixel, so the row
-  above tells less than on real sprites, and the see-above model gains less over the plain one.
+Why: the kit's generator paints small flat creatures, so re-quantizing its sprites as they are gives a set far
+easier than the course's (the kit's PixelRNN recipe reaches 1.52 held-out bits/pixel in 5 minutes on it,
+against about 2.56 on the course's files), and learning-speed figures on it say nothing about the course.
+Real game sprites fill more of the frame, come in every hue, are shaded (a light direction and blotches a
+few pixels wide) and not always centred; each of these spends k-means colours on shades and hues, shrinks the
+white background and makes the next pixel harder to guess, while the shapes stay crisp: the row above still
+tells much about the next pixel.
+
+`SHADING` holds the strengths, calibrated on two figures of the course's files for the kit's PixelRNN recipe
+of 2026-11 (fp32, batch 32, Adam 3e-3, 5 idle 2-core minutes): the plain LSTM 2.56 and the see-above model
+2.14 held-out bits/pixel. On this set the same recipe reaches 2.60 (best epoch, 17 of 31) and 2.14 (8 of 25).
+Tried first, and dropped: a set shaded with pixel-level dither (std 0.45, no hue change, scaled 0.8-1.3)
+matched the plain LSTM (2.64) but not the see-above one: its independent noise hid the row above's help
+(see-above 3% better than plain where the course's files give 16%), so no model that reads the row above
+could show what it gains on the course's files. A short probe (both models, hidden 256, 8 epochs) read the
+structure of each candidate: plain / see-above 2.88 / 2.60 for the dithered set, 2.85 / 2.23 for `SHADING`,
+2.04 / 1.58 on the kit's own sprites.
 
 The course's `pixel_color.txt` holds 792 sprites on 167 colours; `lecture_like_files()` makes files
 of that shape (the benchmarks' test set for `course-data` and the PixelRNN learning speed), and, with
@@ -37,10 +38,11 @@ from lecturekit.units import SPRITE_SIZE
 
 COURSE_SPRITES = 792
 COURSE_COLORS = 167
-# the texture's strengths: the range of scale factors, a light gradient across the sprite (brightness
-# +-light), blotches (std of a smooth field), dithering (std per pixel), and the largest offset of the
-# crop from the centre (pixels); calibrated as the module's docstring says
-SHADING: dict[str, Any] = {"scale": (0.8, 1.3), "light": 0.3, "blotches": 0.3, "dither": 0.45, "shift": 3}
+# the texture's strengths: the range of scale factors, the largest hue turn (a fraction of the colour
+# wheel, one per sprite), a light gradient across the sprite (brightness +-light), blotches (std of a
+# smooth field), dithering (std per pixel), and the largest offset of the crop from the centre (pixels);
+# calibrated as the module's docstring says
+SHADING: dict[str, Any] = {"scale": (1.0, 1.5), "hue": 0.5, "light": 0.3, "blotches": 0.6, "dither": 0.0, "shift": 3}
 _CELL = 2 * SPRITE_SIZE
 
 
@@ -81,14 +83,30 @@ def _rescale(cells: np.ndarray, rng: np.random.Generator, low: float, high: floa
     return out
 
 
+def _turn_hues(cells: np.ndarray, turns: np.ndarray) -> np.ndarray:
+    """Each (40, 40, 3) cell with its hues turned by its fraction of the colour wheel (white stays white):
+    a creature may come in any colour."""
+    from PIL import Image
+
+    out = np.empty_like(cells)
+    for cell, target, turn in zip(cells, out, turns):
+        hsv = np.asarray(Image.fromarray(cell).convert("HSV")).copy()
+        hsv[..., 0] = (hsv[..., 0].astype(int) + int(round(turn * 256))) % 256
+        target[:] = np.asarray(Image.fromarray(hsv, "HSV").convert("RGB"))
+        target[np.all(cell == 255, axis=-1)] = 255
+    return out
+
+
 def shade_sprites(cells: np.ndarray, seed: int = 0, **strengths: Any) -> np.ndarray:
-    """Scale (`scale`: the range of factors), shade, texture and dither the non-white pixels of (N, 40, 40, 3)
-    cells, then crop 20x20 at a seeded offset of up to `shift` pixels from the centre; returns
+    """Scale (`scale`: the range of factors), turn the hues of (`hue`), shade, texture and dither the non-white
+    pixels of (N, 40, 40, 3) cells, then crop 20x20 at a seeded offset of up to `shift` pixels from the centre; returns
     (N, 20, 20, 3) uint8 (white stays white)."""
     s: dict[str, Any] = {**SHADING, **strengths}
     low, high = s["scale"]
     if (low, high) != (1.0, 1.0):
         cells = _rescale(cells, np.random.default_rng(seed + 7), low, high)
+    if s["hue"]:
+        cells = _turn_hues(cells, np.random.default_rng(seed + 17).uniform(-s["hue"], s["hue"], len(cells)))
     rng = np.random.default_rng(seed)
     n, size = len(cells), cells.shape[1]
     yy, xx = np.mgrid[0:size, 0:size] / (size - 1) - 0.5
@@ -109,13 +127,14 @@ def shade_sprites(cells: np.ndarray, seed: int = 0, **strengths: Any) -> np.ndar
 
 
 def lecture_like_sprites(
-    n: int = COURSE_SPRITES, n_colors: int = COURSE_COLORS, start: int = 0, seed: int = 0
+    n: int = COURSE_SPRITES, n_colors: int = COURSE_COLORS, start: int = 0, seed: int = 0, **strengths: Any
 ) -> SpriteSet:
-    """`n` of the kit's sprites (from position `start`), shaded (`shade_sprites`) and re-quantized to at most
-    `n_colors` colours with the lecture's k-means-plus-merge recipe (palette fitted on them alone)."""
+    """`n` of the kit's sprites (from position `start`), shaded (`shade_sprites`, `strengths` replacing
+    `SHADING`'s) and re-quantized to at most `n_colors` colours with the lecture's k-means-plus-merge recipe
+    (palette fitted on them alone)."""
     from lecturekit.course_data import fit_lecture_palette
 
-    rgb = shade_sprites(_kit_cells(n, start), seed=seed)
+    rgb = shade_sprites(_kit_cells(n, start), seed=seed, **strengths)
     best = None
     for extra in range(8):  # the merge can overshoot by a colour or two: a few k-means sizes, the first exact one
         indices, palette = fit_lecture_palette(rgb, n_colors, kmeans_colors=max(200, n_colors + 33) + extra, seed=seed)

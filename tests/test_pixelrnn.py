@@ -264,14 +264,17 @@ def test_lecture_files_default_to_the_course_recipe_and_options_still_win() -> N
         course = pixelrnn.COURSE_CONFIGS[name]
         args = pixelrnn._parse_args(name, ["--lecture-files", "p.txt", "c.txt", "--minutes", "5"])
         config, extra = pixelrnn._cli_config(name, args)
-        assert (config.hidden, config.batch_size, config.lr, config.epochs) == (
+        assert (config.hidden, config.batch_size, config.lr, config.dropout, config.epochs) == (
             course.hidden,
             course.batch_size,
             course.lr,
+            course.dropout,
             None,
         )
         assert config.see_above == (name == "pixelrnn_above") and extra == pixelrnn.COURSE_TRAINING
-        args = pixelrnn._parse_args(name, ["--lecture-files", "p.txt", "c.txt", "--lr", "0.01", "--hidden", "64"])
+        given = ["--lecture-files", "p.txt", "c.txt", "--lr", "0.01", "--hidden", "64", "--dropout", "0.1"]
+        assert pixelrnn._cli_config(name, pixelrnn._parse_args(name, given))[0].dropout == 0.1
+        args = pixelrnn._parse_args(name, given)
         assert (args.lr, args.hidden) == (0.01, 64)
         config, extra = pixelrnn._cli_config(name, pixelrnn._parse_args(name, []))
         assert config == pixelrnn.SHIPPED_CONFIGS[name] and extra == {}  # the kit's data: the shipped recipe

@@ -115,6 +115,7 @@ def test_the_recipe_dicts_notebooks_use_come_from_the_configs_with_todays_values
             "epochs": epochs,
             "batch_size": 32,
             "lr": 3e-3,
+            "dropout": 0.0,
             "seed": 0,
         }
 

@@ -12,7 +12,8 @@ bits per pixel:
   The plain LSTM must carry the row above for 20 steps in its state; this one reads it directly.
 
 On a course's own sprites (`--lecture-files`, `course-data`) both train with `COURSE_CONFIGS` and
-`COURSE_TRAINING` (bfloat16 on CPUs that do it natively, mirrored sprites), faster per CPU minute there.
+`COURSE_TRAINING` (bfloat16 on CPUs that do it natively, mirrored sprites, dropout; the see-above LSTM
+with 256 cells), faster per CPU minute there.
 
 Sampling keeps the LSTM state between pixels (one LSTM step per pixel, a whole batch at once), so
 drawing costs time linear in the number of pixels; the prefix of a completion is read in one call.
@@ -85,6 +86,7 @@ class PixelRNNConfig:
     epochs: int | None = 12
     batch_size: int = 32
     lr: float = 3e-3
+    dropout: float = 0.0  # on the LSTM's inputs and outputs while training (`training_loss`)
     seed: int = 0
 
     def train_args(self) -> dict[str, Any]:
@@ -110,37 +112,32 @@ SHIPPED_CONFIGS: dict[str, PixelRNNConfig] = {
 
 
 # name -> the recipe for a course's own sprites (`train NAME --lecture-files`, `course-data`); the shipped
-# checkpoints keep SHIPPED_CONFIGS. Same shapes (the plain model stays the lecture's LSTM 512 over raster
-# order), plus COURSE_TRAINING for both:
+# checkpoints keep SHIPPED_CONFIGS. The plain model stays the lecture's LSTM 512 over raster order; the
+# see-above one has 256 cells. Both add COURSE_TRAINING and dropout:
 # - precision "auto": bfloat16 autocast where the CPU does bf16 matmuls natively (AVX512-BF16 or AMX; see
 #   `bf16_helps`): about 1.7x more steps per minute; per step it learns about as well (held-out figures in float32);
-# - flip: each training sprite mirrored left-right with probability 1/2. On a course-sized set (~750
-#   training sprites) both models stop improving on held-out sprites within a few minutes (they start
-#   to memorise; the see-above one, with hidden 256, climbs back from 2.62 to 3.2 held-out bits/pixel);
-#   mirroring delays that.
-# Measured on the lecture-like set (`lecturekit.lecture_like`, 792 x 167, 1 thread each, side by side on
-# a shared 2-core machine, 7 minutes): plain LSTM 2.653 (bf16) -> 2.590 (bf16 + flip) after 20-21
-# epochs (fp32, no flip: 2.643 after 20 epochs in 8 minutes, the first 4 alone); see-above 2.608 ->
-# 2.564 with flip. Through `course-data` (5 minutes each, 1 thread, side by side, load about 2): plain
-# 2.596 after 31 epochs, see-above 2.540 after 21 (best 2.508 at epoch 11): on this set both are held
-# back by overfitting, not by speed (train loss 2.26 / 2.03 bits). Tried and rejected: a learned
-# position embedding and a see-above LSTM of 256 (both overfit sooner), 10% of the input colours
-# replaced by random ones (2.599 / 2.515), the decay from 30% of the budget to 0.05 (2.594 / 2.525): both
-# within the noise.
-# - dropout 0.5 on the LSTM's inputs and outputs while training (`training_loss`): on an idle 2-core
-#   machine with bf16, 5 minutes are 54 / 48 epochs, and without dropout the two models end at 2.870 / 3.337
-#   held-out bits/pixel (train loss 1.77: memorised); dropout 0.3: 2.537 / 2.484; 0.5: 2.526 / 2.456
-#   (`python benchmarks/run.py --only course_pixelrnn_bits_per_pixel_5min`, 2026-11-30).
+# - flip: each training sprite mirrored left-right with probability 1/2 (-0.06 / -0.04 bits/pixel);
+# - dropout on the LSTM's inputs and outputs while training (`training_loss`): a course-sized set (~750
+#   training sprites) is memorised within minutes otherwise (5 minutes with bf16 are 40-70 epochs).
+# Measured on the lecture-like set (`lecturekit.lecture_like`, 792 x 167), 5 minutes, 2 idle threads,
+# held-out bits/pixel (the best epoch in brackets where the run had already turned):
+# - the recipe of the shipped models (fp32, no flip, no dropout): plain 2.766 (2.604), see-above 2.567 (2.138);
+# - bf16 + flip + dropout 0.5, LSTM 512: plain 2.374 (42 epochs), see-above 2.000 (31);
+# - see-above, dropout 0.3: LSTM 512 1.991, 384 (dropout 0.4) 1.961, **256: 1.956 (70 epochs)**; 256 with
+#   dropout 0.2 / 0.5: 1.978 / 1.976;
+# - tried and dropped: reading 3 pixels either side of the one above instead of 1 (2.039: overfits sooner);
+#   on the earlier, dithered lecture-like set (`lecture_like`'s docstring), sprites shifted by up to 2 pixels
+#   at random and an average of the weights (EMA 0.995): plain 2.541 / 2.551 against 2.526 without; before
+#   dropout, a learned position embedding, 10% of the input colours replaced by random ones, an earlier decay.
 COURSE_CONFIGS: dict[str, PixelRNNConfig] = {
-    "pixelrnn": PixelRNNConfig(epochs=None),
-    "pixelrnn_above": PixelRNNConfig(see_above=True, epochs=None),
+    "pixelrnn": PixelRNNConfig(epochs=None, dropout=0.5),
+    "pixelrnn_above": PixelRNNConfig(see_above=True, hidden=256, epochs=None, dropout=0.3),
 }
 COURSE_TRAINING: dict[str, Any] = {
     "flip": True,
     "decay_start": 0.6,
     "floor": 0.1,
     "precision": "auto",
-    "dropout": 0.5,
 }
 
 
@@ -519,7 +516,7 @@ def train_pixelrnn(
     decay_start: float = 0.6,
     floor: float = 0.1,
     precision: str = "fp32",
-    dropout: float = 0.0,
+    dropout: float = PixelRNNConfig.dropout,
 ) -> tuple[PixelRNN, Any]:
     """Train a PixelRNN on `train` (N, 20, 20) indices; returns (model in eval mode, History).
 
@@ -608,6 +605,9 @@ def _parser(name: str) -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=config.hidden, help="LSTM cells (the lecture: 512)")
     p.add_argument("--batch-size", type=int, default=config.batch_size)
     p.add_argument("--lr", type=float, default=config.lr)
+    p.add_argument(
+        "--dropout", type=float, default=config.dropout, help="dropout on the LSTM's inputs and outputs while training"
+    )
     p.add_argument("--seed", type=int, default=config.seed)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -621,7 +621,7 @@ def _parse_args(name: str, argv: Sequence[str]) -> argparse.Namespace:
     known, _rest = p.parse_known_args(list(argv))
     if known.lecture_files:
         course = COURSE_CONFIGS[name]
-        p.set_defaults(hidden=course.hidden, batch_size=course.batch_size, lr=course.lr)
+        p.set_defaults(hidden=course.hidden, batch_size=course.batch_size, lr=course.lr, dropout=course.dropout)
     return p.parse_args(list(argv))
 
 
@@ -649,7 +649,15 @@ def _cli_config(name: str, args: argparse.Namespace) -> tuple[PixelRNNConfig, di
     epochs = args.epochs
     if epochs is None and (args.minutes is None or not args.lecture_files):
         epochs = SHIPPED_CONFIGS[name].epochs
-    config = replace(base, hidden=args.hidden, epochs=epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    config = replace(
+        base,
+        hidden=args.hidden,
+        epochs=epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        dropout=args.dropout,
+        seed=args.seed,
+    )
     return config, (dict(COURSE_TRAINING) if args.lecture_files else {})
 
 
