@@ -273,9 +273,8 @@ def test_lecture_files_default_to_the_course_recipe_and_options_still_win() -> N
         )
         assert config.see_above == (name == "pixelrnn_above") and extra == pixelrnn.COURSE_TRAINING
         given = ["--lecture-files", "p.txt", "c.txt", "--lr", "0.01", "--hidden", "64", "--dropout", "0.1"]
-        assert pixelrnn._cli_config(name, pixelrnn._parse_args(name, given))[0].dropout == 0.1
         args = pixelrnn._parse_args(name, given)
-        assert (args.lr, args.hidden) == (0.01, 64)
+        assert (args.lr, args.hidden) == (0.01, 64) and pixelrnn._cli_config(name, args)[0].dropout == 0.1
         config, extra = pixelrnn._cli_config(name, pixelrnn._parse_args(name, []))
         assert config == pixelrnn.SHIPPED_CONFIGS[name] and extra == {}  # the kit's data: the shipped recipe
     assert pixelrnn.COURSE_CONFIGS["pixelrnn"].hidden == 512 and not pixelrnn.COURSE_CONFIGS["pixelrnn"].see_above

@@ -123,7 +123,8 @@ SHIPPED_CONFIGS: dict[str, PixelRNNConfig] = {
 # held-out bits/pixel (the best epoch in brackets where the run had already turned):
 # - the recipe of the shipped models (fp32, no flip, no dropout): plain 2.766 (2.604), see-above 2.567 (2.138);
 # - bf16 + flip + dropout 0.5, LSTM 512: plain 2.374 (42 epochs), see-above 2.000 (31); plain with Adam at
-#   4e-3: 2.353 (43 epochs); with batch 64 and 4e-3: 2.427 (43 epochs: no faster per sprite); dropout 0.4: no better;
+#   4e-3: 2.353 (43 epochs); with batch 64 and 4e-3: 2.427 (43 epochs: no faster per sprite); dropout 0.4:
+#   no better (under load);
 # - see-above, dropout 0.3: LSTM 512 1.991, 384 (dropout 0.4) 1.961, **256: 1.956 (70 epochs)**; 256 with
 #   dropout 0.2 / 0.5: 1.978 / 1.976;
 # - tried and dropped: reading 3 pixels either side of the one above instead of 1 (2.039: overfits sooner);
