@@ -529,8 +529,9 @@ def train_pixelrnn(
     input, lr 1e-3 fixed, batch 64) after the same 12 epochs. With `epochs` the decay follows the steps
     (repeatable); with only `minutes`, it follows the clock.
     With `test`, every epoch records held-out bits per pixel ("test_bpp") in the history.
-    `flip`, `decay_start`, `floor`, `precision` ("fp32", "bf16", or "auto": bf16 where `bf16_helps`),
-    `dropout`: the course recipe's mirrored sprites, schedule, arithmetic and regulariser (`COURSE_TRAINING`).
+    `flip`, `decay_start`, `floor`, `precision` ("fp32", "bf16", or "auto": bf16 where `bf16_helps`): the
+    course recipe's mirrored sprites, schedule and arithmetic (`COURSE_TRAINING`); `dropout`: its regulariser,
+    per model (`COURSE_CONFIGS`).
     """
     from lecturekit.device import seed_everything
     from lecturekit.training import fit
