@@ -34,6 +34,13 @@ class WrongAnswer(AssertionError):
     """The student's function returned something wrong; the message says what."""
 
 
+class Mistake(str):
+    """A compare message that names a typical mistake (a flipped sign, nats instead of bits, a missing
+    `detach`) and holds none of the case's values, so the grader may show it for hidden cases too; any
+    other message is reduced to its kind there ("the values are wrong"). Make it from a catalogued
+    message with no fields, `Mistake(_("..."))`, so the feedback can be written in the student's language."""
+
+
 class ReferenceUnavailable(RuntimeError):
     """Raised, in a grading kernel, by a kit function withheld there: the kit's own implementation of a
     graded exercise cannot be the answer (see lecturekit/grading/withheld.py)."""
@@ -65,6 +72,12 @@ class Exercise:
     twins: tuple[Callable[..., Any], ...] = ()  # other kit functions computing the same answer (withheld too)
 
     def verdict(self, got: Any, want: Any, args: Args) -> str | None:
+        """None when `got` is right; else what is wrong. A NaN or an infinity where the reference has none
+        is wrong whatever the exercise's own compare says (NaN compares false with everything, so a
+        tolerance test alone would let it through)."""
+        problem = non_finite_problem(got, want)
+        if problem:
+            return problem
         if self.compare is not None:
             return self.compare(got, want, args)
         return compare_values(got, want, atol=self.atol, rtol=self.rtol)
@@ -111,6 +124,29 @@ def to_numpy(value: Any) -> Any:
     return value
 
 
+def non_finite_problem(got: Any, want: Any) -> str | None:
+    """A message when `got` holds a NaN or an infinity that `want` does not hold at the same place (None:
+    no such value, or the same non-finite values as the reference, or shapes too different to tell)."""
+    got, want = to_numpy(got), to_numpy(want)
+    if isinstance(want, tuple):
+        if not isinstance(got, tuple):
+            return None
+        return next((p for g, w in zip(got, want) if (p := non_finite_problem(g, w))), None)
+    if isinstance(got, (float, int)) and not isinstance(got, bool):
+        got = np.asarray(got)
+    if not (isinstance(got, np.ndarray) and got.dtype.kind in "fc") or not isinstance(want, np.ndarray):
+        return None
+    bad = ~np.isfinite(got)
+    if not bad.any():
+        return None
+    if want.shape == got.shape and want.dtype.kind in "fc":
+        same = np.isnan(got) == np.isnan(want)
+        same &= np.where(np.isinf(want), got == want, ~np.isinf(got))
+        if same.all():
+            return None
+    return Mistake(_("your result contains NaN or inf where the expected result has a number"))
+
+
 def compare_values(got: Any, want: Any, *, atol: float = 1e-5, rtol: float = 1e-4) -> str | None:
     """None when `got` matches `want` (arrays, tensors, numbers, tuples of them), else why not."""
     got, want = to_numpy(got), to_numpy(want)
@@ -152,11 +188,14 @@ def _compare_integers(got: np.ndarray, want: np.ndarray) -> str | None:
 
 def _compare_floats(got: np.ndarray, want: np.ndarray, *, atol: float, rtol: float) -> str | None:
     """Real numbers match within a tolerance (the student's arithmetic may round differently)."""
+    if got.dtype.kind in "iub":
+        return Mistake(_("expected floating-point values, got integers or booleans: compute in floats"))
     got_f = got.astype(np.float64)
     want_f = want.astype(np.float64)
-    if not np.all(np.isfinite(got_f)):
-        return _("your result contains NaN or inf")
-    if not np.allclose(got_f, want_f, atol=atol, rtol=rtol):
+    problem = non_finite_problem(got_f, want_f)
+    if problem:
+        return problem
+    if not np.allclose(got_f, want_f, atol=atol, rtol=rtol, equal_nan=True):
         err = float(np.max(np.abs(got_f - want_f)))
         return _("values differ from the expected ones (largest difference {err})").format(err=f"{err:.4g}")
     return None

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lecturekit.exercises import Exercise, _fresh
+from lecturekit.exercises import Exercise, Mistake, _fresh
 from lecturekit.grading.execute import CallResult, Unsupported
 
 STATUSES = ("passed", "failed", "error", "timeout", "missing")
@@ -152,7 +152,7 @@ def _distinct_problems(hidden_j: list[tuple[str, str]]) -> list[str]:
 def _problem_text(kind: str, message: str) -> str:
     """One hidden case's problem as the student reads it: a wrong value's category, the timeout, the error."""
     if kind == "wrong":
-        return _category(message)
+        return str(message) if isinstance(message, Mistake) else _category(message)
     if kind == "timeout":
         return "not finished in time"
     return message if kind == "error" else "NotImplementedError"
