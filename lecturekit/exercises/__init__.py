@@ -12,6 +12,7 @@ Modules `nb01.py`... register the exercises of each notebook.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -70,6 +71,9 @@ class Exercise:
     rtol: float = 1e-4
     extra: dict[str, Any] = field(default_factory=dict)
     twins: tuple[Callable[..., Any], ...] = ()  # other kit functions computing the same answer (withheld too)
+    # positions of arguments whose state after the call is graded too (a training step changes its models in
+    # place): the answer then is (returned value, state of each such argument), see `answer_of`
+    after_call: tuple[int, ...] = ()
 
     def verdict(self, got: Any, want: Any, args: Args) -> str | None:
         """None when `got` is right; else what is wrong. A NaN or an infinity where the reference has none
@@ -119,6 +123,8 @@ def to_numpy(value: Any) -> Any:
         return value.detach().cpu().numpy()
     if isinstance(value, (list, tuple)):
         return tuple(to_numpy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: to_numpy(v) for k, v in value.items()}
     if isinstance(value, (int, float, bool, np.number, np.bool_)):
         return np.asarray(value)
     return value
@@ -132,6 +138,10 @@ def non_finite_problem(got: Any, want: Any) -> str | None:
         if not isinstance(got, tuple):
             return None
         return next((p for g, w in zip(got, want) if (p := non_finite_problem(g, w))), None)
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return None
+        return next((p for k, w in want.items() if k in got and (p := non_finite_problem(got[k], w))), None)
     if isinstance(got, (float, int)) and not isinstance(got, bool):
         got = np.asarray(got)
     if not (isinstance(got, np.ndarray) and got.dtype.kind in "fc") or not isinstance(want, np.ndarray):
@@ -152,6 +162,8 @@ def compare_values(got: Any, want: Any, *, atol: float = 1e-5, rtol: float = 1e-
     got, want = to_numpy(got), to_numpy(want)
     if isinstance(want, tuple):
         return _compare_tuples(got, want, atol=atol, rtol=rtol)
+    if isinstance(want, dict):
+        return _compare_dicts(got, want, atol=atol, rtol=rtol)
     if not isinstance(got, np.ndarray):
         return _("expected an array or tensor, got {kind} ({value})").format(
             kind=type(got).__name__, value=str(got)[:80]
@@ -170,7 +182,20 @@ def _compare_tuples(got: Any, want: tuple[Any, ...], *, atol: float, rtol: float
     for i, (g, w) in enumerate(zip(got, want)):
         problem = compare_values(g, w, atol=atol, rtol=rtol)
         if problem:
-            return _("value {i} of the tuple: {problem}").format(i=i, problem=problem)
+            text = _("value {i} of the tuple: {problem}").format(i=i, problem=problem)
+            return Mistake(text) if isinstance(problem, Mistake) else text
+    return None
+
+
+def _compare_dicts(got: Any, want: dict[str, Any], *, atol: float, rtol: float) -> str | None:
+    """Named values (a model's parameters after a training step): the same names, each value right."""
+    if not isinstance(got, dict) or set(got) != set(want):
+        return _("expected values named {names}").format(names=", ".join(sorted(want))[:200])
+    for name in sorted(want):
+        problem = compare_values(got[name], want[name], atol=atol, rtol=rtol)
+        if problem:
+            text = _("{name}: {problem}").format(name=name, problem=problem)
+            return Mistake(text) if isinstance(problem, Mistake) else text
     return None
 
 
@@ -201,13 +226,31 @@ def _compare_floats(got: np.ndarray, want: np.ndarray, *, atol: float, rtol: flo
     return None
 
 
+def argument_state(value: Any) -> Any:
+    """What is graded of an argument after the call: a module's parameters and buffers by name, a tensor's
+    values (the same rule as the grader's kernel-side `_argument_state`)."""
+    if isinstance(value, torch.nn.Module):
+        return {name: t.detach().cpu().clone() for name, t in torch.nn.Module.state_dict(value).items()}
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().clone()
+    return None
+
+
+def answer_of(exercise: Exercise, fn: Callable[..., Any], args: Args) -> Any:
+    """What `fn` answers on `args`: its returned value, and with `after_call` also the state of those arguments."""
+    value = fn(*args)
+    if not exercise.after_call:
+        return value
+    return (value, *(argument_state(args[i]) for i in exercise.after_call))
+
+
 def run_cases(exercise: Exercise, fn: Callable[..., Any], seed: int) -> list[str]:
     """Problems found when calling `fn` on the cases of `seed` (empty list: all right)."""
     problems = []
     for i, args in enumerate(exercise.cases(seed)):
-        want = exercise.reference(*_fresh(args))
+        want = answer_of(exercise, exercise.reference, _fresh(args))
         try:
-            got = fn(*_fresh(args))
+            got = answer_of(exercise, fn, _fresh(args))
         except NotImplementedError:
             raise ExerciseNotDone(
                 _("{function}() is not written yet: replace `raise NotImplementedError()` with your code.").format(
@@ -232,6 +275,8 @@ def _fresh(args: Args) -> Args:
             out.append(a.clone())
         elif isinstance(a, np.ndarray):
             out.append(a.copy())
+        elif isinstance(a, torch.nn.Module):
+            out.append(copy.deepcopy(a))
         else:
             out.append(a)
     return tuple(out)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lecturekit.exercises import Exercise, Mistake, _fresh
+from lecturekit.exercises import Exercise, Mistake, _fresh, answer_of
 from lecturekit.grading.execute import CallResult, Unsupported
 
 STATUSES = ("passed", "failed", "error", "timeout", "missing")
@@ -68,7 +68,7 @@ def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult) -> l
             out.append((kind, _error_text(err)))
             continue
         try:
-            want = exercise.reference(*_fresh(args))
+            want = answer_of(exercise, exercise.reference, _fresh(args))
         except Exception as exc:  # noqa: BLE001 - the course's own bug: say so loudly
             raise RuntimeError(f"the reference of exercise {exercise.name} failed: {exc!r}") from exc
         if isinstance(got, Unsupported):

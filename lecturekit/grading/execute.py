@@ -529,6 +529,7 @@ def call_exercise(
     cases: list[tuple],
     timeout: float,
     run: Callable[[str, float], Outcome] | None = None,
+    after_call: tuple[int, ...] = (),
 ) -> CallResult:
     """Call `function` (as the kernel's user namespace holds it) on `cases`, inside the kernel
     (`run` executes code there: the session's own, or one that restarts a stopped kernel first)."""
@@ -546,7 +547,9 @@ def call_exercise(
             problem=f"the grader could not hand the inputs over ({exc.strerror}): "
             "did your code change or remove its working folder?",
         )
-    code = kernel_source(call_for_grader, str(args_path), str(out_prefix), function, token, float(timeout))
+    code = kernel_source(
+        call_for_grader, str(args_path), str(out_prefix), function, token, float(timeout), tuple(after_call)
+    )
     outcome = (run or session.run)(code, timeout + 10)
     result = CallResult(outcome)
     try:

@@ -284,6 +284,7 @@ class _Run:
                 hidden + visible,
                 self.options.timeout,
                 run=lambda code, t: self._exec(session, code, t),
+                after_call=exercise.after_call,
             )
             for err in call.errors:
                 if err:

@@ -168,9 +168,13 @@ def _restore_shell(state: dict) -> None:
     sys.excepthook, sys.displayhook, shell.custom_exceptions, shell.input_transformer_manager = state["hooks"]
 
 
-def call_for_grader(args_path: str, out_prefix: str, fname: str, token: str, budget: float) -> None:
+def call_for_grader(
+    args_path: str, out_prefix: str, fname: str, token: str, budget: float, after_call: tuple = ()
+) -> None:
     """Call the student's `fname` on the grader's cases (a torch file), within `budget` seconds in all, and
-    write what came back as plain data: a JSON skeleton and an .npz of arrays (see execute._read_results)."""
+    write what came back as plain data: a JSON skeleton and an .npz of arrays (see execute._read_results).
+    With `after_call` (argument positions), each answer is (returned value, state of those arguments after
+    the call), as `lecturekit.exercises.answer_of` makes it for the reference."""
     import json
     import signal
     import time
@@ -192,6 +196,10 @@ def call_for_grader(args_path: str, out_prefix: str, fname: str, token: str, bud
         "arrays": {},
         "count": 0,
         "call_one": _call_one,
+        "after_call": tuple(after_call),
+        "argument_state": _argument_state,
+        "module_type": torch.nn.Module,
+        "state_dict": torch.nn.Module.state_dict,
         "encode": _encode,
         "encode_array": _encode_array,
         "encode_plain": _encode_plain,
@@ -233,6 +241,8 @@ def _call_one(fn: object, args: object, left: float, timeout_error: type, ctx: d
         signal.setitimer(signal.ITIMER_REAL, left)
         try:
             value = fn(*args)
+            if ctx["after_call"]:
+                value = (value, *(ctx["argument_state"](args[i], ctx) for i in ctx["after_call"]))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         return {"value": ctx["encode"](value, ctx)}
@@ -242,6 +252,16 @@ def _call_one(fn: object, args: object, left: float, timeout_error: type, ctx: d
         frames = ctx["traceback"].extract_tb(err.__traceback__)[1:]
         where = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()[:160]}" for f in frames[-3:]]
         return {"error": {"type": type(err).__name__, "message": str(err)[:600], "where": where}}
+
+
+def _argument_state(value: object, ctx: dict) -> object:
+    """An argument's state after the call: a module's parameters and buffers by name, a tensor's values."""
+    torch = ctx["torch"]
+    if isinstance(value, ctx["module_type"]):
+        return {str(k): t.detach().cpu().clone() for k, t in ctx["state_dict"](value).items()}
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().clone()
+    return None
 
 
 def _encode(value: object, ctx: dict, depth: int = 0) -> dict:
@@ -305,5 +325,5 @@ def _encode_plain(value: object) -> dict:
 # the helpers each kernel-side function uses, sent with it by kernel_source
 KERNEL_HELPERS: dict[str, tuple[Callable[..., Any], ...]] = {
     "install_guard": (_guard_snapshot, _restore_modules, _restore_classes, _restore_shell),
-    "call_for_grader": (_call_cases, _call_one, _encode, _encode_array, _encode_plain),
+    "call_for_grader": (_call_cases, _call_one, _argument_state, _encode, _encode_array, _encode_plain),
 }

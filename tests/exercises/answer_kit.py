@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lecturekit.exercises import Exercise, WrongAnswer, _fresh, check, get_exercise
+from lecturekit.exercises import Exercise, WrongAnswer, _fresh, answer_of, check, get_exercise
 from lecturekit.grading.compare import ExerciseResult, judge_exercise
 from lecturekit.grading.execute import CallResult, Outcome, _decode
 from lecturekit.grading.grader import HIDDEN_SEEDS, derive_seed
@@ -102,7 +102,7 @@ def grader_verdict(exercise: Exercise, fn: Any, base_seed: int = 20261201) -> Ex
     errors: list[dict[str, Any] | None] = []
     for args in hidden + visible:
         try:
-            values.append(_through_the_wire(fn(*_fresh(args))))
+            values.append(_through_the_wire(answer_of(exercise, fn, _fresh(args))))
             errors.append(None)
         except Exception as exc:  # noqa: BLE001 - the kernel reports any error as a case error
             values.append(None)
