@@ -98,3 +98,101 @@ BENCHMARKS = [
     ),
     (("grade_100_submissions_seconds",), _hundred),
 ]
+
+
+def _bomb_zip() -> bytes:
+    """An .npz of one float32 array member of 1 GiB of zeros, deflated to about 1 MB."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(2**28, np.float32))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("a0.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(member, header)
+            block = bytes(2**24)
+            for _ in range(64):
+                member.write(block)
+    return buffer.getvalue()
+
+
+def _hostile_copy(folder: Path) -> Path:
+    """A copy of the graded notebook built to exhaust the grader: a 1 MB .npz that inflates to 1 GiB (written by
+    answer code that replaces numpy.savez once), an added cell of 4,000 `!` lines, 20 MB of added cells, and
+    beside it a copy nested 100,000 deep."""
+    import base64
+
+    import nbformat
+
+    path = _notebook()
+    nb = json.loads(path.read_text())
+    bomb = base64.b64encode(_bomb_zip()).decode()
+    attack = (
+        "import base64, json, os, sys, types, numpy\n"
+        f"_BOMB = base64.b64decode({bomb!r})\n"
+        "_real_savez = numpy.savez\n"
+        "def _savez(path, **arrays):\n    open(path, 'wb').write(_BOMB)\n    numpy.savez = _real_savez\n"
+        "numpy.savez = _savez\n"
+    )
+    first = next(c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    first["source"] = attack + "".join(first["source"])
+    bang = nbformat.v4.new_code_cell("\n".join(f"!echo {i}" for i in range(4000)))
+    filler = [nbformat.v4.new_markdown_cell("filler " * 1400) for _ in range(2000)]
+    nb["cells"] += [json.loads(json.dumps(bang)), *[json.loads(json.dumps(f)) for f in filler]]
+    student = folder / "hostile"
+    student.mkdir(parents=True)
+    (student / path.name).write_text(json.dumps(nb))
+    (student / f"{path.stem} (copy).ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    return student
+
+
+_MEASURE = """
+import json, resource, sys, tempfile
+from pathlib import Path
+from lecturekit.grading import Options, grade
+report = grade([Path(sys.argv[1])], Path(sys.argv[2]), Options(jobs=1, seed=1, quiet=True))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": report.reports[0].seconds, "peak_mb": peak}))
+"""
+
+
+def _graded_alone(student: Path) -> dict[str, float]:
+    """Grade one student's copies in a fresh Python: its seconds and the grader process's own peak memory."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(student), str(ROOT / "solutions")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _hostile() -> dict[str, tuple[float, str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        honest = _graded_alone(_copies(Path(tmp) / "honest", 1)[0])
+        hostile = _graded_alone(_hostile_copy(Path(tmp)))
+    return {
+        "grade_hostile_copy_peak_mb": (hostile["peak_mb"], "MB"),
+        "grade_honest_copy_peak_mb": (honest["peak_mb"], "MB"),
+        "grade_hostile_copy_seconds": (hostile["seconds"], "s"),
+        "grade_honest_copy_seconds": (honest["seconds"], "s"),
+    }
+
+
+BENCHMARKS.append(
+    (
+        (
+            "grade_hostile_copy_peak_mb",
+            "grade_honest_copy_peak_mb",
+            "grade_hostile_copy_seconds",
+            "grade_honest_copy_seconds",
+        ),
+        _hostile,
+    )
+)

@@ -196,7 +196,7 @@ def sync_editions(
 
     Returns (differences, stale): generated files that differ or were written, and one line per
     missing or stale translation. Paths in the lines are relative to `root`."""
-    from lecturekit.i18n import catalogue_problems, sync_catalogues
+    from lecturekit.catalogues import catalogue_problems, sync_catalogues
 
     root = Path(root)
     if converter is None:

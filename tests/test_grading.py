@@ -433,11 +433,14 @@ def test_real_notebooks_solution_full_untouched_zero(tmp_path):
 def test_a_cell_that_kills_its_kernel_at_once_is_the_one_blamed(tmp_path):
     """SIGKILL can kill the kernel before its iopub 'busy' message leaves it; the kernel answered a
     kernel_info request just before the cell, so the cell is known to have started (the CI flake)."""
+    from dataclasses import replace
+
     from lecturekit.grading.execute import KernelSession
+    from lecturekit.grading.sandbox import LIMITS
 
     work = tmp_path / "work"
     work.mkdir()
-    session = KernelSession(work, memory_mb=2048)
+    session = KernelSession(work, replace(LIMITS, memory_mb=2048))
     try:
         session.start()
         assert session.responsive() is True

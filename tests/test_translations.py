@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lecturekit import i18n
+from lecturekit import catalogues, i18n
 from lecturekit.colab import setup_cell_source
 from lecturekit.translations import (
     EDITIONS,
@@ -319,11 +319,11 @@ def test_a_hand_edited_chinese_copy_and_a_lost_fragment_are_caught(small_root: P
 
 @pytest.mark.parametrize("lang", EDITIONS)
 def test_message_catalogues_are_complete_and_compiled(lang: str) -> None:
-    assert i18n.catalogue_problems(lang) == []
+    assert catalogues.catalogue_problems(lang) == []
     entries = i18n.read_po(i18n.po_path(lang))
     mo = i18n.po_path(lang).with_suffix(".mo")
-    assert mo.read_bytes() == i18n.mo_bytes({k: v for k, v in entries.items() if v})
-    assert len(i18n.extract_messages()) > 100
+    assert mo.read_bytes() == catalogues.mo_bytes({k: v for k, v in entries.items() if v})
+    assert len(catalogues.extract_messages()) > 100
     for msgid, msgstr in entries.items():
         if msgid:
             assert i18n.translate(msgid, lang) == msgstr and i18n.translate(msgid, "en") == msgid

@@ -1,21 +1,28 @@
-"""The OS sandbox around each grading kernel: a bubblewrap (`bwrap`) command line.
+"""The OS sandbox around each grading kernel: a bubblewrap (`bwrap`) command line, a seccomp filter, no privilege.
 
-Inside, a kernel sees the system and its Python environment read-only, the kit's package (a copy
-whose graded reference implementations are withheld, see withheld.py) and the kit's data read-only
-(under the data switch also the course data set in force, read-only at its own path), one writable
-work folder holding the submission being graded, and empty size-limited tmpfs folders for /tmp and
-the home folder. Nothing else: no course folder, no other student's files, no
-instructor home, no network (its own empty network namespace), no other processes (its own pid
-namespace, in which it is pid 2 and dies with the grader).
+Inside, a kernel sees the system and its Python environment read-only, the kit's package (a copy whose
+functions that could compute a graded answer are withheld, see withheld.py) and the kit's data read-only
+(under the data switch also the course data set in force, read-only at a fixed path), one writable work
+folder holding only the submission being graded, and empty size-limited tmpfs folders for /tmp and the home
+folder. Nothing else: no course folder, no other student's files, no instructor home, no network (its own
+empty network namespace), no other processes (its own pid namespace, in which it dies with the grader).
 
-Run as root, the kernel drops to an unprivileged uid of its own (one per concurrent kernel), so the
-process-count limit applies (the kernel exempts root from RLIMIT_NPROC) and the kernel holds no
-capability. Run as an ordinary user, bwrap puts it in a new user namespace, where the same limit
-counts the sandbox's processes only.
+No privilege, from the first instruction: the kernel is never uid 0 and never holds a capability.
+- Run by an ordinary user, bwrap makes a user namespace that maps the kernel's uid to that user's (never
+  root), with every capability dropped and no further user namespaces.
+- Run by root, bwrap builds the namespaces and then runs `setpriv`, which switches to an unprivileged uid
+  of the kernel's own (one per concurrent kernel, with no supplementary group), clears the capability
+  bounding set and sets no_new_privs before Python starts; bwrap passes setpriv only CAP_SETUID, CAP_SETGID
+  and CAP_SETPCAP, which the switch to a non-zero uid takes away. (A user namespace made by root would map
+  the kernel's uid to root outside, which is worse.)
+Either way a seccomp filter refuses what student code never needs (mounts, namespaces, ptrace, kexec, bpf,
+keyrings, perf events, device nodes, io_uring, file handles...), and Python starts isolated (`-I`: no
+work folder on sys.path, no user site, no PYTHON* variables; see sandbox.kernel_argv).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import site
@@ -23,6 +30,7 @@ import subprocess
 import sys
 import sysconfig
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +44,8 @@ NO_SANDBOX_HINT = (
 )
 
 PACKAGE_MOUNT = "/opt/lecturekit-grader"  # where the package copy appears inside the sandbox
+COURSE_DATA_MOUNT = "/opt/lecturekit-course-data"  # where the course data set in force appears (data switch)
+HOME_INSIDE = "/home/student"  # the kernel's home folder: an empty tmpfs
 TMPFS_BYTES = 256 * 2**20  # /tmp and the home folder inside the sandbox (RAM-backed, so capped)
 _ETC = (
     "ld.so.cache",
@@ -51,6 +61,63 @@ _ETC = (
 )
 _UID_BASE = 3_900_000  # unprivileged uids for kernels started by root: far above any real account
 
+# what student code never needs; each refused with EPERM (clone3 with ENOSYS, so that the C library falls
+# back to clone, whose namespace flags the filter can see)
+_REFUSED_SYSCALLS = (
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kexec_load",
+    "kexec_file_load",
+    "bpf",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "perf_event_open",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "acct",
+    "quotactl",
+    "syslog",
+    "iopl",
+    "ioperm",
+    "userfaultfd",
+    "fanotify_init",
+    "lookup_dcookie",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "sethostname",
+    "setdomainname",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+    "uselib",
+    "vhangup",
+)
+_CLONE_NAMESPACES = (0x20000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x80)
+_DEVICE_NODES = (0o020000, 0o060000)  # S_IFCHR, S_IFBLK
+
 
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot make a sandbox on this machine."""
@@ -64,18 +131,107 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def namespace_flags(own_uid: bool = True) -> list[str]:
-    """Every namespace but the user one as root (with `own_uid` the kernel then drops to a uid of its own,
-    for which it keeps the two capabilities it needs until then); all of them otherwise."""
+def namespace_flags() -> list[str]:
+    """Every namespace; as an ordinary user also a user namespace (no nested ones); no capability kept,
+    except, as root, the three that setpriv needs to switch to the kernel's own uid (gone after the switch)."""
     if is_root():
-        caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if own_uid else []
-        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", *caps]
-    return ["--unshare-all", "--unshare-user", "--disable-userns"]
+        caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+        return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                "--cap-drop", "ALL", *caps]  # fmt: skip
+    return ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+
+
+def drop_to(uid: int | None) -> list[str]:
+    """The command prefix that switches a process started by root inside the sandbox to `uid`, with no group,
+    no capability and no_new_privs, before it runs anything else (empty for an ordinary user)."""
+    if uid is None:
+        return []
+    setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+    return [
+        setpriv,
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--",
+    ]
+
+
+@lru_cache(maxsize=1)
+def seccomp_program() -> bytes:
+    """The seccomp filter (BPF, for this machine's architecture) that bwrap loads before the kernel starts."""
+    try:
+        import pyseccomp as seccomp
+    except (ImportError, OSError) as exc:  # the package, or libseccomp itself, is missing
+        raise SandboxUnavailable(
+            f"the grading sandbox's system-call filter needs libseccomp and the pyseccomp package ({exc}): "
+            "pip install 'lecturekit[instructor]' and `sudo apt-get install libseccomp2`; " + NO_SANDBOX_HINT
+        ) from None
+    refuse = seccomp.ERRNO(errno.EPERM)
+    rules = seccomp.SyscallFilter(seccomp.ALLOW)
+    for name in _REFUSED_SYSCALLS:
+        _add_rule(rules, refuse, name)
+    _add_rule(rules, seccomp.ERRNO(errno.ENOSYS), "clone3")
+    for flag in _CLONE_NAMESPACES:
+        _add_rule(rules, refuse, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    for kind in _DEVICE_NODES:
+        _add_rule(rules, refuse, "mknod", seccomp.Arg(1, seccomp.MASKED_EQ, 0o170000, kind))
+        _add_rule(rules, refuse, "mknodat", seccomp.Arg(2, seccomp.MASKED_EQ, 0o170000, kind))
+    read, write = os.pipe()
+    try:
+        with os.fdopen(write, "wb") as out:
+            rules.export_bpf(out)
+        with os.fdopen(read, "rb") as f:
+            return f.read()
+    finally:
+        for fd in (read, write):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _add_rule(rules: object, action: int, name: str, *args: object) -> None:
+    """One rule; a system call this architecture does not have is skipped."""
+    try:
+        rules.add_rule(action, name, *args)  # type: ignore[attr-defined]
+    except (ValueError, OSError, RuntimeError):
+        pass
+
+
+def _program_fd() -> int:
+    """A pipe's read end holding the seccomp program, for bwrap's --seccomp (one per sandbox started)."""
+    program = seccomp_program()
+    read, write = os.pipe()
+    try:
+        os.write(write, program)  # a few KB: fits in the pipe's buffer
+    finally:
+        os.close(write)
+    return read
+
+
+@dataclass
+class SandboxCommand:
+    """bwrap's command line and the descriptors it must inherit (the seccomp program); `close` them once the
+    process is started."""
+
+    argv: list[str]
+    pass_fds: tuple[int, ...]
+
+    def close(self) -> None:
+        for fd in self.pass_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 @lru_cache(maxsize=1)
 def sandbox_problem() -> str | None:
-    """Why no sandbox can be made here (None: it can). Tried once: bwrap must exist and start a process."""
+    """Why no sandbox can be made here (None: it can). Tried once: bwrap must start a process the way the
+    grader will (every namespace, the filter, and as root the switch to an unprivileged uid)."""
     if not sys.platform.startswith("linux"):
         return (
             f"the grading sandbox needs Linux (bubblewrap); this is {sys.platform}. On macOS or Windows, grade "
@@ -87,23 +243,20 @@ def sandbox_problem() -> str | None:
         return (
             f"the grading sandbox needs bubblewrap (`bwrap`), which is not installed: {INSTALL_HINT}; {NO_SANDBOX_HINT}"
         )
-    probe = [
-        path,
-        *namespace_flags(),
-        "--die-with-parent",
-        "--ro-bind",
-        "/",
-        "/",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "true",
-    ]
+    if is_root() and not shutil.which("setpriv"):
+        return f"grading as root needs `setpriv` (util-linux) to run kernels as an unprivileged uid; {NO_SANDBOX_HINT}"
     try:
-        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+        fd = _program_fd()
+    except SandboxUnavailable as exc:
+        return str(exc)
+    probe = [path, *namespace_flags(), "--die-with-parent", "--seccomp", str(fd)]
+    probe += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *drop_to(_UID_BASE - 1 if is_root() else None)]
+    try:
+        done = subprocess.run([*probe, "true"], capture_output=True, text=True, timeout=30, pass_fds=(fd,))
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not be run ({exc}); {NO_SANDBOX_HINT}"
+    finally:
+        os.close(fd)
     if done.returncode != 0:
         why = (done.stderr or done.stdout).strip()[:300]
         return (
@@ -130,9 +283,6 @@ def python_roots() -> list[Path]:
         os.path.dirname(os.path.realpath(sys.executable)),
     }
     candidates |= set(site.getsitepackages()) | {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]}
-    user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
-    if user_site and os.path.isdir(user_site) and user_site in sys.path:
-        candidates.add(user_site)
     roots: list[Path] = []
     for path in sorted({Path(os.path.realpath(c)) for c in candidates if c and os.path.isdir(c)}):
         if path.parts[:2] == ("/", "usr") or any(path.is_relative_to(r) for r in roots):
@@ -208,17 +358,18 @@ def _with_parents(args: list[str], made: set[Path]) -> list[str]:
     return out
 
 
-def bwrap_argv(
+def sandbox_command(
     workdir: Path,
     package_dir: Path,
     data_dir: Path,
     command: list[str],
-    own_uid: bool = True,
+    uid: int | None = None,
     course_data: Path | None = None,
-) -> list[str]:
-    """bwrap's command line for `command` in a sandbox whose only writable folder is `workdir`; `course_data`
-    (the course data set in force, if any) is bound read-only at its own path."""
-    home = Path(os.environ.get("HOME") or "/home/student")
+    binds: tuple[tuple[Path, str], ...] = (),
+) -> SandboxCommand:
+    """bwrap's command line for `command` in a sandbox whose only writable folders are `workdir` and the
+    extra `binds` (host folder, path inside); run as `uid` (root only: see `drop_to`); `course_data` (the
+    course data set in force, if any) is bound read-only at COURSE_DATA_MOUNT."""
     args = [
         *_system_binds(),
         "--proc",
@@ -231,35 +382,36 @@ def bwrap_argv(
         str(TMPFS_BYTES),
         "--tmpfs",
         "/tmp",
+        "--perms",
+        "1777",
+        "--size",
+        str(TMPFS_BYTES),
+        "--tmpfs",
+        HOME_INSIDE,
     ]
-    if home != Path("/tmp") and not Path("/tmp").is_relative_to(home):
-        args += ["--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", str(home)]
-    for root in python_roots():  # after the tmpfs: a Python under the home folder (pyenv, conda) shows through
+    for root in python_roots():
         args += ["--ro-bind", str(root), str(root)]
     inside = Path(PACKAGE_MOUNT)
-    args += [
-        "--ro-bind",
-        str(package_dir),
-        str(inside),
-        "--ro-bind",
-        str(data_dir.resolve()),
-        str(inside / "lecturekit" / "_data"),
-    ]
-    if course_data is not None:  # after the tmpfs folders: a data set under the home folder shows through
-        args += ["--ro-bind", str(course_data.resolve()), str(course_data.resolve())]
-    args += [
-        "--bind",
-        str(workdir),
-        str(workdir),
-    ]
-    return [
+    args += ["--ro-bind", str(package_dir), str(inside)]
+    args += ["--ro-bind", str(data_dir.resolve()), str(inside / "lecturekit" / "_data")]
+    if course_data is not None:
+        args += ["--ro-bind", str(course_data.resolve()), COURSE_DATA_MOUNT]
+    args += ["--bind", str(workdir), str(workdir)]
+    for host, target in binds:
+        args += ["--bind", str(host), target]
+    fd = _program_fd()
+    argv = [
         bwrap_path() or "bwrap",
-        *namespace_flags(own_uid),
+        *namespace_flags(),
         "--die-with-parent",
         "--new-session",
+        "--seccomp",
+        str(fd),
         *_with_parents(args, {Path("/usr"), Path("/proc"), Path("/dev")}),
         "--chdir",
         str(workdir),
         "--",
+        *drop_to(uid),
         *command,
     ]
+    return SandboxCommand(argv, (fd,))

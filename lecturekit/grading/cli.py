@@ -30,8 +30,10 @@ outside the student's kernel.
 Writes: --out (CSV: student,notebook,grade_id,points,max_points,status; a TOTAL row per student),
 --feedback DIR (one Markdown file per student), and OUT_review.csv (answer cells worth a human look,
 files changed during the run). Statuses: passed, failed, error, timeout, missing.
-Exit status: 0 graded, 1 files of the course or package were created, changed or deleted during the run,
-2 usage error (or no sandbox could be made: install bubblewrap, or pass --no-sandbox).
+Exit status: 0 every copy graded; 1 files of the course, the package or the grader's own temporary folders
+were created, changed or deleted during the run (the alarm: grade again from a clean copy); 2 usage error (or
+no sandbox could be made: install bubblewrap, or pass --no-sandbox); 3 some copies could not be graded (an
+unreadable or hostile file, a kernel that could not start: their rows say error, the review file says why).
 """
 
 
@@ -63,11 +65,21 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    ungraded = [r for r in report.reports if r.problem]
+    if ungraded:
+        print(
+            f"{len(ungraded)} notebook copies could not be graded (their rows say error; the reasons are in "
+            f"{args.out.with_name(args.out.stem + '_review.csv')})",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `lecturekit grade` (its help is HELP)."""
+    from lecturekit.grading.sandbox import LIMITS
+
     parser = argparse.ArgumentParser(
         prog="lecturekit grade", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -80,8 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for one feedback file per student (default: feedback/ beside --out)",
     )
     parser.add_argument("--jobs", "-j", type=int, default=1, help="kernels at a time (default 1; about one per core)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell and per exercise (default 60)")
-    parser.add_argument("--memory", type=int, default=4096, help="memory limit per kernel, MB (0: none)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=LIMITS.seconds,
+        help=f"seconds per cell and per exercise (default {LIMITS.seconds:g})",
+    )
+    parser.add_argument(
+        "--memory",
+        type=int,
+        default=LIMITS.memory_mb,
+        help=f"memory per kernel, MB (0: none; default {LIMITS.memory_mb})",
+    )
     parser.add_argument(
         "--solutions",
         type=Path,
@@ -114,10 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
         "Windows); student code can then read and change your files",
     )
     parser.add_argument(
-        "--processes", type=int, default=128, help="processes and threads per sandboxed kernel (default 128)"
+        "--processes",
+        type=int,
+        default=LIMITS.processes,
+        help=f"processes and threads per kernel (default {LIMITS.processes})",
     )
     parser.add_argument(
-        "--disk", type=int, default=2048, help="MB a kernel may write into its work folder (default 2048)"
+        "--disk",
+        type=int,
+        default=LIMITS.disk_mb,
+        help=f"MB a kernel may write into its work folder (default {LIMITS.disk_mb})",
     )
     parser.add_argument(
         "--lang",

@@ -8,7 +8,6 @@ with `allow_pickle=False`, both size-checked, and tied to the call by a random t
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import re
@@ -30,11 +29,15 @@ from jupyter_client.manager import KernelManager
 
 from lecturekit.grading import bwrap, sandbox
 from lecturekit.grading.kernel_code import call_for_grader, kernel_source
+from lecturekit.grading.untrusted import UntrustedFileError, load_arrays, read_json, remove_tree
 from lecturekit.i18n import N_
 
 OUTPUT_CAP = 8_000  # characters of a cell's printed output kept (the rest is counted, not stored)
 MAX_MESSAGE_BYTES = 32 * 2**20  # a larger message from the kernel drops the connection instead of our memory
-MAX_RESULT_BYTES = 256 * 2**20
+MAX_RESULT_BYTES = 64 * 2**20  # the arrays one exercise call returns, all cases together
+MAX_JSON_BYTES = 2 * 2**20  # the JSON skeleton of those values
+MAX_JSON_DEPTH = 64
+MAX_DECODED_NODES = 200_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -54,6 +57,68 @@ class CappedKernelClient(BlockingKernelClient):
             sock.curve_serverkey = self.curve_publickey
         sock.connect(url)
         return sock
+
+
+class KernelOutput:
+    """What a kernel process prints outside Jupyter's channels (startup errors, crashes): read from a pipe
+    that a thread drains to the end, keeping only the first OUTPUT_CAP bytes. The kernel never holds a
+    file of the grader's open, so it cannot fill the grader's disk."""
+
+    def __init__(self) -> None:
+        self._kept = bytearray()
+        self._lock = threading.Lock()
+
+    def drain(self, stream: Any) -> None:
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: Any) -> None:
+        try:
+            while chunk := stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536):
+                with self._lock:
+                    if len(self._kept) < OUTPUT_CAP:
+                        self._kept += chunk[: OUTPUT_CAP - len(self._kept)]
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def text(self) -> str:
+        with self._lock:
+            return self._kept.decode("utf-8", "replace")
+
+
+class Janitor:
+    """Removes used work folders in the background (untrusted.remove_tree: no recursion limit, no link
+    followed); `wait` returns when every folder handed to it is gone."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Path] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def remove(self, folder: Path) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, daemon=True)
+                self._thread.start()
+        self._queue.put(Path(folder))
+
+    def _work(self) -> None:
+        while True:
+            folder = self._queue.get()
+            try:
+                remove_tree(folder)
+            finally:
+                self._queue.task_done()
+
+    def wait(self) -> None:
+        self._queue.join()
+
+
+JANITOR = Janitor()
 
 
 @dataclass
@@ -150,82 +215,112 @@ class _Listening:
         )
 
 
+class WorkFolders:
+    """Fresh work folders for one copy's kernels, each holding only the files the grader hands in (the
+    student's notebook): a restarted kernel never sees what an earlier one wrote. Used folders are removed
+    by a background janitor, so that a folder a kernel made huge or deep costs no other copy any time."""
+
+    def __init__(self, parent: Path, files: dict[str, bytes]):
+        self.parent, self.files, self.count = Path(parent), dict(files), 0
+
+    def fresh(self) -> Path:
+        self.count += 1
+        folder = self.parent / f"work-{self.count}"
+        folder.mkdir()
+        folder.chmod(0o711)  # bwrap, as root without capabilities, must pass through it to start the kernel
+        for name, data in self.files.items():
+            (folder / name).write_bytes(data)
+        return folder
+
+
 class KernelSession:
-    """One fresh kernel for one submission, in its own work folder, importing `package` (a package copy
-    with the graded references withheld; None: a plain copy): in a bubblewrap sandbox when `sandboxed`,
-    else as the grader's OS user (`--no-sandbox`)."""
+    """One kernel at a time for one submission, each started in a fresh work folder (`folders`), importing
+    `package` (a package copy with the graded answers withheld; None: a plain copy): in a bubblewrap sandbox
+    when `sandboxed`, else as the grader's OS user (`--no-sandbox`; as root, as a uid of its own)."""
 
     def __init__(
         self,
-        workdir: Path,
-        memory_mb: int = 4096,
+        folders: WorkFolders | Path,
+        limits: sandbox.Limits = sandbox.LIMITS,
         startup_timeout: float = 120.0,
-        hide: list[Path] | None = None,
         package: Path | None = None,
         sandboxed: bool = False,
-        processes: int = 128,
-        disk_mb: int = 2048,
     ):
-        self.workdir = workdir
-        self.hide = hide
-        self.memory_mb = memory_mb
+        self.folders = folders if isinstance(folders, WorkFolders) else WorkFolders(Path(folders), {})
+        self.workdir = Path(self.folders.parent)  # the current kernel's work folder (set by each start)
+        self.limits = limits
         self.startup_timeout = startup_timeout
         self.package = package
         self.sandboxed = sandboxed
-        self.processes = processes
-        self.disk_mb = disk_mb
         self.km: KernelManager | None = None
         self.kc: CappedKernelClient | None = None
         self.pid: int | None = None
         self.uid: int | None = None
         self.starts = 0
         self.violation = ""  # why the watchdog stopped the kernel (memory or disk over the limit)
+        self.output = KernelOutput()
         self._watchdog: threading.Thread | None = None
-        self._handed_in = {p.name for p in workdir.iterdir()} if workdir.is_dir() else set()
 
     # ---- life cycle ----
-    def _command(self, km: KernelManager) -> tuple[list[str], dict[str, str]]:
-        """The kernel's command line and environment (and, sandboxed, its connection over ipc sockets in
-        the work folder, which is all the sandbox shares with the grader)."""
-        if not self.sandboxed:
-            env = sandbox.kernel_env(
-                self.workdir, self.memory_mb, hide=self.hide, package=str(self.package) if self.package else None
-            )
-            return sandbox.kernel_argv(), env
-        assert self.package is not None, "a sandboxed kernel needs its package copy"
+    def _command(
+        self, km: KernelManager
+    ) -> tuple[list[str], dict[str, str], dict[str, Any], bwrap.SandboxCommand | None]:
+        """The kernel's command line, environment and extra Popen arguments (and, sandboxed, bwrap's command
+        with the descriptors it inherits). The connection goes over ipc sockets in the work folder, which is
+        all the sandbox shares with the grader."""
         from lecturekit.paths import data_dir
 
-        self.uid = bwrap.take_uid()
+        if self.package is None:
+            from lecturekit.grading.withheld import cached_package_copy
+
+            self.package = cached_package_copy([], link_data=not self.sandboxed)
+        self.uid = bwrap.take_uid() if self.sandboxed else None
         km.transport = "ipc"
         km.ip = str(self.workdir / "kernel")
         km.connection_file = str(self.workdir / "kernel.json")
         km.write_connection_file()
-        if self.uid is not None:  # root: the kernel runs as its own unprivileged uid, which owns the work folder
-            # and what the grader put there (never what an earlier kernel made: no chown through its links)
-            for name in ["", *sorted(self._handed_in), "kernel.json"]:
-                os.chown(self.workdir / name, self.uid, self.uid, follow_symlinks=False)
+        if self.uid is not None:  # root: the kernel runs as its own unprivileged uid, which owns its fresh folder
+            for path in [self.workdir, *self.workdir.iterdir()]:
+                os.chown(path, self.uid, self.uid, follow_symlinks=False)
         course_data = sandbox.course_data_folder(own_uid=self.uid is not None)
-        argv = bwrap.bwrap_argv(self.workdir, self.package, data_dir(), sandbox.kernel_argv(), course_data=course_data)
-        env = sandbox.kernel_env(
-            self.workdir, self.memory_mb, processes=self.processes, package=bwrap.PACKAGE_MOUNT, uid=self.uid
+        env = sandbox.kernel_env(self.workdir, self.sandboxed, course_data)
+        if not self.sandboxed:
+            return sandbox.kernel_argv(str(self.package), self.limits, sandboxed=False), env, {}, None
+        kernel = sandbox.kernel_argv(bwrap.PACKAGE_MOUNT, self.limits)
+        command = bwrap.sandbox_command(
+            self.workdir, self.package, data_dir(), kernel, uid=self.uid, course_data=course_data
         )
-        return argv, env
+        return command.argv, env, {"pass_fds": command.pass_fds}, command
 
     def start(self) -> None:
+        self.workdir = self.folders.fresh()
         km = KernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
-        argv, env = self._command(km)
+        try:
+            argv, env, extra, command = self._command(km)
+        except BaseException:
+            bwrap.give_back_uid(self.uid)
+            self.uid = None
+            raise
         km._kernel_spec = KernelSpec(argv=argv, display_name="lecturekit grader", language="python")
-        log = open(self.workdir.parent / f"{self.workdir.name}.kernel.log", "wb")  # noqa: SIM115
-        with sandbox.spawning():
-            km.start_kernel(cwd=str(self.workdir), env=env, stdout=log, stderr=subprocess.STDOUT)
-            self.pid = getattr(getattr(km.provisioner, "process", None), "pid", None)
-            sandbox.register_kernel(self.pid, True)
-        log.close()
+        self.output = KernelOutput()
+        try:
+            with sandbox.spawning():
+                km.start_kernel(
+                    cwd=str(self.workdir), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **extra
+                )
+                process = getattr(km.provisioner, "process", None)
+                self.pid = getattr(process, "pid", None)
+                sandbox.register_kernel(self.pid, True)
+        finally:
+            if command is not None:
+                command.close()
+        if process is not None and process.stdout is not None:
+            self.output.drain(process.stdout)
         self.km = km
         self.starts += 1
         self.violation = ""
         if self.pid is not None:
-            self._watchdog = threading.Thread(target=self._watch, args=(self.pid,), daemon=True)
+            self._watchdog = threading.Thread(target=self._watch, args=(self.pid, self.workdir), daemon=True)
             self._watchdog.start()
         kc = km.client()
         kc.start_channels()
@@ -233,13 +328,14 @@ class KernelSession:
         try:
             kc.wait_for_ready(timeout=self.startup_timeout)
         except RuntimeError as exc:
-            detail = self._log_tail()
+            detail = self.output.text()
             self.close()
             raise RuntimeError(f"the grading kernel did not start: {exc}\n{detail}") from None
 
-    def _watch(self, pid: int) -> None:
+    def _watch(self, pid: int, workdir: Path) -> None:
         """Stop the kernel when its processes together use more memory than the limit (each process's
-        address space is capped, many processes are not) or its work folder holds more than disk_mb."""
+        address space is capped, many processes are not) or its work folder holds more than the disk limit
+        or too many files."""
         try:
             import psutil
 
@@ -253,42 +349,28 @@ class KernelSession:
                 rss = sum(p.memory_info().rss for p in tree if p.is_running())
             except Exception:  # noqa: BLE001 - the kernel is gone
                 return
-            why = self._over_limit(rss, check_disk=tick % 4 == 0)
+            why = self._over_limit(rss, workdir if tick % 4 == 0 else None)
             if why:
                 self.violation = why
                 sandbox.kill_pids([p.pid for p in tree])
-                if why.endswith("to disk"):
-                    self._empty_workdir()
                 return
             tick += 1
             time.sleep(0.25)
 
-    def _over_limit(self, rss: int, check_disk: bool) -> str:
-        """Which limit the kernel broke ("" when none): its memory together, or (when asked) the disk."""
-        if self.memory_mb and rss > self.memory_mb * 2**20:
-            return N_("its processes used more than {n} MB of memory together").format(n=self.memory_mb)
-        if self.disk_mb and check_disk and folder_bytes(self.workdir, self.disk_mb * 2**20) > self.disk_mb * 2**20:
-            return N_("it wrote more than {n} MB to disk").format(n=self.disk_mb)
-        return ""
-
-    def _empty_workdir(self) -> None:
-        """Everything the kernel wrote goes, so that a restarted kernel starts from the folder as the grader
-        made it (else it would be stopped again at once)."""
-        for path in self.workdir.iterdir():
-            if path.name in self._handed_in:
-                continue
-            if path.is_dir() and not path.is_symlink():
-                clean_dir(path)
-            else:
-                path.unlink(missing_ok=True)
-
-    def _log_tail(self) -> str:
-        path = self.workdir.parent / f"{self.workdir.name}.kernel.log"
-        try:
-            with open(path, "rb") as f:
-                return f.read(4000).decode("utf-8", "replace")
-        except OSError:
+    def _over_limit(self, rss: int, workdir: Path | None) -> str:
+        """Which limit the kernel broke ("" when none): its memory together, or (when a folder is given) the
+        disk or the number of files."""
+        limits = self.limits
+        if limits.memory_mb and rss > limits.memory_mb * 2**20:
+            return N_("its processes used more than {n} MB of memory together").format(n=limits.memory_mb)
+        if workdir is None:
             return ""
+        used, entries = folder_usage(workdir, limits.disk_mb * 2**20, limits.files)
+        if limits.disk_mb and used > limits.disk_mb * 2**20:
+            return N_("it wrote more than {n} MB to disk").format(n=limits.disk_mb)
+        if limits.files and entries > limits.files:
+            return N_("it made more than {n} files and folders").format(n=limits.files)
+        return ""
 
     def alive(self) -> bool:
         try:
@@ -297,6 +379,7 @@ class KernelSession:
             return False
 
     def close(self) -> None:
+        """Stop the kernel and everything it started; its work folder goes to the janitor."""
         pids = sandbox.descendants(self.pid) if self.pid else []
         if self.kc is not None:
             try:
@@ -312,10 +395,8 @@ class KernelSession:
         sandbox.register_kernel(self.pid, False)
         bwrap.give_back_uid(self.uid)
         self.uid = None
-        try:
-            (self.workdir.parent / f"{self.workdir.name}.kernel.log").unlink()
-        except OSError:
-            pass
+        if self.km is not None and self.workdir != self.folders.parent:
+            JANITOR.remove(self.workdir)
         self.km = self.kc = None
         self.pid = None
 
@@ -464,18 +545,27 @@ _TORCH_DTYPES = {
 }
 
 
-def _decode(node: Any, arrays: Any, depth: int = 0) -> Any:
-    """Rebuild one value of the kernel's JSON skeleton (arrays from the .npz); ValueError on anything unexpected."""
-    if depth > 25 or not isinstance(node, dict):
+def _decode(node: Any, arrays: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """Rebuild one value of the kernel's JSON skeleton (arrays from the .npz); ValueError on anything unexpected
+    (too deep, too many values in all: `budget` counts them down)."""
+    budget = budget if budget is not None else [MAX_DECODED_NODES]
+    budget[0] -= 1
+    if depth > 25 or budget[0] < 0 or not isinstance(node, dict):
         raise ValueError("malformed result")
     kind = node.get("t")
     if kind in ("tensor", "ndarray", "npscalar"):
         return _decode_array(node, arrays[str(node["k"])], kind)
     if kind in ("tuple", "list"):
-        items = [_decode(v, arrays, depth + 1) for v in node.get("items", [])]
-        return tuple(items) if kind == "tuple" else items
+        items = node.get("items", [])
+        if not isinstance(items, list):
+            raise ValueError("malformed result")
+        decoded = [_decode(v, arrays, budget, depth + 1) for v in items]
+        return tuple(decoded) if kind == "tuple" else decoded
     if kind == "dict":
-        return {str(k): _decode(v, arrays, depth + 1) for k, v in dict(node.get("items", {})).items()}
+        items = node.get("items", {})
+        if not isinstance(items, dict):
+            raise ValueError("malformed result")
+        return {str(k)[:200]: _decode(v, arrays, budget, depth + 1) for k, v in items.items()}
     return _decode_scalar(node, kind)
 
 
@@ -539,8 +629,9 @@ def call_exercise(
     args_path = session.workdir / f".lk_args_{token[:8]}.pt"
     out_prefix = session.workdir / f".lk_out_{token[:8]}"
     try:
-        session.workdir.mkdir(parents=True, exist_ok=True)  # the student's code may have removed it
-        torch.save(list(cases), args_path)
+        write_new_file(args_path, lambda f: torch.save(list(cases), f))
+        if session.uid is not None:
+            os.chown(args_path, session.uid, session.uid, follow_symlinks=False)
     except OSError as exc:
         return CallResult(
             Outcome("error"),
@@ -560,18 +651,24 @@ def call_exercise(
     finally:
         for path in (args_path, Path(str(out_prefix) + ".json"), Path(str(out_prefix) + ".npz")):
             try:
-                path.unlink()
+                path.unlink()  # unlink never follows a link: whatever the kernel put there, only the name goes
             except OSError:
                 pass
     return result
 
 
+def write_new_file(path: Path, write: Callable[[Any], None]) -> None:
+    """Create `path` afresh (never through a link, never over a file a kernel prepared) and let `write` fill it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        write(f)
+
+
 def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: str, n_cases: int) -> None:
+    """Fill `result` from the files the kernel wrote, read as hostile data (untrusted.py): regular files only,
+    size and nesting capped, arrays checked before they are loaded; anything odd becomes `result.problem`."""
     try:
-        if json_path.stat().st_size > 64 * 2**20 or npz_path.stat().st_size > MAX_RESULT_BYTES:
-            result.problem = "the returned values are too large to check"
-            return
-        report = json.loads(json_path.read_text())
+        report = read_json(json_path, MAX_JSON_BYTES, MAX_JSON_DEPTH)
         if not isinstance(report, dict) or report.get("token") != token:
             result.problem = "the grader's result file was changed by the notebook's code"
             return
@@ -583,53 +680,47 @@ def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: st
         if not isinstance(cases, list) or len(cases) != n_cases:
             result.problem = "the grader's result file is incomplete"
             return
-        with np.load(npz_path, allow_pickle=False) as arrays:
-            for case in cases:
-                if isinstance(case, dict) and "error" in case:
-                    err = case["error"] if isinstance(case["error"], dict) else {}
-                    result.errors.append(
-                        {
-                            "type": str(err.get("type", "Error"))[:100],
-                            "message": str(err.get("message", ""))[:600],
-                            "where": [str(w)[:200] for w in (err.get("where") or [])][:3],
-                        }
-                    )
-                    result.values.append(None)
-                else:
-                    result.values.append(_decode(case.get("value") if isinstance(case, dict) else None, arrays))
-                    result.errors.append(None)
+        arrays = load_arrays(npz_path, MAX_RESULT_BYTES)
+        budget = [MAX_DECODED_NODES]
+        for case in cases:
+            if isinstance(case, dict) and "error" in case:
+                result.errors.append(_case_error(case["error"]))
+                result.values.append(None)
+            else:
+                result.values.append(_decode(case.get("value") if isinstance(case, dict) else None, arrays, budget))
+                result.errors.append(None)
+    except UntrustedFileError as exc:
+        result.problem = f"the returned values could not be read back: {exc}"
+        result.values, result.errors = [], []
     except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError) as exc:
         result.problem = f"the returned values could not be read back ({type(exc).__name__})"
         result.values, result.errors = [], []
 
 
-def folder_bytes(path: Path, stop_at: int) -> int:
-    """The bytes of the files under `path`, counted until `stop_at` is passed."""
-    total = 0
+def _case_error(err: Any) -> dict[str, Any]:
+    """One case's error as the kernel reported it, cut to plain short strings."""
+    err = err if isinstance(err, dict) else {}
+    where = err.get("where") if isinstance(err.get("where"), list) else []
+    return {
+        "type": str(err.get("type", "Error"))[:100],
+        "message": str(err.get("message", ""))[:600],
+        "where": [str(w)[:200] for w in where[:3]],
+    }
+
+
+def folder_usage(path: Path, stop_bytes: int, stop_entries: int) -> tuple[int, int]:
+    """(bytes, entries) under `path`, never following a link, counted until either limit is passed."""
+    total = entries = 0
     stack = [str(path)]
-    while stack and total <= stop_at:
+    while stack and total <= stop_bytes and entries <= stop_entries:
         try:
-            with os.scandir(stack.pop()) as entries:
-                for entry in entries:
+            with os.scandir(stack.pop()) as found:
+                for entry in found:
+                    entries += 1
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
                     elif entry.is_file(follow_symlinks=False):
                         total += entry.stat(follow_symlinks=False).st_blocks * 512
         except OSError:
             continue
-    return total
-
-
-def clean_dir(path: Path) -> None:
-    """Remove a submission's temp folder (whatever the student's code left in it)."""
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
-    if path.exists():  # read-only folders made by the student's code
-        for root, dirs, _ in os.walk(path):
-            for d in dirs:
-                try:
-                    os.chmod(os.path.join(root, d), 0o700)
-                except OSError:
-                    pass
-        shutil.rmtree(path, ignore_errors=True)
+    return total, entries

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lecturekit.exercises import Exercise, get_exercise
@@ -30,11 +30,12 @@ from lecturekit.grading.compare import (
     plain_test_verdict,
 )
 from lecturekit.grading.course import Assignment, changed_files, load_course, tree_snapshot
-from lecturekit.grading.execute import KernelSession, Outcome, call_exercise, clean_dir
+from lecturekit.grading.execute import JANITOR, KernelSession, Outcome, WorkFolders, call_exercise
 from lecturekit.grading.integrity import GUARD_RESTORE, flags
 from lecturekit.grading.kernel_code import install_guard, kernel_source
 from lecturekit.grading.matching import Submission, gather, match_student
 from lecturekit.grading.plan import Plan, Step, build_plan, defined_functions, python_source
+from lecturekit.grading.sandbox import LIMITS, Limits
 from lecturekit.grading.withheld import cached_package_copy
 from lecturekit.i18n import N_
 from lecturekit.notebooks import BEGIN_HIDDEN, END_HIDDEN
@@ -44,16 +45,22 @@ HIDDEN_SEEDS = 3  # secret seeds per exercise (the notebook's hidden tests use 3
 
 @dataclass
 class Options:
-    timeout: float = 60.0  # seconds per cell (and per exercise call)
-    memory_mb: int = 4096  # address-space limit of each kernel
+    timeout: float = LIMITS.seconds  # seconds per cell (and per exercise call)
+    memory_mb: int = LIMITS.memory_mb  # memory of each kernel
     jobs: int = 1
     seed: int | None = None  # None: a secret random seed per run
     full: bool = False  # run every cell up to the last graded one instead of only what is needed
     max_restarts: int = 2  # kernel restarts per submission after a crash or a stuck cell
     quiet: bool = False
     sandbox: bool = True  # each kernel in a bubblewrap sandbox (False: as the grader's OS user, like nbgrader)
-    processes: int = 128  # processes and threads per sandboxed kernel
-    disk_mb: int = 2048  # what a kernel may write into its work folder
+    processes: int = LIMITS.processes  # processes and threads per kernel
+    disk_mb: int = LIMITS.disk_mb  # what a kernel may write into its work folder
+
+    def limits(self) -> Limits:
+        """The limits of each kernel, from these options."""
+        return replace(
+            LIMITS, memory_mb=self.memory_mb, disk_mb=self.disk_mb, processes=self.processes, seconds=self.timeout
+        )
 
 
 @dataclass
@@ -73,9 +80,10 @@ class SubmissionReport:
     notebook: str
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # for the instructor's review: what deserves a look
     seconds: float = 0.0
     mode: str = ""
+    problem: str = ""  # why this copy could not be graded (then its rows are errors, and `grade` exits with 3)
 
 
 @dataclass
@@ -156,6 +164,8 @@ class _Run:
         self.cell_errors: list[str] = []
         self.error_texts: list[str] = []
         self.setup_problem = ""
+        self.problem = ""  # why the copy could not be graded (the grader's side: no kernel could start)
+        self.events: list[str] = []  # limits hit and hostile results, for the instructor's review
         self.executed: list[Step] = []
         self.restarts = 0
         self.guard = any(s.kind == "test" for s in plan.steps)
@@ -209,6 +219,8 @@ class _Run:
         if not session.alive() and not self._restart(session):
             return Outcome("dead", evalue="it kept stopping, so the rest of the notebook was not run", started=False)
         out = session.run(source, timeout, expressions)
+        if out.status == "dead" and out.evalue and session.violation:
+            self.events.append(f"the kernel was stopped: {out.evalue}")
         if out.status == "dead" and not out.started:
             self._blame_previous()
             if self._restart(session):
@@ -217,16 +229,8 @@ class _Run:
             session.close()  # this code stopped it: the next code restarts it, blaming no earlier cell
         return out
 
-    def execute(self, workdir: Path) -> None:
-        session = KernelSession(
-            workdir,
-            self.options.memory_mb,
-            hide=[self.assignment.path.parent.parent],
-            package=self.package,
-            sandboxed=self.options.sandbox,
-            processes=self.options.processes,
-            disk_mb=self.options.disk_mb,
-        )
+    def execute(self, folders: WorkFolders) -> None:
+        session = KernelSession(folders, self.options.limits(), package=self.package, sandboxed=self.options.sandbox)
         try:
             session.start()
             for step in self.plan.steps:
@@ -286,6 +290,8 @@ class _Run:
                 run=lambda code, t: self._exec(session, code, t),
                 after_call=exercise.after_call,
             )
+            if call.problem:
+                self.events.append(f"{exercise.function}(): {call.problem}")
             for err in call.errors:
                 if err:
                     self.error_texts.append(f"{err.get('type')}: {err.get('message')}")
@@ -355,9 +361,8 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
     report = SubmissionReport(sub.student, assignment.name, [], list(sub.notes))
     if sub.cells is None:
         if sub.problem:
-            report.rows = _rows_for_all(
-                sub, assignment, "error", f"{sub.path.name if sub.path else 'the file'}: {sub.problem}"
-            )
+            report.problem = f"{sub.path.name}: {sub.problem}" if sub.path else sub.problem
+            report.rows = _rows_for_all(sub, assignment, "error", report.problem)
         else:
             report.rows = _rows_for_all(sub, assignment, "missing", f"{assignment.name}.ipynb was not handed in")
         return report
@@ -382,6 +387,8 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
     for step in run.plan.steps:
         if step.kind == "answer":
             report.flags += [f"{step.grade_id}: {f}" for f in flags(step.source, exercises)]
+    report.flags += list(dict.fromkeys(run.events))[:10]
+    report.problem = run.problem
     report.seconds = time.monotonic() - start
     return report
 
@@ -389,20 +396,18 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
 def _run_plan(sub: Submission, assignment: Assignment, options: Options, base_seed: int, full: bool) -> _Run:
     plan = build_plan(assignment, sub, full=full)
     run = _Run(plan, sub, assignment, options, base_seed)
-    workdir = Path(tempfile.mkdtemp(prefix="lkgrade-"))
+    parent = Path(tempfile.mkdtemp(prefix="lkgrade-"))
+    parent.chmod(0o711)  # a kernel under a uid of its own reaches its work folder inside (not sandboxed)
+    notebook = json.dumps(_student_view(plan, assignment), indent=1).encode()
     try:
-        (workdir / f"{assignment.name}.ipynb").write_text(json.dumps(_student_view(plan, assignment), indent=1))
-        try:
-            run.execute(workdir)
-        except RuntimeError as exc:  # the kernel did not start: the grader's environment, not the student
-            print(f"warning: {sub.student} {assignment.name}: {exc}", file=sys.stderr)
-            for g in assignment.graded:
-                run.verdicts.setdefault(
-                    g.grade_id,
-                    Verdict(g.grade_id, 0.0, g.points, "error", ["the grader could not start a Python kernel"]),
-                )
+        run.execute(WorkFolders(parent, {f"{assignment.name}.ipynb": notebook}))
+    except RuntimeError as exc:  # the kernel did not start: the grader's environment, not the student
+        print(f"warning: {sub.student} {assignment.name}: {exc}", file=sys.stderr)
+        run.problem = "the grader could not start a Python kernel"
+        for g in assignment.graded:
+            run.verdicts.setdefault(g.grade_id, Verdict(g.grade_id, 0.0, g.points, "error", [run.problem]))
     finally:
-        clean_dir(workdir)
+        JANITOR.remove(parent)
     return run
 
 
@@ -439,17 +444,28 @@ def _grade(
     students = gather([Path(p) for p in paths])
     matched: dict[str, dict[str, Submission]] = {}
     student_notes: dict[str, list[str]] = {}
+    broken: dict[str, str] = {}  # students whose files the reader could not handle at all
     ungraded = {p.stem for p in Path(solutions_dir).glob("*.ipynb")} - set(course)
     for name, entry in students.items():
-        matched[name], student_notes[name] = match_student(entry, course, ungraded)
+        try:
+            matched[name], student_notes[name] = match_student(entry, course, ungraded)
+        except Exception as exc:  # noqa: BLE001 - one student's odd files never stop the run for the others
+            matched[name], student_notes[name] = {}, []
+            broken[name] = f"the grader could not read these files ({type(exc).__name__}: {str(exc)[:200]})"
+            print(f"warning: reading {name}'s files failed: {exc!r}", file=sys.stderr)
     wanted = _wanted_notebooks(course, matched, student_notes, notebooks, solutions_dir)
-    jobs = [(matched[s].get(a) or Submission(s, a), course[a]) for s in sorted(students) for a in wanted]
+    jobs = [
+        (matched[s].get(a) or Submission(s, a, problem=broken.get(s)), course[a])
+        for s in sorted(students)
+        for a in wanted
+    ]
     watched = _watched_folders(solutions_dir, [course[a] for a in wanted], options)
     before = tree_snapshot(watched)  # taken once the package copies exist, before any student code runs
     sandbox.become_subreaper()
     for name in sorted({n for a in wanted for g in course[a].graded for n in g.exercises}):
         _warm(get_exercise(name))
     reports = _grade_jobs(jobs, options, base_seed)
+    JANITOR.wait()
     changed = changed_files(before, watched)
     return GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start, options.sandbox)
 
@@ -527,11 +543,8 @@ def _job_report(future: Future, sub: Submission, a: Assignment) -> SubmissionRep
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the other students' grading
-        report = SubmissionReport(
-            sub.student,
-            a.name,
-            _rows_for_all(sub, a, "error", f"the grader failed on this notebook ({type(exc).__name__}: {exc})"),
-        )
+        problem = f"the grader failed on this notebook ({type(exc).__name__}: {str(exc)[:300]})"
+        report = SubmissionReport(sub.student, a.name, _rows_for_all(sub, a, "error", problem), problem=problem)
         print(f"warning: grading {sub.student} {a.name} failed: {exc!r}", file=sys.stderr)
         return report
 

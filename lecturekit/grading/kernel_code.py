@@ -28,41 +28,32 @@ def kernel_source(fn: Callable[..., Any], *args: Any) -> str:
     return "\n".join(sources) + f"\ntry:\n    {call}\nfinally:\n    del {', '.join(f'__lk_{n}' for n in names)}\n"
 
 
-def launch_kernel() -> None:
-    """Run by the kernel's python before ipykernel starts: the resource limits, then (root only) its own
-    unprivileged uid, then the kernel. JPY_PARENT_PID goes: in a new pid namespace ipykernel's parent
-    poller would take its parent for dead and exit (bwrap's --die-with-parent does that job)."""
+def launch_kernel(package: str, memory: int, fsize: int, nproc: int, sandboxed: bool) -> None:
+    """Run by the kernel's isolated python (-I) before ipykernel starts: refuse to run as root in the
+    sandbox (without it, the kernel is the grader's user, as the instructor chose), set the
+    resource limits, put the package copy first on sys.path, start the kernel. Nothing here reads the
+    environment or the work folder: with -I no module of the work folder can shadow `resource` or anything
+    else imported here. JPY_PARENT_PID goes: in a new pid namespace ipykernel's parent poller would take its
+    parent for dead and exit (bwrap's --die-with-parent does that job)."""
     import os
     import sys
 
+    if sandboxed and (os.getuid() == 0 or os.geteuid() == 0):
+        sys.exit("a grading kernel never runs as root (the grader switches it to a uid of its own)")
     os.environ.pop("JPY_PARENT_PID", None)
-    try:
-        import resource
+    import resource
 
-        for name, value in (
-            ("RLIMIT_AS", int(os.environ.pop("LK_GRADE_MEMORY", "0"))),
-            ("RLIMIT_FSIZE", int(os.environ.pop("LK_GRADE_FSIZE", "0"))),
-            ("RLIMIT_NPROC", int(os.environ.pop("LK_GRADE_NPROC", "0"))),
-            ("RLIMIT_CORE", 0),
-        ):
-            if hasattr(resource, name) and (value or name == "RLIMIT_CORE"):
-                limit = getattr(resource, name)
-                soft, hard = resource.getrlimit(limit)
-                value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-                resource.setrlimit(limit, (value, value))
-    except ImportError:
-        pass
-    uid = int(os.environ.pop("LK_GRADE_UID", "0") or 0)
-    if uid:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        if os.getuid() != uid or os.geteuid() != uid:
-            sys.exit("the grading kernel could not drop to its own uid")
-    hidden = {os.path.realpath(p) for p in os.environ.pop("LK_GRADE_HIDE", "").split(os.pathsep) if p}
-    sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.getcwd()) not in hidden]
-    if sys.path and sys.path[0] in ("", "."):
-        sys.path[0] = os.getcwd()
+    for limit, value in (
+        (resource.RLIMIT_AS, memory),
+        (resource.RLIMIT_FSIZE, fsize),
+        (resource.RLIMIT_NPROC, nproc),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        soft, hard = resource.getrlimit(limit)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        if value or limit == resource.RLIMIT_CORE:
+            resource.setrlimit(limit, (value, value))
+    sys.path.insert(0, package)
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()

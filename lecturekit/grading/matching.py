@@ -8,16 +8,21 @@ fit (renamed, "Copy1"...), by the nbgrader grade ids its cells carry. Nothing he
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lecturekit.grading.course import Assignment, cell_source, distinctive_ids, nbgrader_meta
+from lecturekit.grading.untrusted import UntrustedFileError, read_json, walk_files
 
-MAX_NOTEBOOK_BYTES = 100 * 2**20
+MAX_NOTEBOOK_BYTES = 32 * 2**20
+MAX_NOTEBOOK_DEPTH = 64  # a notebook nests about 6 levels; metadata a few more
+MAX_NOTEBOOK_VALUES = 400_000
+MAX_CELLS = 5_000
+MAX_CELL_CHARS = 400_000
 _SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
+_CELL_TYPES = ("code", "markdown", "raw")
 
 
 @dataclass
@@ -45,52 +50,82 @@ def safe_student_id(name: str) -> str:
     return cleaned[:100]
 
 
-def read_cells(path: Path) -> tuple[list[dict[str, Any]] | None, str | None]:
-    """The cells of a submitted notebook, or why they cannot be read. Never raises."""
+def read_notebook(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """A handed-in notebook as hostile data: read without following a link, size and shape capped before
+    parsing (untrusted.py), or why it cannot be read. Never raises."""
     try:
-        size = path.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
-            return None, f"the file is {size / 2**20:.0f} MB: too large (clear the outputs and hand it in again)"
-        nb = json.loads(path.read_bytes())
-    except OSError as exc:
-        return None, f"the file cannot be read ({exc.strerror or exc})"
-    except (ValueError, RecursionError) as exc:
-        return None, f"the file is not a valid notebook: it is not valid JSON ({str(exc)[:120]})"
+        nb = read_json(path, MAX_NOTEBOOK_BYTES, MAX_NOTEBOOK_DEPTH, MAX_NOTEBOOK_VALUES)
+    except UntrustedFileError as exc:
+        return None, f"the file is not a notebook the grader can read ({exc}); hand in the .ipynb file itself"
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return None, "the file is not a Jupyter notebook (no list of cells)"
-    cells = []
-    for raw in nb["cells"]:
-        if not isinstance(raw, dict):
-            continue
-        meta = raw.get("metadata")
-        cells.append(
-            {
-                "cell_type": raw.get("cell_type") if isinstance(raw.get("cell_type"), str) else "raw",
-                "source": cell_source(raw),
-                "metadata": meta if isinstance(meta, dict) else {},
-            }
+    return nb, None
+
+
+def read_cells(path: Path) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """The cells of a submitted notebook, kept to what the grader uses and each field of the type it expects
+    (a grade id is a short string, or the cell has none), or why they cannot be read. Never raises."""
+    nb, problem = read_notebook(path)
+    if nb is None:
+        return None, problem
+    return [_plain_cell(raw) for raw in nb["cells"][:MAX_CELLS] if isinstance(raw, dict)], None
+
+
+def _plain_cell(raw: dict[str, Any]) -> dict[str, Any]:
+    """One cell as plain data: its type, its source (a huge one replaced by code that says so) and its
+    nbgrader grade id, nothing else of its metadata."""
+    kind = raw.get("cell_type") if raw.get("cell_type") in _CELL_TYPES else "raw"
+    source = cell_source(raw)
+    if len(source) > MAX_CELL_CHARS:
+        source = (
+            f"raise RuntimeError('this cell holds {len(source)} characters: over the grader limit of {MAX_CELL_CHARS}')"
         )
-    return cells, None
+    meta = raw.get("metadata")
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    plain_meta = {"nbgrader": {"grade_id": grade_id}} if isinstance(grade_id, str) and 0 < len(grade_id) <= 200 else {}
+    return {"cell_type": kind, "source": source, "metadata": plain_meta}
+
+
+def notebook_language(path: Path) -> str | None:
+    """The edition a handed-in notebook comes from (its metadata's lecturekit.lang), None if not marked."""
+    from lecturekit.i18n import normalize_language
+
+    nb, _problem = read_notebook(path)
+    meta = nb.get("metadata") if nb else None
+    kit = meta.get("lecturekit") if isinstance(meta, dict) else None
+    lang = kit.get("lang") if isinstance(kit, dict) else None
+    try:
+        return normalize_language(lang) if isinstance(lang, str) and len(lang) < 20 else None
+    except ValueError:
+        return None
 
 
 def gather(paths: list[Path]) -> dict[str, StudentFiles]:
-    """Students and their notebook files, from folders (one per student) and single files."""
+    """Students and their notebook files, from folders (one per student) and single files. Folders are
+    walked without following links; a file that is a link, not a regular file, or oddly named is listed
+    as not graded, with the reason."""
     students: dict[str, StudentFiles] = {}
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            student = safe_student_id(path.name)
-            files = sorted(
-                p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
-            )
-            entry = students.setdefault(student, StudentFiles(student))
-            entry.files += files
-            if not files:
+        if path.is_dir() and not path.is_symlink():
+            entry = students.setdefault(safe_student_id(path.name), StudentFiles(safe_student_id(path.name)))
+            found = list(walk_files(path, ".ipynb"))
+            for file, problem in found:
+                if problem:
+                    entry.notes.append(f"{file.name[:80]!r} was not graded: {problem}")
+                else:
+                    entry.files.append(file)
+            if not found:
                 entry.notes.append(f"the folder {path.name}/ holds no .ipynb file")
-        elif path.suffix == ".ipynb":
+        elif path.suffix == ".ipynb" and (path.is_file() or path.is_symlink()):
             stem = path.stem
             student = safe_student_id(stem.split("__", 1)[0] if "__" in stem else stem)
-            students.setdefault(student, StudentFiles(student)).files.append(path)
+            entry = students.setdefault(student, StudentFiles(student))
+            if path.is_symlink() or not path.is_file():
+                entry.notes.append(f"{path.name} was not graded: it is a symbolic link, not a file")
+            else:
+                entry.files.append(path)
         else:
             raise FileNotFoundError(f"{path}: not a folder of notebooks nor an .ipynb file")
     return students
@@ -117,7 +152,7 @@ def match_student(
     notebook without graded cells, named in `ungraded`, is passed over silently)."""
     ids = distinctive_ids(course)
     notes = list(entry.notes)
-    chosen: dict[str, list[tuple[tuple[int, int, float], Submission]]] = {}
+    chosen: dict[str, list[tuple[tuple[bool, int, int, float], Submission]]] = {}
     for path in entry.files:
         stem = path.stem.split("__", 1)[1] if "__" in path.stem else path.stem
         cells, problem = read_cells(path)
@@ -146,15 +181,13 @@ def match_student(
         except OSError:
             mtime = 0.0
         sub = Submission(entry.student, name, path, cells, problem, sub_notes)
-        chosen.setdefault(name, []).append(((exact, scores.get(name, 0), mtime), sub))
+        chosen.setdefault(name, []).append(((cells is not None, exact, scores.get(name, 0), mtime), sub))
     result = {}
     for name, options in chosen.items():
-        options.sort(key=lambda o: o[0], reverse=True)
+        options.sort(key=lambda o: o[0], reverse=True)  # a readable copy first, then the best named
         sub = options[0][1]
         for _, other in options[1:]:
-            sub.notes.append(
-                f"{other.path.name if other.path else '?'} was not graded: "
-                f"{sub.path.name if sub.path else '?'} is the copy of {name} that was graded"
-            )
+            why = other.problem or f"{sub.path.name if sub.path else '?'} is the copy of {name} that was graded"
+            sub.notes.append(f"{other.path.name if other.path else '?'} was not graded: {why}")
         result[name] = sub
     return result, notes

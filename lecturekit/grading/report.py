@@ -188,22 +188,9 @@ def _note_lines(note: str, lang: str) -> list[str]:
     return lines
 
 
-def submission_language(path: Path) -> str | None:
-    """The edition a handed-in notebook comes from (its metadata's lecturekit.lang), None if not marked."""
-    import json
-
-    from lecturekit.i18n import normalize_language
-
-    try:
-        lang = json.loads(Path(path).read_bytes()).get("metadata", {}).get("lecturekit", {}).get("lang")
-        return normalize_language(lang) if isinstance(lang, str) else None
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
 def student_languages(paths: list[Path]) -> dict[str, str]:
     """Each student's language, from the notebooks they handed in (the first marked one; else none)."""
-    from lecturekit.grading.matching import gather
+    from lecturekit.grading.matching import gather, notebook_language
 
     out: dict[str, str] = {}
     try:
@@ -212,7 +199,7 @@ def student_languages(paths: list[Path]) -> dict[str, str]:
         return out
     for student, entry in students.items():
         for file in entry.files:
-            lang = submission_language(file)
+            lang = notebook_language(file)
             if lang:
                 out[student] = lang
                 break
@@ -244,6 +231,8 @@ def review_text(report: GradeReport) -> str:
     if not report.sandboxed:
         writer.writerow(["", "", f"WARNING: {NO_SANDBOX_WARNING}"])
     for sub in sorted(report.reports, key=lambda r: (r.student, r.notebook)):
+        if sub.problem:
+            writer.writerow([sub.student, sub.notebook, f"could not be graded: {sub.problem}"])
         for flag in sub.flags:
             writer.writerow([sub.student, sub.notebook, flag])
     for path in report.changed:

@@ -1,15 +1,16 @@
-"""The limits around a student's kernel, and no process left behind.
+"""The limits around a student's kernel, its whole environment and command line, and no process left behind.
 
 By default each kernel runs in a bubblewrap sandbox (bwrap.py): it sees the system and its Python
-read-only, a package copy with the graded references withheld (withheld.py), and one writable work
-folder; nothing of the course, the instructor or the other students; no network; no other
-processes. With `--no-sandbox` it runs as the grader's OS user, as nbgrader does: its own temp
-folder as cwd and TMPDIR, an environment without the checkout on any path, and the same resource
-limits, but code that looks for files by absolute path can read and write whatever that user can.
+read-only, a package copy with the graded answers withheld (withheld.py), and one writable work folder
+holding only the submission; nothing of the course, the instructor or the other students; no network; no
+other processes; never root, no capability, a seccomp filter. With `--no-sandbox` it runs in its own work
+folder as the grader's OS user, as nbgrader does, with the same
+resource limits, but code that looks for files by absolute path can read whatever that user can.
 Either way the grader's defences do not depend on secrecy: tests and points are read into memory
 before any student code runs, verdicts are computed outside the kernel on inputs drawn from a secret
-seed, results come back as plain arrays, grades are written after every kernel is gone, and files of
-the course or of the package that appear, change or disappear during a run are reported.
+seed, results come back as plain arrays read as hostile data (untrusted.py), grades are written after every
+kernel is gone, and files of the course, the package or the grader's own temporary folders that appear,
+change or disappear during a run are reported.
 """
 
 from __future__ import annotations
@@ -18,65 +19,82 @@ import ctypes
 import os
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import lecturekit
+from lecturekit.grading.bwrap import COURSE_DATA_MOUNT, HOME_INSIDE
 from lecturekit.grading.kernel_code import kernel_source, launch_kernel
 
 PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
-_ENV_KEEP = (
-    "PATH",
-    "HOME",
-    "LANG",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TZ",
-    "USER",
-    "LOGNAME",
-    "SHELL",
-    "SYSTEMROOT",
-    "MPLCONFIGDIR",
-    "XDG_CACHE_HOME",
-    "XDG_CONFIG_HOME",
-    "VIRTUAL_ENV",
-    "CONDA_PREFIX",
-)
 
 
-def hidden_paths(extra: list[Path] | None = None) -> list[str]:
-    """Folders taken off the kernel's sys.path: the checkout's root (an editable install puts it there)."""
-    out = []
-    root = PACKAGE_DIR.parent
-    if (root / "solutions").is_dir() or (root / "pyproject.toml").is_file():
-        out.append(str(root))
-    out += [str(Path(p).resolve()) for p in extra or []]
-    return out
+@dataclass(frozen=True)
+class Limits:
+    """What one grading kernel may use: the one home of these defaults (the CLI, the grader, the sandbox
+    kernel for nbgrader and the benchmarks read them here)."""
+
+    memory_mb: int = 4096  # address space of each process, and all its processes together (watchdog)
+    disk_mb: int = 2048  # what it may write into its work folder
+    file_mb: int = 1024  # the largest file it may write (RLIMIT_FSIZE)
+    processes: int = 128  # processes and threads (RLIMIT_NPROC, counted per uid)
+    files: int = 50_000  # files and folders in its work folder (the watchdog stops it beyond)
+    seconds: float = 60.0  # per cell, and per exercise call
 
 
-def base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
-    env.update(
-        {
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg",
-            "LECTUREKIT_PROGRESS": "off",
-            "LECTUREKIT_DEVICE": "cpu",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONIOENCODING": "utf-8",
-            "CUDA_VISIBLE_DEVICES": "",
-        }
-    )
+LIMITS = Limits()
+
+
+def kernel_env(workdir: Path, sandboxed: bool, course_data: Path | None = None) -> dict[str, str]:
+    """The kernel's whole environment: made here, nothing copied from the grader's (no course path, no
+    PYTHON* variable, no home folder of the instructor's). Sandboxed, its home, caches and temp files lie in
+    the sandbox's fresh tmpfs folders; without the sandbox, in its own work folder (fresh at each start)."""
+    home = HOME_INSIDE if sandboxed else str(workdir)
+    scratch = "/tmp" if sandboxed else str(workdir)
+    env = {
+        "PATH": os.pathsep.join(
+            dict.fromkeys([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
+        ),
+        "HOME": home,
+        "USER": "student",
+        "LOGNAME": "student",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TMPDIR": scratch,
+        "MPLCONFIGDIR": f"{scratch}/.matplotlib",
+        "IPYTHONDIR": f"{scratch}/.ipython",
+        "XDG_CACHE_HOME": f"{scratch}/.cache",
+        "XDG_CONFIG_HOME": f"{scratch}/.config",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "LECTUREKIT_PROGRESS": "off",
+        "LECTUREKIT_DEVICE": "cpu",
+        "CUDA_VISIBLE_DEVICES": "",
+    }
+    if course_data is not None:
+        from lecturekit.datasets import ENV_VAR
+
+        env[ENV_VAR] = COURSE_DATA_MOUNT if sandboxed else str(course_data)
     return env
+
+
+def kernel_argv(package: str, limits: Limits = LIMITS, sandboxed: bool = True) -> list[str]:
+    """The kernel's command: Python isolated (-I: no work folder or user site on sys.path, PYTHON* variables
+    ignored; -B: no bytecode written), the launcher given the package copy's path and the limits as literals."""
+    code = kernel_source(
+        launch_kernel, package, limits.memory_mb * 2**20, limits.file_mb * 2**20, limits.processes, sandboxed
+    )
+    return [sys.executable, "-I", "-B", "-X", "utf8", "-c", code, "-f", "{connection_file}"]
 
 
 def course_data_folder(own_uid: bool = True) -> Path | None:
     """The folder of the course data set in force (`LECTUREKIT_DATA` / `use_data`), None for the kit's own data.
 
     A grading kernel must use the data the instructor selected: its folder is bound read-only into the
-    sandbox at the same path, and the kernel is told it by its full path (a NAME would be looked up in a home
-    folder the kernel does not have)."""
+    sandbox, and the kernel is told where. Kernels started by root run under a uid of their own, so every
+    file of it must be readable by others (refused up front with the chmod that fixes it)."""
     from lecturekit import datasets
 
     active = datasets.active()
@@ -106,42 +124,6 @@ def unreadable_by_others(folder: Path) -> list[Path]:
         if mode & need != need:
             found.append(path)
     return found
-
-
-def kernel_env(
-    workdir: Path,
-    memory_mb: int,
-    file_mb: int = 1024,
-    hide: list[Path] | None = None,
-    processes: int = 0,
-    package: str | None = None,
-    uid: int | None = None,
-) -> dict[str, str]:
-    """The kernel's environment: the package copy first on the path, no checkout, its own TMPDIR, the limits."""
-    env = base_env()
-    env["TMPDIR"] = str(workdir)
-    if package is None:  # a plain package copy, nothing withheld (kernels started outside `grade`)
-        from lecturekit.grading.withheld import cached_package_copy
-
-        package = str(cached_package_copy([], link_data=True))
-    env["PYTHONPATH"] = package
-    env["LK_GRADE_HIDE"] = os.pathsep.join(hidden_paths(hide))
-    env["LK_GRADE_MEMORY"] = str(int(memory_mb) * 2**20 if memory_mb else 0)
-    env["LK_GRADE_FSIZE"] = str(int(file_mb) * 2**20 if file_mb else 0)
-    env["LK_GRADE_NPROC"] = str(int(processes))
-    course_data = course_data_folder(own_uid=bool(uid))
-    if course_data is not None:
-        from lecturekit.datasets import ENV_VAR
-
-        env[ENV_VAR] = str(course_data)
-    if uid:
-        env["LK_GRADE_UID"] = str(uid)
-        env["USER"] = env["LOGNAME"] = "student"
-    return env
-
-
-def kernel_argv() -> list[str]:
-    return [sys.executable, "-c", kernel_source(launch_kernel), "-f", "{connection_file}"]
 
 
 # ---- no process left behind ----

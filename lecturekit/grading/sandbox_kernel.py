@@ -8,10 +8,10 @@ command is this module. Then
 
 runs every student notebook in the same bubblewrap sandbox as `lecturekit grade`: the system and
 Python read-only, the kit's package and data read-only, the notebook's own folder writable, nothing
-else; no network, no other processes. Two differences from `lecturekit grade`: nbgrader runs its test
-code inside the student's kernel, so the kit's reference implementations stay available there (the
-tests call them), and a kernel started by root keeps root's uid inside (with no capability and in its
-own namespaces), so nbgrader can write its results back into the folder.
+else; no network, no other processes; never root (started by root, the kernel runs as a uid of its own,
+so it writes into the notebook's folder only where that folder lets others write), no capability, the
+same seccomp filter. One difference from `lecturekit grade`: nbgrader runs its test code inside the
+student's kernel, so the kit's reference implementations stay available there (the tests call them).
 
 How the kernel is reached without a network: the connection file asks for ipc sockets at some paths
 (`IP-N`). The kernel is given a copy of it whose sockets lie in a private folder mounted into the
@@ -64,16 +64,20 @@ def install(name: str = KERNEL_NAME, user: bool = False, prefix: str | None = No
 IPC_MOUNT = "/run/lecturekit-ipc"  # the private folder, inside the sandbox
 
 
-def command(workdir: Path, private: Path, package: Path) -> list[str]:
-    """bwrap's command line: the kernel reads the connection file that `prepare` wrote into the private folder."""
+def command(workdir: Path, private: Path, package: Path, uid: int | None = None) -> bwrap.SandboxCommand:
+    """bwrap's command: the kernel reads the connection file that `prepare` wrote into the private folder."""
     from lecturekit.paths import data_dir
 
-    kernel = [*sandbox.kernel_argv()[:-1], f"{IPC_MOUNT}/connection.json"]
-    argv = bwrap.bwrap_argv(
-        workdir, package, data_dir(), kernel, own_uid=False, course_data=sandbox.course_data_folder(own_uid=False)
+    kernel = [*sandbox.kernel_argv(bwrap.PACKAGE_MOUNT)[:-1], f"{IPC_MOUNT}/connection.json"]
+    return bwrap.sandbox_command(
+        workdir,
+        package,
+        data_dir(),
+        kernel,
+        uid=uid,
+        course_data=sandbox.course_data_folder(own_uid=uid is not None),
+        binds=((private, IPC_MOUNT),),
     )
-    cut = argv.index("--chdir")
-    return argv[:cut] + ["--bind", str(private), IPC_MOUNT] + argv[cut:]
 
 
 def client_folder() -> Path:
@@ -128,9 +132,16 @@ def main(argv: list[str] | None = None) -> int:
         except (SandboxKernelError, OSError, KeyError, ValueError) as exc:
             print(f"lecturekit-sandbox kernel: {exc}", file=sys.stderr)
             return 1
-        env = sandbox.kernel_env(Path.cwd(), memory_mb=4096, processes=256, package=bwrap.PACKAGE_MOUNT)
-        env.pop("LK_GRADE_HIDE", None)
-        process = subprocess.Popen(command(Path.cwd(), private, package), env=env)
+        uid = bwrap.take_uid()
+        if uid is not None:  # root: the kernel runs as a uid of its own, which owns the private folder
+            for path in [private, *private.iterdir()]:
+                os.chown(path, uid, uid, follow_symlinks=False)
+        env = sandbox.kernel_env(Path.cwd(), sandboxed=True, course_data=sandbox.course_data_folder(uid is not None))
+        launch = command(Path.cwd(), private, package, uid)
+        try:
+            process = subprocess.Popen(launch.argv, env=env, pass_fds=launch.pass_fds)
+        finally:
+            launch.close()
         for sig in (signal.SIGTERM, signal.SIGINT):  # passed on; the sandbox dies with this process anyway
             signal.signal(sig, lambda s, _f: process.send_signal(s))
         return process.wait()

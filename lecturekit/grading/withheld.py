@@ -1,12 +1,18 @@
-"""The package copy a grading kernel imports: the kit's code with the graded references withheld.
+"""The package copy a grading kernel imports: the kit's code with every function that could compute a
+graded answer withheld, by default.
 
-Each exercise's reference implementation ships in the package (the models use it), so a student
-could return `get_exercise(...).reference(...)` or call the function under any other name. In the
-copy given to a grading kernel, the body of every reference (and of its `twins`, other kit functions
-that compute the same answer) for the exercises being graded is replaced by a `raise
-ReferenceUnavailable(...)`: no source and no code object of it exists in the kernel, so no route
-(import, attribute, `get_exercise`, `inspect`, reading the file) gets it back. The grader computes
-the expected values outside the kernel, from the real package.
+Each exercise's reference implementation ships in the package (the models use it), and so do many other
+functions that compute an answer or an intermediate of one (`bits_map(...).mean()` is nb03's answer). A
+hand-kept list of such twins cannot be complete, so the copy given to a grading kernel withholds by
+default: in every module except the few the kernel needs whole (KEPT_MODULES: set-up, paths, languages,
+data loading, checkpoints, the exercise checks), the body of every function and method is replaced by a
+`raise ReferenceUnavailable(...)`, except class machinery (dunder methods, an nn.Module's `forward`, so that
+models handed in as exercise inputs work) and the few callables in KEPT_CALLABLES, each with its reason.
+References and `twins` of the exercises being graded are withheld wherever they live. No source and no code
+object of a withheld function exists in the kernel, so no route (import, attribute, `get_exercise`,
+`inspect`, reading the file) gets it back; the grader computes expected values outside the kernel, from the
+real package. tests/grading/test_withheld.py proves it: every callable the copy keeps is called on every
+exercise's inputs, and none may reproduce a reference (nor may `.mean()` or `.sum()` of what it returns).
 """
 
 from __future__ import annotations
@@ -26,6 +32,32 @@ from lecturekit.exercises import Exercise
 
 PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
 _STUB = "raise __import__('lecturekit.exercises', fromlist=['ReferenceUnavailable']).ReferenceUnavailable({name!r})"
+
+# modules a grading kernel needs whole: the setup cell, languages, data and checkpoint loading, the checks
+KEPT_MODULES = frozenset(
+    {
+        "lecturekit",
+        "lecturekit.__main__",
+        "lecturekit.device",
+        "lecturekit.paths",
+        "lecturekit.units",
+        "lecturekit.i18n",
+        "lecturekit.colab",
+        "lecturekit.progress",
+        "lecturekit.claims",
+        "lecturekit.datasets",
+        "lecturekit.checkpoints",
+        "lecturekit.data",
+        "lecturekit.exercises",
+    }
+)
+# callables of other modules that a grading kernel needs, and why
+KEPT_CALLABLES: dict[str, str] = {
+    "lecturekit.corpus.tokenize": "data.tokenize: the notebooks split sentences with it",
+    "lecturekit.corpus.load_corpus": "data.load_corpus: reading the kit's sentences",
+    "lecturekit.corpus.read_sentence_file": "data's reader of a course's own sentences",
+}
+_KEPT_METHODS = ("forward",)  # what a model handed in as an exercise input must still do
 
 
 class WithholdError(ValueError):
@@ -79,18 +111,109 @@ def stub_functions(source: str, qualnames: list[str], where: str) -> str:
         if node is None:
             raise WithholdError(f"{where}: no function {qualname} to withhold")
         first, last = node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno
-        if first == node.lineno:
-            raise WithholdError(f"{where}: {qualname} is written on one line; give it a body of its own")
-        indent = " " * node.body[0].col_offset
-        spans.append((first, last, indent + _STUB.format(name=f"{where}.{qualname}")))
+        stub = _STUB.format(name=f"{where}.{qualname}")
+        if first == node.lineno:  # `def f(x): return x`: the body shares the def's line
+            line = lines[first - 1]
+            spans.append((first, last, line[: node.body[0].col_offset] + stub))
+        else:
+            spans.append((first, last, " " * node.body[0].col_offset + stub))
     for first, last, stub in sorted(spans, reverse=True):
         lines[first - 1 : last] = [stub]
     return "\n".join(lines)
 
 
+def withheld_by_default(module: str, source: str) -> list[str]:
+    """The qualified names of what a module withholds by default: every top-level function and every method
+    of its top-level classes, except dunder methods, `forward`, KEPT_CALLABLES, and what the module runs when
+    it is imported (with what that calls in turn); nothing in KEPT_MODULES."""
+    if module in KEPT_MODULES:
+        return []
+    tree = ast.parse(source)
+    defs = _definitions(tree)
+    kept = _run_at_import(tree, defs)
+    out = []
+    for qualname in defs:
+        name = qualname.rsplit(".", 1)[-1]
+        if "." in qualname and (name.startswith("__") or name in _KEPT_METHODS):
+            continue
+        if qualname not in kept and f"{module}.{qualname}" not in KEPT_CALLABLES:
+            out.append(qualname)
+    return out
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Top-level functions and the methods of top-level classes, by qualified name."""
+    defs: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    defs[f"{node.name}.{item.name}"] = item
+    return defs
+
+
+def _called_names(nodes: Iterable[ast.AST]) -> set[str]:
+    """The names these syntax trees call (`f(...)`, `obj.f(...)`) or use as decorators."""
+    found: set[str] = set()
+    for node in nodes:
+        for sub in ast.walk(node):
+            func = sub.func if isinstance(sub, ast.Call) else None
+            if isinstance(func, ast.Name):
+                found.add(func.id)
+            elif isinstance(func, ast.Attribute):
+                found.add(func.attr)
+    return found
+
+
+def _import_time_nodes(tree: ast.Module) -> list[ast.AST]:
+    """What runs when the module is imported: module-level statements, class bodies, decorators, defaults."""
+    nodes: list[ast.AST] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            nodes += [*_decorators(node), *node.args.defaults, *node.args.kw_defaults]
+        elif isinstance(node, ast.ClassDef):
+            nodes += [*_decorators(node), *node.bases, *node.keywords]
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    nodes += [*_decorators(item), *item.args.defaults, *item.args.kw_defaults]
+                else:
+                    nodes.append(item)
+        elif not _is_main_guard(node):  # `if __name__ == "__main__":` does not run on import
+            nodes.append(node)
+    return [n for n in nodes if n is not None]
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) and "__name__" in ast.unparse(node.test)
+
+
+def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[ast.AST]:
+    """A definition's decorators as calls (a bare `@name` is called too)."""
+    return [d if isinstance(d, ast.Call) else ast.Call(func=d, args=[], keywords=[]) for d in node.decorator_list]
+
+
+def _run_at_import(tree: ast.Module, defs: dict[str, Any]) -> set[str]:
+    """The definitions that importing the module calls, directly or through each other (matched by name)."""
+    by_name: dict[str, list[str]] = {}
+    for qualname in defs:
+        by_name.setdefault(qualname.rsplit(".", 1)[-1], []).append(qualname)
+    kept: set[str] = set()
+    todo = [q for name in _called_names(_import_time_nodes(tree)) for q in by_name.get(name, [])]
+    while todo:
+        qualname = todo.pop()
+        if qualname in kept:
+            continue
+        kept.add(qualname)
+        todo += [q for name in _called_names(defs[qualname].body) for q in by_name.get(name, [])]
+    return kept
+
+
 def package_copy(exercises: Iterable[Exercise], into: Path, link_data: bool = False) -> Path:
-    """Write the package to `into`/lecturekit with the exercises' references withheld; returns `into`.
-    `_data` is an empty folder (the sandbox mounts the kit's data there), or with `link_data` a link to it."""
+    """Write the package to `into`/lecturekit, withholding by default (see the module's docstring) and the
+    exercises' references and twins; returns `into`. `_data` is an empty folder (the sandbox mounts the
+    kit's data there), or with `link_data` a link to it."""
     from lecturekit.paths import data_dir
 
     target = into / "lecturekit"
@@ -102,9 +225,13 @@ def package_copy(exercises: Iterable[Exercise], into: Path, link_data: bool = Fa
     by_module: dict[str, list[str]] = {}
     for fn in withheld_functions(exercises):
         by_module.setdefault(fn.__module__, []).append(fn.__qualname__)
-    for module, qualnames in by_module.items():
-        path = into.joinpath(*module.split(".")).with_suffix(".py")
-        path.write_text(stub_functions(path.read_text(), qualnames, module))
+    for path in sorted(target.rglob("*.py")):
+        parts = path.relative_to(into).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        source = path.read_text(encoding="utf-8")
+        names = list(dict.fromkeys([*withheld_by_default(module, source), *by_module.get(module, [])]))
+        if names:
+            path.write_text(stub_functions(source, names, module), encoding="utf-8")
     return into
 
 
