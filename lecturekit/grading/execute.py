@@ -618,38 +618,41 @@ def call_exercise(
     function: str,
     cases: list[tuple],
     timeout: float,
-    run: Callable[[str, float], Outcome] | None = None,
+    run: Callable[[Callable[[], str], float], Outcome] | None = None,
     after_call: tuple[int, ...] = (),
 ) -> CallResult:
-    """Call `function` (as the kernel's user namespace holds it) on `cases`, inside the kernel
-    (`run` executes code there: the session's own, or one that restarts a stopped kernel first)."""
+    """Call `function` (as the kernel's user namespace holds it) on `cases`, inside the kernel. `run` executes
+    code there (the session's own, or one that restarts a stopped kernel first); it is given the code as a
+    function, called for the kernel that will run it, so that a restarted kernel (in a fresh work folder)
+    gets its inputs in its own folder."""
     import torch
 
     token = secrets.token_hex(16)
-    args_path = session.workdir / f".lk_args_{token[:8]}.pt"
-    out_prefix = session.workdir / f".lk_out_{token[:8]}"
-    try:
+    used: list[Path] = []
+
+    def code() -> str:
+        args_path = session.workdir / f".lk_args_{token[:8]}.pt"
+        out_prefix = session.workdir / f".lk_out_{token[:8]}"
+        used[:] = [args_path, Path(f"{out_prefix}.json"), Path(f"{out_prefix}.npz")]
         write_new_file(args_path, lambda f: torch.save(list(cases), f))
         if session.uid is not None:
             os.chown(args_path, session.uid, session.uid, follow_symlinks=False)
-    except OSError as exc:
-        return CallResult(
-            Outcome("error"),
-            problem=f"the grader could not hand the inputs over ({exc.strerror}): "
-            "did your code change or remove its working folder?",
+        return kernel_source(
+            call_for_grader, str(args_path), str(out_prefix), function, token, float(timeout), tuple(after_call)
         )
-    code = kernel_source(
-        call_for_grader, str(args_path), str(out_prefix), function, token, float(timeout), tuple(after_call)
-    )
-    outcome = (run or session.run)(code, timeout + 10)
+
+    try:
+        outcome = (run or (lambda make, t: session.run(make(), t)))(code, timeout + 10)
+    except OSError as exc:
+        return CallResult(Outcome("error"), problem=f"the grader could not hand the inputs over ({exc.strerror})")
     result = CallResult(outcome)
     try:
         if outcome.status == "ok":
-            _read_results(result, Path(str(out_prefix) + ".json"), Path(str(out_prefix) + ".npz"), token, len(cases))
+            _read_results(result, used[1], used[2], token, len(cases))
         elif outcome.status == "error":
             result.problem = f"the grader could not call {function}(): {outcome.ename}: {outcome.evalue}"[:600]
     finally:
-        for path in (args_path, Path(str(out_prefix) + ".json"), Path(str(out_prefix) + ".npz")):
+        for path in used:
             try:
                 path.unlink()  # unlink never follows a link: whatever the kernel put there, only the name goes
             except OSError:

@@ -14,6 +14,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -211,20 +212,26 @@ class _Run:
         )
 
     def _exec(
-        self, session: KernelSession, source: str, timeout: float, expressions: dict[str, str] | None = None
+        self,
+        session: KernelSession,
+        source: str | Callable[[], str],
+        timeout: float,
+        expressions: dict[str, str] | None = None,
     ) -> Outcome:
-        """Run code, restarting a kernel that an earlier cell stopped (and leaving that cell out)."""
+        """Run code, restarting a kernel that an earlier cell stopped (and leaving that cell out). `source` may
+        be a function that makes the code for the kernel about to run it (a restarted one has a new folder)."""
+        make = (lambda: source) if isinstance(source, str) else source
         if session.km is not None and not session.alive():
             self._blame_previous()
         if not session.alive() and not self._restart(session):
             return Outcome("dead", evalue="it kept stopping, so the rest of the notebook was not run", started=False)
-        out = session.run(source, timeout, expressions)
+        out = session.run(make(), timeout, expressions)
         if out.status == "dead" and out.evalue and session.violation:
             self.events.append(f"the kernel was stopped: {out.evalue}")
         if out.status == "dead" and not out.started:
             self._blame_previous()
             if self._restart(session):
-                out = session.run(source, timeout, expressions)
+                out = session.run(make(), timeout, expressions)
         if out.status == "dead" or out.exited:
             session.close()  # this code stopped it: the next code restarts it, blaming no earlier cell
         return out
@@ -287,7 +294,7 @@ class _Run:
                 exercise.function,
                 hidden + visible,
                 self.options.timeout,
-                run=lambda code, t: self._exec(session, code, t),
+                run=lambda make_code, t: self._exec(session, make_code, t),
                 after_call=exercise.after_call,
             )
             if call.problem:

@@ -153,6 +153,13 @@ def attacks(course: Path) -> dict[str, dict[str, str]]:
             "    os.mkdir('d', dir_fd=fd)\n    nfd = os.open('d', os.O_RDONLY, dir_fd=fd)\n    os.close(fd)\n"
             "    fd = nfd\nos.close(fd)",
         },
+        # a cell that swallows the interrupt: the kernel is stopped, and the next exercise call restarts it in a
+        # fresh folder (its inputs must reach that folder, not the old one)
+        "staller": {
+            **RIGHT,
+            "add_one": RIGHT["add_one"] + "\nimport time\nwhile True:\n    try:\n        time.sleep(0.5)\n"
+            "    except KeyboardInterrupt:\n        pass",
+        },
         # the honest student
         "alice": dict(RIGHT),
     }
@@ -321,6 +328,11 @@ def test_hostile_result_files_are_refused_and_listed_for_review(run, student, wh
     assert row(run, student, "test_add_one") == ("error", 0)
     assert row(run, student, "test_softmax") == ("passed", 3)  # the copy goes on after the refused call
     assert why in run["review"]
+
+
+def test_a_stopped_kernel_is_restarted_clean_for_the_next_exercise(run):
+    assert row(run, "staller", "test_add_one") == ("timeout", 0)  # its cell never finished: add_one is not defined
+    assert row(run, "staller", "test_softmax") == ("passed", 3)
 
 
 def test_deep_trees_bang_lines_and_odd_metadata_cost_nothing_else(run):

@@ -14,20 +14,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from lecturekit.exercises import _fresh, all_exercises, answer_of, compare_values
+from lecturekit.exercises import _fresh, all_exercises, answer_of, to_numpy
 from lecturekit.grading.withheld import package_copy
 
 HERE = Path(__file__).resolve().parent
 
 
 def _trivial(args: tuple, want: object) -> bool:
-    """An answer equal to one of the inputs (a warm-up weight of 0, a step of 0): any identity would match it."""
-    return any(
-        compare_values(a, want, atol=1e-6, rtol=1e-6) is None for a in args if not isinstance(a, torch.Generator)
-    )
+    """An answer equal in value to one of the inputs (a warm-up weight of 0 at step 0): any identity matches it."""
+    for arg in args:
+        if isinstance(arg, torch.Generator):
+            continue
+        try:
+            a, w = np.asarray(to_numpy(arg), dtype=float), np.asarray(to_numpy(want), dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if a.shape == w.shape and np.allclose(a, w):
+            return True
+    return False
 
 
 def _table() -> dict:
