@@ -98,7 +98,18 @@ def _conf(lang: str, solutions: bool, pages: dict[str, str]) -> str:
         "extensions": ["myst_nb", "lecturekit.site.sphinx_ext"],
         "html_theme": "furo",
         "html_static_path": ["_static"],
-        "templates_path": [],
+        "templates_path": ["_templates"],
+        "html_favicon": "_static/favicon.png",
+        "html_sidebars": {
+            "**": [
+                "sidebar/brand.html",
+                "sidebar/search.html",
+                "lk-languages.html",
+                "sidebar/scroll-start.html",
+                "sidebar/navigation.html",
+                "sidebar/scroll-end.html",
+            ]
+        },
         "exclude_patterns": ["_build", "_notebooks", "**.ipynb_checkpoints"],
         "nb_execution_mode": "off",
         "nb_merge_streams": True,
@@ -127,6 +138,15 @@ def _index(lang: str, solutions: bool, titles: dict[str, str]) -> str:
     )
 
 
+def favicon_png() -> bytes:
+    """The site's icon: the kit's first sprite, twice its size."""
+    from lecturekit.data import load_sprites
+    from lecturekit.widgets import png_bytes
+
+    sprites = load_sprites()
+    return png_bytes(sprites.palette[sprites.indices[0]], scale=2)
+
+
 def _copy_tree_parts(source: Path, target: Path, parts: tuple[str, ...]) -> None:
     for part in parts:
         src, dst = source / part, target / part
@@ -147,6 +167,9 @@ def write_edition_source(
     if src.exists():
         shutil.rmtree(src)
     (src / "_static").mkdir(parents=True)
+    (src / "_templates").mkdir()
+    (src / "_templates" / "lk-languages.html").write_text("{{ lk_languages_html }}\n", encoding="utf-8")
+    (src / "_static" / "favicon.png").write_bytes(favicon_png())
     titles, pages = {}, {}
     root = repo_root() or Path.cwd()
     for notebook, run in zip(notebooks, executed):
@@ -164,8 +187,8 @@ def write_edition_source(
 def _sphinx(src: Path, out: Path) -> subprocess.Popen:
     """Start one edition's Sphinx build (a process of its own: the editions build side by side)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", "-d", str(src / "_doctrees"), str(src), str(out)]
-    return subprocess.Popen(command, env=env)
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", "-d", str(src / "_doctrees")]
+    return subprocess.Popen([*command, str(src), str(out)], env=env)
 
 
 def root_index(titles: dict[str, str]) -> str:
@@ -177,7 +200,7 @@ def root_index(titles: dict[str, str]) -> str:
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{titles["en"]}</title>
+<title>{titles["en"]}</title><link rel="icon" href="en/_static/favicon.png">
 <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.6}}
 li{{font-size:1.3rem;margin:.6rem 0}} .lk-lang{{color:#666;font-size:1rem;margin-left:.5rem}}</style>
 </head><body><h1>lecturekit</h1><ul>

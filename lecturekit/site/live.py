@@ -181,8 +181,9 @@ def _placeholder(spec: dict[str, Any], static: dict[str, Any], files: dict[str, 
         inner = f'<div class="lk-live-static">{body}</div>'
     described = {**spec, "files": files, "labels": labels(lang)}
     payload = json.dumps(described, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    figure = html.escape(spec["figure"])
     return (
-        f'<div class="lk-live" data-figure="{html.escape(spec["figure"])}" data-live="{str(files is not None).lower()}">'
+        f'<div class="lk-live" data-figure="{figure}">'
         f'{inner}<script type="application/json" class="lk-live-spec">{payload}</script></div>'
         f'<script type="module" src="../{LIVE_DIR}/lk-live.js"></script>'
     )

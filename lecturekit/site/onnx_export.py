@@ -38,7 +38,8 @@ def weights_fingerprint(model: nn.Module) -> str:
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
-        digest.update(tensor.detach().to("cpu", torch.float32 if tensor.is_floating_point() else None).numpy().tobytes())
+        tensor = tensor.detach().cpu()
+        digest.update((tensor.float() if tensor.is_floating_point() else tensor).numpy().tobytes())
     return digest.hexdigest()[:16]
 
 
@@ -75,7 +76,8 @@ class PixelRNNStep(nn.Module):
             x = x + self.position(t)
         else:
             x = x + 0.0 * t.to(x.dtype)  # t is an input of every export (the page feeds it always)
-        gates = x @ self.lstm.weight_ih_l0.T + self.lstm.bias_ih_l0 + h @ self.lstm.weight_hh_l0.T + self.lstm.bias_hh_l0
+        lstm = self.lstm
+        gates = x @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + h @ lstm.weight_hh_l0.T + lstm.bias_hh_l0
         i, f, g, o = gates.chunk(4, dim=1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
@@ -223,9 +225,7 @@ def export_sentence_decoder_step(model: Any) -> bytes:
     )
     batch = {0: "n"}
     dynamic = {"tokens": batch, "z": batch, "h": batch, "logits": batch, "h_out": batch}
-    return _onnx_bytes(
-        SentenceDecoderStep(model), args, ["tokens", "z", "h", "first"], ["logits", "h_out"], dynamic
-    )
+    return _onnx_bytes(SentenceDecoderStep(model), args, ["tokens", "z", "h", "first"], ["logits", "h_out"], dynamic)
 
 
 def write(path: Path, data: bytes) -> Path:

@@ -28,17 +28,22 @@ def language_links(page: str, edition: str) -> list[dict[str, Any]]:
     ]
 
 
-def page_bar(page: str, config: Any) -> str:
-    """The bar at the top of a page: the language switch, and for a notebook Colab and download links."""
-    lang = config.lk_edition
-    switch = " · ".join(
+def language_switch(page: str, lang: str) -> str:
+    """The same page in the three editions: links, the current one in bold."""
+    links = " · ".join(
         f'<strong lang="{link["lang"].replace("_", "-")}">{link["name"]}</strong>'
         if link["current"]
         else f'<a class="lk-lang-link" href="{link["href"]}" hreflang="{link["lang"].replace("_", "-")}"'
         f' lang="{link["lang"].replace("_", "-")}">{link["name"]}</a>'
         for link in language_links(page, lang)
     )
-    parts = [f'<nav class="lk-languages" aria-label="{html.escape(translate(LANGUAGE, lang))}">{switch}</nav>']
+    return f'<nav class="lk-languages" aria-label="{html.escape(translate(LANGUAGE, lang))}">{links}</nav>'
+
+
+def page_bar(page: str, config: Any) -> str:
+    """The bar at the top of a page: the language switch, and for a notebook Colab and download links."""
+    lang = config.lk_edition
+    parts = [language_switch(page, lang)]
     source = config.lk_pages.get(page)
     if source:
         name = source.rsplit("/", 1)[-1]
@@ -52,11 +57,11 @@ def page_bar(page: str, config: Any) -> str:
 
 
 def _page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
-    bar = page_bar(pagename, app.config)
-    if "body" in context:
-        context["body"] = bar + context["body"]
-    else:  # search and index pages: the bar goes in through the theme's extra head hook
-        context["lk_bar"] = bar
+    context["lk_languages_html"] = (
+        f'<div class="lk-sidebar-languages">{language_switch(pagename, app.config.lk_edition)}</div>'
+    )
+    if "body" in context:  # a page made from a document (not search.html, genindex.html): the bar on top
+        context["body"] = page_bar(pagename, app.config) + context["body"]
 
 
 def setup(app: Any) -> dict[str, Any]:
