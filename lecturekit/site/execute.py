@@ -39,10 +39,14 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or repo_root() / "build" / "site-cache")
 
 
-def _hash_files(digest: Any, root: Path, patterns: Iterable[str]) -> None:
+# the site builder's own modules: no kernel imports them, so they change no notebook's outputs
+BUILDER_ONLY = ("site/build.py", "site/live.py", "site/sphinx_ext.py", "site/execute.py")
+
+
+def _hash_files(digest: Any, root: Path, patterns: Iterable[str], skip: tuple[str, ...] = ()) -> None:
     for pattern in patterns:
         for path in sorted(root.glob(pattern)):
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file() and "__pycache__" not in path.parts and path.relative_to(root).as_posix() not in skip:
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
 
@@ -58,7 +62,7 @@ def kit_fingerprint() -> str:
 
     root = repo_root()
     digest = hashlib.sha256()
-    _hash_files(digest, root / "lecturekit", ["**/*.py", "**/*.mo"])
+    _hash_files(digest, root / "lecturekit", ["**/*.py", "**/*.mo"], skip=BUILDER_ONLY)
     _hash_files(digest, root / "data", ["**/*"])
     versions = [platform.python_version(), torch.__version__, numpy.__version__, matplotlib.__version__]
     digest.update(" ".join([*versions, ipywidgets.__version__]).encode())
