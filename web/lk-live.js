@@ -176,7 +176,7 @@ function latestOnly(work) {
 }
 
 // Counter-based uniform numbers in [0, 1): the same (key, index) always gives the same number, so a
-// test can draw them again in Python (tests/site/reference.py).
+// test can draw them again in Python (tests/site/site_reference.py).
 function mix32(x) {
   x = (x ^ (x >>> 16)) >>> 0;
   x = Math.imul(x, 0x7feb352d) >>> 0;

@@ -81,13 +81,16 @@ def cached_path(notebook: Path, cache_dir: Path | None = None) -> Path:
     return cache / f"{Path(notebook).stem}-{cache_key(notebook)}.ipynb"
 
 
-def _execute(notebook: str, target: str) -> str:
-    """Run one notebook (in a worker process) and write the executed copy to `target`."""
+def _execute(notebook: str, target: str, threads: int = 0) -> str:
+    """Run one notebook (in a worker process) and write the executed copy to `target`; `threads` > 0 caps the
+    kernel's compute threads (notebooks run side by side share the cores)."""
     from nbclient import NotebookClient
 
     for name in KERNEL_ENV_REMOVED:
         os.environ.pop(name, None)
     os.environ.update(KERNEL_ENV)
+    if threads > 0:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
     nb = nbformat.read(notebook, as_version=4)
     with tempfile.TemporaryDirectory(prefix="lk-run-") as work:
         client = NotebookClient(
@@ -108,8 +111,10 @@ def executed(notebooks: list[Path], cache_dir: Path | None = None, jobs: int = 2
         targets[0].parent.mkdir(parents=True, exist_ok=True)
     log(f"notebooks: {len(notebooks) - len(todo)} from the cache, {len(todo)} to run ({jobs} at a time)")
     if todo:
-        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-            for done in pool.map(_execute, *zip(*todo)):
+        workers = max(1, min(jobs, len(todo)))
+        threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for done in pool.map(functools.partial(_execute, threads=threads), *zip(*todo)):
                 log(f"  ran {Path(done).name}")
     return targets
 
