@@ -70,8 +70,8 @@ function rangeControl({ label, min, max, step, value, cls, wide, digits, onchang
   const wrapper = h("label", { class: cls }, h("span", {}, label), input, out);
   wrapper.input = input;
   wrapper.set = (v) => {
-    input.value = v;
-    out.textContent = Number(input.value).toFixed(shown);
+    input.value = v; // the handle goes to the nearest step; the value read out (and used) stays v
+    out.textContent = Number(v).toFixed(shown);
   };
   return wrapper;
 }
@@ -86,6 +86,16 @@ function select(label, options, value, cls, onchange) {
 
 function button(text, title, cls, onclick) {
   return h("button", { type: "button", title, class: cls, onclick }, text);
+}
+
+// Python's round(x, 2): a tie (x * 100 exactly halfway) goes to the even neighbour
+function round2(x) {
+  const y = x * 100;
+  if (Number.isInteger(2 * y) && !Number.isInteger(y)) {
+    const down = Math.floor(y);
+    return (down % 2 === 0 ? down : down + 1) / 100;
+  }
+  return Number(x.toFixed(2));
 }
 
 // float32 arithmetic as torch does it
@@ -308,11 +318,11 @@ class LatentSliders extends Figure {
   }
 
   setCode(code) {
+    // as LatentSliders.set_code: clipped to the sliders' range, rounded to 2 decimals (Python's round)
     code.forEach((v, i) => {
-      const clipped = Math.min(this.spec.range, Math.max(-this.spec.range, v));
-      this.code[i] = Math.round(clipped * 100) / 100; // the kernel rounds to 2 decimals too
-      this.sliders[i].set(this.code[i]);
-      this.code[i] = Number(this.sliders[i].input.value);
+      const value = round2(Math.min(this.spec.range, Math.max(-this.spec.range, v)));
+      this.code[i] = value;
+      this.sliders[i].set(value);
     });
     return this.redraw();
   }
@@ -466,7 +476,10 @@ class Sampler extends Figure {
       this.status,
     );
     this.generation = 0;
-    this.redraw = latestOnly(() => this.sample());
+    const drawing = latestOnly((generation) => this.sample(generation));
+    // a new request stops the drawing under way at its next pixel (the slider need not wait 400 steps)
+    this.redraw = () => drawing(++this.generation);
+    this.redraw.idle = drawing.idle;
     await this.redraw();
     this.ready();
   }
@@ -489,7 +502,7 @@ class Sampler extends Figure {
     return out;
   }
 
-  async sample() {
+  async sample(generation) {
     const s = this.spec;
     const ort = await runtime();
     const started = performance.now();
@@ -508,6 +521,7 @@ class Sampler extends Figure {
         c: cState ?? new ort.Tensor("float32", new Float32Array(n * s.hidden), [n, s.hidden]),
       };
       const out = await this.step.run(feeds);
+      if (generation !== this.generation) return; // superseded: the newer request draws next
       hState = out.h_out;
       cState = out.c_out;
       const logits = out.logits.data;

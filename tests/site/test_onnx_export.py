@@ -67,7 +67,7 @@ def test_pixelrnn_step_export_matches_the_lstm() -> None:
     assert float16_share(data) > 0.95 and len(data) < 3e6
 
 
-def test_gan_path_export_draws_the_widgets_sprites(palette: np.ndarray) -> None:
+def test_gan_path_export_draws_the_kernels_sprites(palette: np.ndarray) -> None:
     model = lecturekit.load_pretrained("gan")
     run = session(ox.export_gan_path(model, palette))
     z_a, z_b = model.codes(1, seed=3)[0], model.codes(1, seed=4)[0]
