@@ -123,7 +123,10 @@ def _conf(lang: str, solutions: bool, pages: dict[str, str]) -> str:
         "lk_solutions": solutions,
         "lk_pages": pages,
     }
-    return "".join(f"{key} = {value!r}\n" for key, value in settings.items())
+    conf = "".join(f"{key} = {value!r}\n" for key, value in settings.items())
+    if lang.startswith("zh"):  # Sphinx splits Chinese search terms with jieba, which logs every load
+        conf += "import logging, jieba\njieba.setLogLevel(logging.WARNING)\n"
+    return conf
 
 
 def _index(lang: str, solutions: bool, titles: dict[str, str]) -> str:

@@ -64,10 +64,21 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict, doc
         context["body"] = page_bar(pagename, app.config) + context["body"]
 
 
+# Sphinx 9's Chinese search data ends with `window.Stemmer = ChineseStemmer` but ships only the English
+# stemmer it indexes Latin words with, so the search page stops on a ReferenceError: name the English one.
+CHINESE_STEMMER = "window.ChineseStemmer = window.ChineseStemmer || function () { return new EnglishStemmer(); };"
+
+
+def _chinese_search(app: Any) -> None:
+    if str(app.config.language).startswith("zh"):
+        app.add_js_file(None, body=CHINESE_STEMMER)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("lk_edition", "en", "html")
     app.add_config_value("lk_solutions", False, "html")
     app.add_config_value("lk_pages", {}, "html")
     app.connect("html-page-context", _page_context)
+    app.connect("builder-inited", _chinese_search)
     app.add_css_file("lk-site.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -324,7 +324,7 @@ def test_sentence_interpolation_follows_the_kernel(site: Path, server: str, tab:
     tab.open(f"{server}/{page_of(site, 'en', '06')}")
     spec = tab.spec(name)
     model = shipped(spec)
-    rows = lambda: tab.page.locator(f"{tab.figure(name)} td.lk-interp-sentence").all_inner_texts()  # noqa: E731
+    rows = lambda: tab.page.locator(f"{tab.figure(name)} .lk-live-ui td.lk-interp-sentence").all_inner_texts()  # noqa: E731
     first, _notes = interpolation_rows(
         model, spec["sentence_a"], spec["sentence_b"], spec["steps"], method=spec["method"]
     )
