@@ -126,8 +126,7 @@ function drawGrid(canvas, rgb, n, height, width, columns, pad, scale) {
     canvas.width = gw;
     canvas.height = gh;
   }
-  canvas.style.width = `${gw * scale}px`;
-  canvas.style.height = `${gh * scale}px`;
+  canvas.style.width = `${gw * scale}px`; // the height follows (CSS: a narrow screen shrinks wide pictures)
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
   const image = ctx.createImageData(gw, gh);
   image.data.fill(255);
