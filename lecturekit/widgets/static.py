@@ -114,9 +114,12 @@ class StaticFallback:
         except Exception:  # noqa: BLE001 - a fallback must never break the live widget's display
             return data, metadata
         data = {**data, **extra}
-        from lecturekit.site.figures import figure_spec
+        try:
+            from lecturekit.site.figures import figure_spec
 
-        spec = figure_spec(self)
+            spec = figure_spec(self)
+        except Exception:  # noqa: BLE001 - the same: without a description the site keeps the static picture
+            spec = None
         if spec is not None:
             metadata = {**metadata, FIGURE_METADATA: spec}
         return data, metadata

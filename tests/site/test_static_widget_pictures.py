@@ -96,6 +96,15 @@ def test_widget_bundle_keeps_the_live_view_when_the_picture_fails(vae: Any) -> N
     assert WIDGET_VIEW in data and "image/png" not in data and FIGURE_METADATA not in metadata
 
 
+def test_widget_bundle_keeps_its_picture_when_the_description_fails(vae: Any) -> None:
+    from lecturekit.widgets.latent import latent_slider_widget
+
+    ui = latent_slider_widget(vae)
+    with mock.patch("lecturekit.site.figures.figure_spec", side_effect=AttributeError("renamed")):
+        data, metadata = bundle(ui.widget)
+    assert WIDGET_VIEW in data and "image/png" in data and FIGURE_METADATA not in metadata
+
+
 def test_stacked_png_puts_pictures_under_each_other_for_widget_fallbacks() -> None:
     from lecturekit.widgets import png_bytes
 
