@@ -203,7 +203,7 @@ def root_index(titles: dict[str, str]) -> str:
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{titles["en"]}</title><link rel="icon" href="en/_static/favicon.png">
+<title>{next(iter(titles.values()))}</title><link rel="icon" href="{next(iter(titles))}/_static/favicon.png">
 <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.6}}
 li{{font-size:1.3rem;margin:.6rem 0}} .lk-lang{{color:#666;font-size:1rem;margin-left:.5rem}}</style>
 </head><body><h1>lecturekit</h1><ul>

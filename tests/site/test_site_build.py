@@ -115,4 +115,6 @@ def test_index_pages_and_site_address() -> None:
     page = root_index(
         {"en": "Deep generative models, part I", "zh_CN": "深度生成模型（一）", "zh_TW": "深度生成模型（一）"}
     )
-    assert 'href="zh_TW/index.html"' in page and "繁體中文" in page
+    assert 'href="zh_TW/index.html"' in page and "繁體中文" in page and 'href="en/_static/favicon.png"' in page
+    assert "Do not publish it" in _index("en", True, {"00_start_here": "00"})
+    assert "教师版" in _index("zh_CN", True, {"00_start_here": "00"})
