@@ -138,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     if argv[:1] == ["grade"]:
         return _grade(argv[1:])
+    if argv[:1] == ["site"]:
+        from lecturekit.site.build import main as site_main
+
+        return site_main(argv[1:])
     if argv[:1] == ["course-data"]:
         from lecturekit.course_data import main as course_data_main
 
@@ -174,6 +178,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="lecturekit-sandbox", help="the kernel's name (default lecturekit-sandbox)")
     p.add_argument("--user", action="store_true", help="install for this user (default: into this Python environment)")
     p.add_argument("--prefix", default=None, help="install under this prefix (PREFIX/share/jupyter/kernels)")
+    sub.add_parser(
+        "site",
+        add_help=False,
+        help="build the course website: the executed notebooks in three languages, with live figures "
+        "(site --help for options)",
+    )
     sub.add_parser(
         "course-data",
         add_help=False,

@@ -15,6 +15,7 @@ import torch
 
 from lecturekit.i18n import _
 from lecturekit.widgets import grid_rgb, png_bytes
+from lecturekit.widgets.static import StaticFallback
 
 
 def _widgets() -> Any:
@@ -23,7 +24,7 @@ def _widgets() -> Any:
     return ipywidgets
 
 
-class InterpolationWidget(_widgets().VBox):  # type: ignore[misc]
+class InterpolationWidget(StaticFallback, _widgets().VBox):  # type: ignore[misc]
     """A VBox with the controls as attributes (`slider`, `image`, `strip`, `new_a`, `new_b`, `snap`,
     `spherical`) so a test can drive it from Python; `render()` returns the current sprite."""
 

@@ -16,6 +16,7 @@ import torch
 
 from lecturekit.i18n import _
 from lecturekit.widgets import grid_rgb, png_bytes
+from lecturekit.widgets.static import FallbackBox
 
 SLIDER_RANGE = 3.0
 
@@ -122,7 +123,7 @@ class LatentSliders:
         rows = [widgets.HBox(controls), widgets.HBox(buttons)]
         if self.sprite_picker is not None:
             rows.append(widgets.HBox([self.sprite_picker, self.sprite_image]))
-        widget = widgets.VBox(rows)
+        widget = FallbackBox(rows, owner=self)  # a static picture where widgets cannot run
         widget.add_class("lk-latent-sliders")
         return widget
 
@@ -236,8 +237,9 @@ class LatentGrid:
             height=picture.shape[0] * scale,
         )
         self.image.add_class("lk-grid-image")
-        self.widget = widgets.VBox(
-            [widgets.HBox([self.dim_x, self.dim_y]), widgets.HBox([self.base, self.span]), self.message, self.image]
+        self.widget = FallbackBox(
+            [widgets.HBox([self.dim_x, self.dim_y]), widgets.HBox([self.base, self.span]), self.message, self.image],
+            owner=self,
         )
         self.widget.add_class("lk-latent-grid")
 

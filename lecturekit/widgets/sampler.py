@@ -15,9 +15,10 @@ import numpy as np
 
 from lecturekit.i18n import _
 from lecturekit.widgets import grid_rgb, png_bytes
+from lecturekit.widgets.static import StaticFallback
 
 
-class TemperatureSampler(widgets.VBox):
+class TemperatureSampler(StaticFallback, widgets.VBox):
     """The widget; its controls are attributes (`temperature`, `mode`, `draw`, `image`, `status`) so
     tests and notebooks can drive it from Python. `sprites` holds the batch on show (n, H, W) indices."""
 

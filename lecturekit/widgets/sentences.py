@@ -26,6 +26,7 @@ from lecturekit.models.sentence_vae import (
     encode_sentences,
     interpolate_codes,
 )
+from lecturekit.widgets.static import StaticFallback
 
 METHODS = (("greedy", "greedy"), (N_("beam search (5)"), "beam"), (N_("sampling (T=0.7)"), "sample"))
 
@@ -125,7 +126,7 @@ def sentence_interpolation_widget(
     return SentenceInterpolationWidget(model, vocab, sentence_a, sentence_b, steps, method, check_grammar)
 
 
-class SentenceInterpolationWidget(widgets.VBox):
+class SentenceInterpolationWidget(StaticFallback, widgets.VBox):
     """Two text boxes, a step count and a decoding method; the table updates on every change."""
 
     def __init__(
