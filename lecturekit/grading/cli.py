@@ -60,6 +60,7 @@ def _grade_command(parser: argparse.ArgumentParser, args: argparse.Namespace, sh
     from lecturekit.grading.course import CourseError, default_solutions_dir
     from lecturekit.grading.grader import grade
     from lecturekit.grading.report import NO_SANDBOX_WARNING
+    from lecturekit.grading.shards import shard_filter
 
     lang = _check_args(parser, args)
     solutions = args.solutions or default_solutions_dir()
@@ -67,7 +68,7 @@ def _grade_command(parser: argparse.ArgumentParser, args: argparse.Namespace, sh
     if args.no_sandbox:
         print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
     try:
-        only = shard.contains if shard is not None else None
+        only = shard_filter(args.submissions, shard) if shard is not None else None
         report = grade(args.submissions, solutions, options, notebooks=args.notebook or None, students=only)
     except (CourseError, ValueError, FileNotFoundError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -146,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--shard",
         default=None,
         metavar="K/N",
-        help="grade only shard K of N (0-based; a student's shard is a hash of the id, the same in every run), "
+        help="grade only shard K of N (0-based; the students ordered by a hash of their ids, dealt out in turn: "
+        "the same shares in every run over the same submissions), "
         "or 'auto': K from a Kubernetes Indexed Job or a Slurm array. Needs --seed; writes OUT_run.json for "
         "`lecturekit grade-merge`",
     )

@@ -110,6 +110,7 @@ _WHAT = {
     "kit_digest": "the kit's files",
     "submissions_digest": "the submissions (a file was added, removed or changed between the shards)",
     "students_digest": "the students",
+    "data_digest": "the data (sprites, weights) the notebooks load",
 }
 
 

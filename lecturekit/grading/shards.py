@@ -1,8 +1,10 @@
 """Grading a course in shards: `grade --shard K/N` grades one stable share of the students.
 
-A student's shard is a hash of the student id, so every shard, on any machine and in any re-run, agrees
-on who is whose without talking to the others, and a late submission never moves anyone else. `--shard
-auto` takes K (and N) from the engine that started the process: a Kubernetes Indexed Job
+Every shard reads the whole list of students (the submissions' names, cheap) and orders it by a hash of
+the ids; shard K takes the students at places K, K+N, K+2N...: shards differ by at most one student, and
+every shard, on any machine and in any re-run over the same submissions, agrees on who is whose without
+talking to the others (a hash of each id alone, also stable, left shards of 100 students 20 to 31 apart).
+`--shard auto` takes K (and N) from the engine that started the process: a Kubernetes Indexed Job
 (`JOB_COMPLETION_INDEX`; N from `--shards` or `LECTUREKIT_GRADE_SHARDS`) or a Slurm job array
 (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_MIN`, `SLURM_ARRAY_TASK_COUNT`).
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,19 +40,27 @@ class Shard:
     count: int
     source: str = "--shard"
 
-    def contains(self, student: str) -> bool:
-        """Whether this shard grades `student`."""
-        return shard_of(student, self.count) == self.index
-
     @property
     def label(self) -> str:
         return f"{self.index}/{self.count}"
 
 
-def shard_of(student: str, count: int) -> int:
-    """The shard (0..count-1) that grades `student`: a hash of the id, the same everywhere and always."""
-    digest = hashlib.sha256(student.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % count
+def shard_order(students: Iterable[str]) -> list[str]:
+    """The students in the order shards are dealt from: by a hash of the id (the same on every machine; ties,
+    which sha256 does not make, by the id), so no shard takes one end of the alphabet."""
+    return sorted(set(students), key=lambda s: (hashlib.sha256(s.encode("utf-8")).digest(), s))
+
+
+def shard_members(students: Iterable[str], shard: Shard) -> set[str]:
+    """The students `shard` grades, out of all of them."""
+    return {s for place, s in enumerate(shard_order(students)) if place % shard.count == shard.index}
+
+
+def shard_filter(paths: list[Path], shard: Shard) -> Callable[[str], bool]:
+    """grade()'s `students` filter for `shard`, over every student found in the submissions `paths`."""
+    from lecturekit.grading.matching import gather
+
+    return shard_members(gather([Path(p) for p in paths]), shard).__contains__
 
 
 def _checked(index: int, count: int, source: str) -> Shard:
@@ -165,9 +175,12 @@ def run_identity(
     """What every shard of one run shares; `grade-merge` refuses shards whose identities differ."""
     import lecturekit
     from lecturekit.datasets import active
+    from lecturekit.paths import data_dir
 
     students, submissions = submissions_digest(paths)
     data = active()
+    folder = data_dir() if data.is_kit else data.folder
+    data_files = [(p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file()]
     return {
         "kit_version": lecturekit.__version__,
         "kit_digest": kit_digest(),
@@ -176,6 +189,7 @@ def run_identity(
         "options": dict(sorted(options.items())),
         "notebooks": sorted(notebooks),
         "data": "kit" if data.is_kit else data.name,
+        "data_digest": _files_digest([(n, p) for n, p in data_files if not n.startswith("training/")]),
         "students_digest": hashlib.sha256("\n".join(students).encode()).hexdigest(),
         "students_count": len(students),
         "submissions_digest": submissions,
