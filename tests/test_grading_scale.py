@@ -318,12 +318,31 @@ def test_the_autograder_zip_is_in_gradescopes_layout(tmp_path):
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert settings["assignment"] == NOTEBOOK and settings["seed"] == 77
     assert settings["visibility"]["hidden_tests"] == "hidden" and settings["sandbox"] == "auto"
+    assert settings["data"] is None  # the kit's own data, in kit/data
     import torch
 
     assert f"torch=={torch.__version__.split('+')[0]}" in scripts["setup.sh"]
     for name, text in scripts.items():
         (tmp_path / name).write_text(text)
         subprocess.run(["bash", "-n", str(tmp_path / name)], check=True)
+
+
+def test_the_zip_carries_the_course_data_set_in_force(tmp_path, monkeypatch):
+    from lecturekit import datasets
+    from lecturekit.grading.gradescope_build import course_data_files
+
+    folder = tmp_path / "course2026"
+    for name in ("dataset.json", "sprites/pixel_color.txt", "weights/vae.pt", "training/vae.resume"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(name)
+    monkeypatch.setattr(datasets, "active", lambda: datasets.ActiveData("course2026", folder, False, "test"))
+    where, files = course_data_files()
+    assert where == "course/data/course2026"
+    assert sorted(n for n, _ in files) == [
+        "course/data/course2026/dataset.json",
+        "course/data/course2026/sprites/pixel_color.txt",
+        "course/data/course2026/weights/vae.pt",
+    ]  # not the resume files of an unfinished training
 
 
 # ---- the recipes ----

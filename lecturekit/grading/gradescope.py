@@ -71,6 +71,7 @@ class Settings:
     lang: str | None = None  # None: each student's edition, read from the notebook
     sandbox: str = "auto"  # auto: bubblewrap when the container allows it, else the container is the sandbox
     kit_version: str = ""
+    data: str | None = None  # the course data set in force when the zip was made (a folder in the zip), else None
 
     def to_json(self) -> dict[str, Any]:
         from dataclasses import asdict

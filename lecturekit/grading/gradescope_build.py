@@ -9,7 +9,9 @@ Gradescope unpacks the zip into /autograder/source, runs `setup.sh` once when it
   language and the sandbox choice;
 - `course/solutions/ASSIGNMENT.ipynb`: the one solution notebook graded;
 - `kit/`: this kit's package, data, pyproject.toml and README, so the container grades with the code
-  that was tested here.
+  that was tested here;
+- `course/data/NAME/`: the course data set in force (`LECTUREKIT_DATA`), when there is one, so that the
+  notebooks load the same sprites and weights there as here.
 The zip holds the solutions and the seed: keep it private (upload it to Gradescope only).
 """
 
@@ -106,6 +108,18 @@ def kit_files() -> list[tuple[str, Path]]:
     return out
 
 
+def course_data_files() -> tuple[str | None, list[tuple[str, Path]]]:
+    """The course data set in force (under the data switch): its folder in the zip and its files (no resume files)."""
+    from lecturekit.datasets import active
+
+    data = active()
+    if data.is_kit:
+        return None, []
+    where = f"course/data/{data.folder.name}"
+    files = [(p.relative_to(data.folder).as_posix(), p) for p in sorted(data.folder.rglob("*")) if p.is_file()]
+    return where, [(f"{where}/{name}", p) for name, p in files if not name.startswith("training/")]
+
+
 def _add(zf: zipfile.ZipFile, name: str, data: bytes, executable: bool = False) -> None:
     info = zipfile.ZipInfo(name, ZIP_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -139,7 +153,7 @@ def build_autograder(solution: Path, out: Path, settings: Settings, torch: str |
         _add(zf, "run_autograder", RUN_AUTOGRADER.format(version=version).encode(), executable=True)
         _add(zf, SETTINGS_FILE, (json.dumps(settings.to_json(), indent=1) + "\n").encode())
         _add(zf, f"course/solutions/{solution.name}", solution.read_bytes())
-        for name, path in kit_files():
+        for name, path in kit_files() + course_data_files()[1]:
             _add(zf, name, path.read_bytes(), executable=bool(path.stat().st_mode & 0o111))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             lang=lang,
             sandbox=args.sandbox,
             kit_version=lecturekit.__version__,
+            data=course_data_files()[0],
         )
         out = build_autograder(solution, args.out, settings, args.torch)
     except (CourseError, ValueError, FileNotFoundError) as exc:

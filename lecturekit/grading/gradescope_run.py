@@ -133,11 +133,14 @@ def write_results(results: Path, doc: dict[str, Any]) -> Path:
 
 def grade_submission(root: Path, settings: Settings) -> tuple[dict[str, Any], int]:
     """Grade ROOT/submission; results.json's document and the exit status."""
+    from lecturekit.datasets import ENV_VAR
     from lecturekit.grading.course import load_assignment
     from lecturekit.grading.grader import Options, grade
     from lecturekit.grading.report import student_languages
 
     source = root / "source"
+    if settings.data:  # the course data set the zip carries: the notebooks load it, in the grader and the kernel
+        os.environ[ENV_VAR] = str(source / settings.data)
     solution = source / "course" / "solutions" / f"{settings.assignment}.ipynb"
     assignment = load_assignment(solution)  # read before any student code runs
     student = student_id(root / "submission_metadata.json")
