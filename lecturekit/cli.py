@@ -19,6 +19,24 @@ TRAINERS = {
     "gan": "lecturekit.models.gan:train_main",
     "sentence_vae": "lecturekit.models.sentence_vae:train_main",
 }
+# grading where large courses grade; each function takes the remaining argv and returns an exit code
+# commands that parse their own options: the command's name -> its `main(argv)`
+OWN_PARSERS = {
+    "grade": "lecturekit.grading.cli:main",
+    "grade-merge": "lecturekit.grading.merge:main",
+    "gradescope": "lecturekit.grading.gradescope_build:main",
+    "gradescope-run": "lecturekit.grading.gradescope_run:main",
+    "site": "lecturekit.site.build:main",
+    "course-data": "lecturekit.course_data:main",
+}
+GRADING_COMMANDS = ("grade", "grade-merge", "gradescope", "gradescope-run")
+
+
+def _skip_unused_slow_imports() -> None:
+    """Grading imports nbformat, whose jsonschema compiles rfc3987_syntax's grammars on import when that package is
+    installed (jupyter's extras pull it in): about 4 s of CPU in every grading process (a shard, a Gradescope
+    submission) for an `iri` format check nbformat never makes. jsonschema does without it when it is missing."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def _root(path: str | None) -> Path:
@@ -110,12 +128,6 @@ def _build_data(args: argparse.Namespace) -> int:
     return int(main() or 0)
 
 
-def _grade(rest: list[str]) -> int:
-    from lecturekit.grading.cli import main
-
-    return int(main(rest) or 0)
-
-
 def _sandbox_kernel(args: argparse.Namespace) -> int:
     from lecturekit.grading.bwrap import sandbox_problem
     from lecturekit.grading.sandbox_kernel import install
@@ -136,16 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m lecturekit COMMAND ...`: run the command; return its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    if argv[:1] == ["grade"]:
-        return _grade(argv[1:])
-    if argv[:1] == ["site"]:
-        from lecturekit.site.build import main as site_main
-
-        return site_main(argv[1:])
-    if argv[:1] == ["course-data"]:
-        from lecturekit.course_data import main as course_data_main
-
-        return int(course_data_main(argv[1:]) or 0)
+    if argv[:1] and argv[0] in OWN_PARSERS:
+        if argv[0] in GRADING_COMMANDS:
+            _skip_unused_slow_imports()
+        module, func = OWN_PARSERS[argv[0]].split(":")
+        return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
     args, rest = parser.parse_known_args(argv)
     if args.command == "train":
         return _train(args, rest)
@@ -171,6 +178,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     sub.add_parser("build-data", help="regenerate the kit's sprites and corpus in data/")
     sub.add_parser("grade", help="grade students' notebooks (grade --help for options)", add_help=False)
+    sub.add_parser("grade-merge", help="join the outputs of `grade --shard K/N` (grade-merge --help)", add_help=False)
+    sub.add_parser(
+        "gradescope", help="write a Gradescope autograder for one notebook (gradescope --help)", add_help=False
+    )
+    sub.add_parser("gradescope-run", help="grade one Gradescope submission (run_autograder calls it)", add_help=False)
     p = sub.add_parser(
         "sandbox-kernel", help="install a Jupyter kernel that runs in the grading sandbox (for nbgrader)"
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lecturekit.grading.grader import GradeReport, Options
+    from lecturekit.grading.shards import Shard
 
 HELP = """\
 Grade students' copies of the course notebooks against solutions/.
@@ -34,18 +35,34 @@ Exit status: 0 every copy graded; 1 files of the course, the package or the grad
 were created, changed or deleted during the run (the alarm: grade again from a clean copy); 2 usage error (or
 no sandbox could be made: install bubblewrap, or pass --no-sandbox); 3 some copies could not be graded (an
 unreadable or hostile file, a kernel that could not start: their rows say error, the review file says why).
+
+Large courses: --shard K/N grades one share of the students (run N of them anywhere, e.g. as a Kubernetes
+Indexed Job or a Slurm array with --shard auto, all with the same --seed), then `lecturekit grade-merge`
+joins their outputs.
 """
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse, check the arguments, grade, write the CSV, the feedback and the review file, and say what was done."""
+    """Parse, check the arguments, grade (one shard with --shard), write the CSV, the feedback and the review
+    file (and a shard's manifest), and say what was done."""
+    from lecturekit.grading.shards import finish_shard, shard_from_args
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    shard = shard_from_args(parser, args)
+    status = _grade_command(parser, args, shard)
+    if shard is not None and status != 2:
+        finish_shard(args, shard, status)
+    return status
 
+
+def _grade_command(parser: argparse.ArgumentParser, args: argparse.Namespace, shard: Shard | None) -> int:
+    """Grade (the students of `shard`, or all), write the outputs; the exit status."""
     from lecturekit.grading.bwrap import SandboxUnavailable
     from lecturekit.grading.course import CourseError, default_solutions_dir
     from lecturekit.grading.grader import grade
     from lecturekit.grading.report import NO_SANDBOX_WARNING
+    from lecturekit.grading.shards import shard_filter
 
     lang = _check_args(parser, args)
     solutions = args.solutions or default_solutions_dir()
@@ -53,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_sandbox:
         print(f"WARNING: {NO_SANDBOX_WARNING}", file=sys.stderr)
     try:
-        report = grade(args.submissions, solutions, options, notebooks=args.notebook or None)
+        only = shard_filter(args.submissions, shard) if shard is not None else None
+        report = grade(args.submissions, solutions, options, notebooks=args.notebook or None, students=only)
     except (CourseError, ValueError, FileNotFoundError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -152,6 +170,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="feedback language: en, zh_CN or zh_TW (default: each "
         "student's edition, read from the notebook's metadata; else LECTUREKIT_LANG or English)",
+    )
+    parser.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="grade only shard K of N (0-based; the students ordered by a hash of their ids, dealt out in turn: "
+        "the same shares in every run over the same submissions), "
+        "or 'auto': K from a Kubernetes Indexed Job or a Slurm array. Needs --seed; writes OUT_run.json for "
+        "`lecturekit grade-merge`",
+    )
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the number of shards for --shard auto in a Kubernetes Indexed Job (or LECTUREKIT_GRADE_SHARDS)",
     )
     return parser
 

@@ -419,9 +419,14 @@ def _run_plan(sub: Submission, assignment: Assignment, options: Options, base_se
 
 
 def grade(
-    paths: list[Path], solutions_dir: Path, options: Options | None = None, notebooks: list[str] | None = None
+    paths: list[Path],
+    solutions_dir: Path,
+    options: Options | None = None,
+    notebooks: list[str] | None = None,
+    students: Callable[[str], bool] | None = None,
 ) -> GradeReport:
-    """Grade every student found in `paths` (folders or .ipynb files) against `solutions_dir`."""
+    """Grade every student found in `paths` (folders or .ipynb files) against `solutions_dir`; with `students`,
+    only those it accepts (a shard), grading the notebooks a run over everyone would grade."""
     import importlib.util
 
     options = options or Options()
@@ -436,13 +441,18 @@ def grade(
     wrote_bytecode = sys.dont_write_bytecode
     sys.dont_write_bytecode = True  # no .pyc of our own in the watched folders while we watch them
     try:
-        return _grade(paths, solutions_dir, options, notebooks, start)
+        return _grade(paths, solutions_dir, options, notebooks, start, students)
     finally:
         sys.dont_write_bytecode = wrote_bytecode
 
 
 def _grade(
-    paths: list[Path], solutions_dir: Path, options: Options, notebooks: list[str] | None, start: float
+    paths: list[Path],
+    solutions_dir: Path,
+    options: Options,
+    notebooks: list[str] | None,
+    start: float,
+    only: Callable[[str], bool] | None = None,
 ) -> GradeReport:
     """Match the files to students and notebooks, then grade every (student, notebook) in a thread pool,
     watching the course, the package and the data for files the kernels change."""
@@ -461,11 +471,9 @@ def _grade(
             broken[name] = f"the grader could not read these files ({type(exc).__name__}: {str(exc)[:200]})"
             print(f"warning: reading {name}'s files failed: {exc!r}", file=sys.stderr)
     wanted = _wanted_notebooks(course, matched, student_notes, notebooks, solutions_dir)
-    jobs = [
-        (matched[s].get(a) or Submission(s, a, problem=broken.get(s)), course[a])
-        for s in sorted(students)
-        for a in wanted
-    ]
+    graded = [s for s in sorted(students) if only is None or only(s)]
+    student_notes = {s: student_notes[s] for s in graded}
+    jobs = [(matched[s].get(a) or Submission(s, a, problem=broken.get(s)), course[a]) for s in graded for a in wanted]
     watched = _watched_folders(solutions_dir, [course[a] for a in wanted], options)
     before = tree_snapshot(watched)  # taken once the package copies exist, before any student code runs
     sandbox.become_subreaper()

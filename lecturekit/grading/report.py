@@ -242,3 +242,21 @@ def review_text(report: GradeReport) -> str:
 
 def write_review(report: GradeReport, path: Path) -> None:
     _atomic_write(Path(path), review_text(report))
+
+
+# ---- one graded cell's feedback, for other outputs (Gradescope's results.json) ----
+
+
+def number_text(x: float) -> str:
+    """Points as the feedback writes them (2, 1.5, 0.33)."""
+    return _number(x)
+
+
+def status_text(status: str, lang: str) -> str:
+    """A row's status in the student's language."""
+    return _status_text(status, lang)
+
+
+def row_message_lines(row: Row, lang: str) -> list[str]:
+    """What the feedback file says about one graded cell, in `lang` (clipped as there)."""
+    return _translated(_clip(row.messages), lang)
