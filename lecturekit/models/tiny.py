@@ -260,20 +260,34 @@ def draw_colour(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return idx.clamp(max=probs.shape[-1] - 1).to(torch.int64)
 
 
-@torch.inference_mode()
+def draw_pictures(
+    model: _NextPixelModel, prefix: torch.Tensor, temperature: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Finish every picture of `prefix` (B, t) pixel by pixel until it has 9 pixels: at each step the model
+    reads the pixels so far, its logits divided by `temperature` go through a softmax, and `draw_colour`
+    picks the colour with one uniform number per picture (`torch.rand(B, generator=generator)`), which is
+    appended before the next step. Returns (B, 9) colour indices, the prefix first. (Notebook 01's exercise.)"""
+    drawn = prefix.clone()
+    with torch.no_grad():
+        while drawn.shape[1] < N_PIXELS:
+            probs = torch.softmax(model.next_pixel_logits(drawn) / temperature, dim=-1)
+            u = torch.rand(len(drawn), generator=generator).to(probs.device)
+            drawn = torch.cat([drawn, draw_colour(probs, u)[:, None]], dim=1)
+    return drawn
+
+
 def sample_images(
     model: _NextPixelModel,
     n: int,
     *,
     prefix: torch.Tensor | np.ndarray | None = None,
     seed: int = 0,
-    greedy: bool = False,
+    temperature: float = 1.0,
 ) -> np.ndarray:
-    """Draw `n` images pixel by pixel (n, 9). `prefix` (t,) or (n, t) fixes the first pixels
-    (image completion); `greedy=True` takes the most likely colour instead of sampling."""
+    """Draw `n` images pixel by pixel (n, 9) with `draw_pictures`. `prefix` (t,) or (n, t) fixes the first
+    pixels (image completion); the same seed gives the same images."""
     model.eval()
     device = model.palette01.device
-    generator = torch.Generator().manual_seed(seed)
     if prefix is None:
         drawn = torch.zeros(n, 0, dtype=torch.int64)
     else:
@@ -281,13 +295,8 @@ def sample_images(
         drawn = drawn.expand(n, -1).clone() if drawn.ndim == 1 else drawn.clone()
         if drawn.shape[0] != n or drawn.shape[1] > N_PIXELS:
             raise ValueError(f"prefix must be (t,) or ({n}, t) with t <= {N_PIXELS}, got {tuple(drawn.shape)}")
-    drawn = drawn.to(device)
-    while drawn.shape[1] < N_PIXELS:
-        probs = torch.softmax(model.next_pixel_logits(drawn), dim=-1).cpu()
-        u = torch.rand(n, generator=generator)
-        nxt = probs.argmax(dim=-1) if greedy else draw_colour(probs, u)
-        drawn = torch.cat([drawn, nxt.to(device)[:, None]], dim=1)
-    return drawn.cpu().numpy()
+    generator = torch.Generator().manual_seed(seed)
+    return draw_pictures(model, drawn.to(device), temperature, generator).cpu().numpy()
 
 
 # ----------------------------------------------------------------------------- training
