@@ -355,7 +355,7 @@ def completion_images(
     completions: np.ndarray,
     palette: np.ndarray,
     keep: float,
-    hidden_colour: tuple[int, int, int] = (190, 190, 190),
+    hidden_colour: tuple[int, int, int] = (140, 140, 140),
 ) -> np.ndarray:
     """RGB rows for a figure: per sprite, the real one, what the model was shown (the rest grey), then
     its completions; returns (N * (2 + samples), H, W, 3) uint8, to show with `columns=2 + samples`."""
@@ -370,6 +370,20 @@ def completion_images(
 
 
 # ----------------------------------------------------------------------------- evaluation
+def seen_colour_share(drawn: np.ndarray, shown: np.ndarray) -> float:
+    """Of the creature (non-white) pixels in `drawn` (N, S, h, W: S drawings of a region of N sprites), the
+    share whose colour occurs among the creature pixels of the rows `shown` (N, h', W) of the same sprite:
+    does a completion keep the colour scheme it was shown? (The real sprites' own rest, or another sprite's,
+    set the scale.)"""
+    drawn, shown = np.asarray(drawn), np.asarray(shown)
+    hits = total = 0
+    for region, seen in zip(drawn, shown):
+        colours = region[region != 0]
+        hits += int(np.isin(colours, seen[seen != 0]).sum())
+        total += colours.size
+    return hits / max(total, 1)
+
+
 def bits_map(logits: torch.Tensor, pixels: Any, height: int = SPRITE_SIZE, width: int = SPRITE_SIZE) -> np.ndarray:
     """Bits spent on each position (H, W), averaged over the sprites, from logits (N, H*W, K) already computed."""
     targets = torch.as_tensor(np.asarray(pixels) if not isinstance(pixels, torch.Tensor) else pixels)

@@ -131,6 +131,17 @@ def is_world_image(images: np.ndarray) -> np.ndarray:
     return np.isfinite(world_log2_prob(images))
 
 
+def world_patterns(images: np.ndarray | torch.Tensor) -> list[str | None]:
+    """The kind of picture (one of PATTERNS) each (..., 9) image is, None where the world never makes it:
+    what a drawing shows, in words (a figure's title)."""
+    kinds: dict[bytes, str] = {}
+    for kind, imgs in _pattern_images().items():
+        for img in imgs:
+            kinds.setdefault(img.tobytes(), kind)
+    flat = np.asarray(images.cpu() if isinstance(images, torch.Tensor) else images, dtype=np.int64)
+    return [kinds.get(row.tobytes()) for row in flat.reshape(-1, N_PIXELS)]
+
+
 def to_rgb(indices: np.ndarray | torch.Tensor) -> np.ndarray:
     """Colour indices (..., 9) or (..., 3, 3) -> uint8 RGB (..., 3, 3, 3)."""
     idx = np.asarray(indices.cpu() if isinstance(indices, torch.Tensor) else indices, dtype=np.int64)
@@ -138,12 +149,16 @@ def to_rgb(indices: np.ndarray | torch.Tensor) -> np.ndarray:
 
 
 def pixel_by_pixel_frames(image: np.ndarray, scale: int = 12, gap: int = 4) -> np.ndarray:
-    """A strip of 10 frames (0..9 pixels drawn) of one image; pixels not drawn yet are a grey checkerboard."""
+    """A strip of 10 frames (0..9 pixels drawn) of one image; pixels not drawn yet are a grey checkerboard, and
+    each frame has a grey border, so a drawn white pixel shows against both."""
+    from lecturekit.widgets import GROUND
+
     rgb = to_rgb(np.asarray(image).reshape(N_PIXELS))
     big = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
     yy, xx = np.mgrid[0 : SIDE * scale, 0 : SIDE * scale]
-    checker = np.where(((yy // 4 + xx // 4) % 2 == 0)[..., None], 200, 235).astype(np.uint8).repeat(3, axis=2)
-    width = SIDE * scale
+    checker = np.where(((yy // 4 + xx // 4) % 2 == 0)[..., None], 165, 195).astype(np.uint8).repeat(3, axis=2)
+    border = 2
+    width = SIDE * scale + 2 * border
     strip = np.full((width, (N_PIXELS + 1) * (width + gap) - gap, 3), 255, dtype=np.uint8)
     for k in range(N_PIXELS + 1):
         frame = checker.copy()
@@ -152,7 +167,8 @@ def pixel_by_pixel_frames(image: np.ndarray, scale: int = 12, gap: int = 4) -> n
             frame[r * scale : (r + 1) * scale, c * scale : (c + 1) * scale] = big[
                 r * scale : (r + 1) * scale, c * scale : (c + 1) * scale
             ]
-        strip[:, k * (width + gap) : k * (width + gap) + width] = frame
+        framed = np.pad(frame, ((border, border), (border, border), (0, 0)), constant_values=GROUND)
+        strip[:, k * (width + gap) : k * (width + gap) + width] = framed
     return strip
 
 
