@@ -351,6 +351,7 @@ def test_nb03_claims() -> None:
         "On the kit's sprites the row above helps in both numbers",
         (s, r["above_bits"]),
     )
+    claim(r["above_cells"] == 512, nb, "on the kit's sprites an LSTM with 512 cells", r["above_cells"])
     claim(
         r["above_verdict"] == ("better" if r["above_bits"] < bits["pixelrnn"] else "worse"),
         nb,

@@ -31,9 +31,7 @@ def png_bytes(rgb: np.ndarray, scale: int = 8) -> bytes:
 GROUND = 200
 
 
-def grid_rgb(
-    images: np.ndarray, columns: int, pad: int = 1, background: int = 255, frame: int = 0
-) -> np.ndarray:
+def grid_rgb(images: np.ndarray, columns: int, pad: int = 1, background: int = 255, frame: int = 0) -> np.ndarray:
     """Tile (N, H, W, 3) uint8 images into one picture with `pad` pixels of `background` between them and
     `frame` pixels of it around them."""
     images = np.asarray(images, dtype=np.uint8)

@@ -180,10 +180,12 @@ ALTERNATIVES = {
     ],
     "nb03.training_step": [
         _step(_SHIFTED),
-        # the model's own forward does the teacher forcing; torch.autograd.grad instead of backward()
+        # the shift written out, the loss from log_softmax, torch.autograd.grad instead of backward()
         "def training_step(model, pixels, lr):\n"
-        "    logits = model(pixels)\n"
-        "    loss = -torch.log_softmax(logits, -1).gather(-1, pixels.unsqueeze(-1)).mean() / np.log(2)\n"
+        "    inputs = F.pad(pixels, (1, 0), value=model.start_token)[:, :-1]\n"
+        "    out, _ = model.lstm(model.embedding(inputs))\n"
+        "    logp = torch.log_softmax(model.out(out), -1).gather(-1, pixels.unsqueeze(-1))\n"
+        "    loss = -logp.mean() / np.log(2)\n"
         "    grads = torch.autograd.grad(loss, list(model.parameters()))\n"
         "    with torch.no_grad():\n"
         "        for p, g in zip(model.parameters(), grads):\n"
