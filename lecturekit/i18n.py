@@ -112,7 +112,8 @@ def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
             else:
                 pattern += re.escape(part)
         out.append((msgid, re.compile(pattern, re.S)))
-    return tuple(sorted(out, key=lambda t: -len(t[0])))  # the most specific message first
+    # the most specific message first: the most literal text ("hint: {hint}" before "{name}: {problem}")
+    return tuple(sorted(out, key=lambda t: (-len(_PLACEHOLDER.sub("", t[0])), -len(t[0]))))
 
 
 def translate_message(text: str, lang: str) -> str:

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from lecturekit.widgets import grid_rgb
+from lecturekit.widgets import GROUND, grid_rgb
 
 
 def indices_to_rgb(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -28,8 +28,9 @@ def indices_to_rgb(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
 
 
 def sprite_sheet(images: np.ndarray, columns: int = 10, pad: int = 1) -> np.ndarray:
-    """One RGB picture of many (N, H, W, 3) sprites, white between them."""
-    return grid_rgb(images, columns=columns, pad=pad)
+    """One RGB picture of many (N, H, W, 3) sprites on a light grey ground (between and around them), so an
+    empty, all-white sprite is still seen as a sprite."""
+    return grid_rgb(images, columns=columns, pad=pad, background=GROUND, frame=pad)
 
 
 def show_sprites(
@@ -77,6 +78,39 @@ def show_palette(
     ax.imshow(sprite_sheet(swatches, columns=min(columns, len(palette))), interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(title or f"{len(palette)} colours" + (" (most used first)" if counts is not None else ""))
+    return ax
+
+
+def show_colour_bars(
+    colours: np.ndarray,
+    values: Sequence[float],
+    labels: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    ylabel: str = "",
+) -> Axes:
+    """Bars painted in the colours they measure (RGB uint8 (n, 3)), each with its swatch under the axis (so a
+    colour whose value is 0 still shows), outlined in grey so white shows: a few colours and their
+    probabilities or shares, readable at a glance where RGB tuples are not."""
+    from matplotlib.patches import Rectangle
+    from matplotlib.transforms import blended_transform_factory
+
+    colours = np.asarray(colours, dtype=np.float64).reshape(-1, 3) / 255.0
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(3.0, 1.1 * len(colours) + 1), 2.8))
+    x = np.arange(len(colours))
+    ax.bar(x, values, color=colours, edgecolor="0.45", linewidth=1.0)
+    below = blended_transform_factory(ax.transData, ax.transAxes)  # x in bars, y in axes fractions
+    for xi, colour in zip(x, colours):
+        ax.add_patch(
+            Rectangle((xi - 0.4, -0.17), 0.8, 0.12, transform=below, facecolor=colour, edgecolor="0.45", clip_on=False)
+        )
+    ax.set_xticks(x, list(labels) if labels is not None else [str(i) for i in x])
+    ax.tick_params(axis="x", length=0, pad=34)
+    ax.set_facecolor("0.93")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
     return ax
 
 

@@ -116,13 +116,13 @@ def fit(
     step = 0
     epoch = 0
     total_epochs = epochs if epochs is not None else 10**9
+    bar = _training_bar(data, batch_size, epochs, desc, progress_bar)
     while epoch < total_epochs:
         batches = _epoch_batches(data, batch_size, shuffle, generator)
         model.train()
-        bar_desc = _("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1)
-        mean_loss, step = _train_epoch(
-            model, batches, rules, history, epoch, step, bar_desc=bar_desc, progress_bar=progress_bar
-        )
+        if hasattr(bar, "set_description"):
+            bar.set_description(_("{desc} epoch {n}").format(desc=_(desc), n=epoch + 1))
+        mean_loss, step = _train_epoch(model, batches, rules, history, epoch, step, bar)
         history.epochs.append(_epoch_record(model, epoch, mean_loss, time.perf_counter() - rules.start, eval_fn))
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
@@ -130,9 +130,24 @@ def fit(
         if history.stopped_early or time.perf_counter() > rules.deadline:
             history.stopped_early = history.stopped_early or epoch < total_epochs
             break
+    if hasattr(bar, "close"):
+        bar.close()
     model.eval()
     history.seconds = time.perf_counter() - rules.start
     return history
+
+
+def _training_bar(data: Any, batch_size: int, epochs: int | None, desc: str, progress_bar: bool) -> Any:
+    """One progress bar for the whole training, every epoch's steps (a bar per epoch stacks up dozens of bars
+    in a notebook); its length is known when the data's size and the number of epochs are."""
+    per_epoch = None
+    if isinstance(data, (torch.Tensor, tuple)):
+        first = data[0] if isinstance(data, tuple) else data
+        per_epoch = math.ceil(first.shape[0] / batch_size)
+    elif hasattr(data, "__len__"):
+        per_epoch = len(data)
+    total = per_epoch * epochs if per_epoch is not None and epochs is not None else None
+    return progress(total=total, desc=_(desc), disable=None if progress_bar else True)
 
 
 def _prepare_training(
@@ -235,26 +250,23 @@ def _train_epoch(
     history: History,
     epoch: int,
     step: int,
-    *,
-    bar_desc: str,
-    progress_bar: bool,
+    bar: Any,
 ) -> tuple[float, int]:
-    """One pass over `batches` behind a progress bar, each step logged in `history`; stops at the deadline
-    (setting `history.stopped_early`). Returns the epoch's mean training loss and the next step number."""
-    total = len(batches) if hasattr(batches, "__len__") else None
-    bar = progress(batches, total=total, desc=bar_desc, leave=False, disable=None if progress_bar else True)
+    """One pass over `batches`, each step logged in `history` and counted on the training's progress bar;
+    stops at the deadline (setting `history.stopped_early`). Returns the epoch's mean training loss and the
+    next step number."""
     running, count = 0.0, 0
-    for batch in bar:
+    for batch in batches:
         value, logs = _train_step(model, batch, rules, step)
         history.steps.append({"step": step, "epoch": epoch, "loss": value, **logs})
         running += value
         count += 1
         step += 1
-        if hasattr(bar, "set_postfix") and count % 5 == 0:
-            bar.set_postfix(loss=f"{running / count:.4f}")
+        if hasattr(bar, "update"):
+            bar.update(1)
+            if count % 5 == 0:
+                bar.set_postfix(loss=f"{running / count:.4f}")
         if time.perf_counter() > rules.deadline:
             history.stopped_early = True
             break
-    if hasattr(bar, "close"):
-        bar.close()
     return running / max(count, 1), step

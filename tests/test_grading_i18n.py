@@ -16,7 +16,7 @@ from lecturekit.grading.report import student_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "01_autoregressive_pixels"
-ANSWERS = {  # pad_prefix right, image_log_prob wrong (a mean instead of a sum), draw_colour left unwritten
+ANSWERS = {  # pad_prefix right, image_log_prob wrong (a mean instead of a sum), draw_colour and draw_pictures unwritten
     "pad_prefix": "def pad_prefix(prefix_rgb, n_slots=8):\n    batch, t, _ = prefix_rgb.shape\n"
     "    zeros = prefix_rgb.new_zeros(batch, (n_slots - t) * 3)\n"
     "    return torch.cat([prefix_rgb.reshape(batch, t * 3), zeros], dim=1)",
@@ -78,14 +78,14 @@ def test_a_chinese_submission_gets_the_same_points_and_chinese_feedback(
     assert en_rows == zh_rows
     assert en_rows["test_pad_prefix"] == ("2", "passed") and en_rows["test_image_log_prob"][0] == "0"
     assert en_rows["TOTAL"][0] == "2"
-    assert en_feedback.startswith("# Feedback for alice") and "values differ" in en_feedback
-    assert zh_feedback.startswith("# alice 的反馈") and "**总分：2 / 6 分**" in zh_feedback
+    assert en_feedback.startswith("# Feedback for alice") and "you averaged over the steps" in en_feedback
+    assert zh_feedback.startswith("# alice 的反馈") and "**总分：2 / 11 分**" in zh_feedback
     assert "| 练习 | 得分 | 结果 |" in zh_feedback and "| test_pad_prefix | 2 / 2 | 通过 |" in zh_feedback
-    assert "数值和预期的不同" in zh_feedback and "values differ" not in zh_feedback
+    assert "你在各步之间取了平均" in zh_feedback and "you averaged" not in zh_feedback  # the mistake, named
     assert "image_log_prob()：9 组隐藏测试输入中答对 0 组" in zh_feedback
     assert "提示：在每一步取出真实颜色的概率" in zh_feedback
     assert "hidden cases" not in zh_feedback and "hint:" not in zh_feedback
     assert "Each exercise was called" not in zh_feedback and "评分程序随机抽取" in zh_feedback
     # --lang overrides what the notebook says
     _, tw_feedback = _grade(chinese, tmp_path / "out_tw", "--lang", "zh_TW")
-    assert tw_feedback.startswith("# alice 的回饋") and "數值和預期的不同" in tw_feedback
+    assert tw_feedback.startswith("# alice 的回饋") and "你在各步之間取了平均" in tw_feedback

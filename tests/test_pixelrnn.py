@@ -19,7 +19,6 @@ from lecturekit.baselines import (
     sample_baseline,
     unigram_bits_per_pixel,
 )
-from lecturekit.exercises import ExerciseNotDone, WrongAnswer, check, yours_or_reference
 from lecturekit.models.pixelrnn import (
     PixelRNN,
     bits_per_pixel_from_logits,
@@ -151,25 +150,6 @@ def test_exercise_references() -> None:
     assert float(uniform) == pytest.approx(3.0)
 
 
-def test_exercise_checks_accept_the_reference_and_explain_mistakes() -> None:
-    check("nb03.shift", teacher_forcing_inputs)
-    check("nb03.temperature", temperature_probabilities, hidden=True)
-    check("nb03.bits", bits_per_pixel_from_logits, hidden=True)
-    with pytest.raises(WrongAnswer, match="nats"):
-        check("nb03.bits", lambda lg, t: torch.nn.functional.cross_entropy(lg.reshape(-1, lg.shape[-1]), t.reshape(-1)))
-    with pytest.raises(WrongAnswer, match="NaN or inf"):
-        check("nb03.temperature", lambda lg, t: torch.exp(lg / t) / torch.exp(lg / t).sum(-1, keepdim=True))
-    with pytest.raises(WrongAnswer, match="shape"):
-        check("nb03.shift", lambda x, s: x[:, :-1])
-
-    def not_done(x, s):
-        raise NotImplementedError()
-
-    with pytest.raises(ExerciseNotDone):
-        check("nb03.shift", not_done)
-    assert yours_or_reference("nb03.shift", not_done) is teacher_forcing_inputs
-
-
 def test_baselines() -> None:
     train, test = _striped_sprites(40), _striped_sprites(10, seed=1)
     assert bits_per_pixel_under(np.full(6, 1 / 6), test) == pytest.approx(math.log2(6))
@@ -247,14 +227,6 @@ def test_shipped_weights_beat_the_baselines_by_a_wide_margin(name: str) -> None:
     position = position_bits_per_pixel(train.indices, test.indices, train.n_colors)
     assert bpp < position - 1.0 < unigram_bits_per_pixel(train.indices, test.indices, train.n_colors)
     assert bpp == pytest.approx(model.checkpoint["meta"]["metrics"]["test_bits_per_pixel"], abs=1e-3)
-
-
-def test_bits_exercise_accepts_a_float_or_a_0d_tensor_as_its_text_says() -> None:
-    """Notebook 03, exercise 2: "return one number, as a Python float or a 0-d tensor (both are accepted)"."""
-    check("nb03.bits", lambda lg, t: float(bits_per_pixel_from_logits(lg, t)), hidden=True)
-    check("nb03.bits", lambda lg, t: torch.as_tensor(bits_per_pixel_from_logits(lg, t)).reshape(()), hidden=True)
-    with pytest.raises(WrongAnswer, match="one number"):
-        check("nb03.bits", lambda lg, t: -torch.log_softmax(lg, -1).gather(-1, t.unsqueeze(-1)).squeeze(-1) / np.log(2))
 
 
 def test_lecture_files_default_to_the_course_recipe_and_options_still_win() -> None:

@@ -52,3 +52,24 @@ def test_same_settings_same_picture_and_css_classes(model: PixelRNN) -> None:
 def test_wrong_palette_is_refused(model: PixelRNN) -> None:
     with pytest.raises(ValueError, match="palette has 3 colours"):
         temperature_sampler(model, PALETTE[:3])
+
+
+def test_empty_sprites_show_on_the_grey_ground(model: PixelRNN) -> None:
+    """A model that draws only white (argmax on the kit's sprites does) still shows its sprites: white squares
+    on the kit's grey ground, not a blank picture."""
+    import io
+
+    from PIL import Image
+
+    from lecturekit.widgets import GROUND
+
+    with torch.no_grad():
+        model.out.bias.fill_(0.0)
+        model.out.bias[0] = 100.0  # white wins at every pixel
+    w = temperature_sampler(model, PALETTE, n=4, columns=2, seed=0, scale=1)
+    w.mode.value = "argmax"
+    assert (w.sprites == 0).all()
+    picture = np.asarray(Image.open(io.BytesIO(w.image.value)).convert("RGB"))
+    assert picture.shape == (2 * 20 + 3, 2 * 20 + 3, 3)  # two rows and columns, a pixel between and around
+    assert (picture[0] == GROUND).all() and (picture[:, 21] == GROUND).all()
+    assert (picture[1:21, 1:21] == 255).all()  # the first sprite: a white square inside the grey

@@ -94,10 +94,36 @@ def test_both_models_learn_the_world_and_draw_valid_pictures(tmp_path) -> None:
 
 def test_frames_strip_shows_one_more_pixel_each_frame() -> None:
     strip = tiny.pixel_by_pixel_frames(np.arange(9) % tiny.N_COLORS, scale=4, gap=2)
-    assert strip.shape == (12, 10 * 14 - 2, 3)
+    assert strip.shape == (16, 10 * 18 - 2, 3)  # frames of 12 pixels with a border of 2, gaps of 2
     assert strip.dtype == np.uint8
-    last = strip[:, 9 * 14 : 9 * 14 + 12]
+    last = strip[2:14, 9 * 18 + 2 : 9 * 18 + 14]
     assert np.array_equal(last[::4, ::4], tiny.to_rgb(np.arange(9) % tiny.N_COLORS))
+    first = strip[2:14, 2:14]
+    assert not (first == 255).all(axis=-1).any()  # nothing drawn: no white, so a drawn white pixel stands out
+
+
+def test_world_patterns_names_the_kind_of_each_picture() -> None:
+    world, _ = tiny.world_distribution()
+    kinds = tiny.world_patterns(world)
+    assert set(kinds) == set(tiny.PATTERNS) and None not in kinds
+    assert tiny.world_patterns(np.zeros((2, 9), dtype=np.int64)) == [None, None]  # all white: not a picture
+    stripes = np.array([[2, 2, 2, 0, 0, 0, 2, 2, 2]])
+    assert tiny.world_patterns(stripes) == ["horizontal stripes"]
+
+
+def test_draw_pictures_keeps_the_prefix_and_follows_the_temperature() -> None:
+    """The drawing loop (notebook 01's exercise): the prefix comes back first; a cold temperature draws the
+    model's likeliest picture every time, a hot one many different pictures."""
+    torch.manual_seed(0)
+    model = tiny.TinyMLP(hidden=16).eval()
+    with torch.no_grad():
+        model.net[-1].weight.mul_(20)  # untrained logits lie close together: spread them
+    prefix = torch.tensor([[2, 2, 2]]).expand(50, 3)
+    drawn = tiny.draw_pictures(model, prefix, 1.0, torch.Generator().manual_seed(0))
+    assert drawn.shape == (50, 9) and (drawn[:, :3] == 2).all()
+    cold = tiny.draw_pictures(model, prefix, 0.001, torch.Generator().manual_seed(0))
+    hot = tiny.draw_pictures(model, prefix, 5.0, torch.Generator().manual_seed(0))
+    assert len({tuple(r) for r in cold.tolist()}) == 1 < len({tuple(r) for r in hot.tolist()})
 
 
 def test_bad_prefix_is_refused_with_a_message() -> None:

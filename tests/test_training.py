@@ -120,3 +120,35 @@ def test_steps_are_numbered_across_epochs_and_the_schedule_sees_every_step() -> 
     assert lrs == pytest.approx([0.1 / (1 + s) for s in seen])
     epoch_means = [sum(s["loss"] for s in history.steps[4 * e : 4 * e + 4]) / 4 for e in range(3)]
     assert history.epoch_values("loss") == pytest.approx(epoch_means)
+
+
+def test_one_progress_bar_for_the_whole_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bar per epoch stacks dozens of bars in a notebook: fit opens one, as long as all the epochs' steps."""
+    import lecturekit.training as training
+
+    bars = []
+
+    class Bar:
+        def __init__(self, **kwargs) -> None:
+            self.kwargs, self.steps, self.closed, self.descriptions = kwargs, 0, False, []
+            bars.append(self)
+
+        def update(self, n: int) -> None:
+            self.steps += n
+
+        def set_postfix(self, **kwargs) -> None:
+            pass
+
+        def set_description(self, text: str) -> None:
+            self.descriptions.append(text)
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(training, "progress", lambda iterable=None, **kwargs: Bar(**kwargs))
+    x, y = _regression_data()
+    fit(torch.nn.Linear(x.shape[1], 1), (x, y), _mse, epochs=3, batch_size=32, device="cpu")
+    steps_per_epoch = -(-len(x) // 32)
+    assert len(bars) == 1 and bars[0].kwargs["total"] == 3 * steps_per_epoch
+    assert bars[0].steps == 3 * steps_per_epoch and bars[0].closed
+    assert bars[0].descriptions[-1].endswith("epoch 3")

@@ -58,3 +58,33 @@ def test_a_slider_observe_callback_changes_the_image_bytes() -> None:
     slider.value = 2
     assert image.value != before
     assert np.array_equal(_decode(image.value)[::4, ::4], pictures[2])
+
+
+def test_sprite_grids_lie_on_a_grey_ground_so_empty_sprites_show() -> None:
+    from lecturekit.plotting import sprite_sheet
+    from lecturekit.widgets import GROUND
+
+    white = np.full((3, 4, 4, 3), 255, dtype=np.uint8)
+    sheet = sprite_sheet(white, columns=3)
+    assert sheet.shape == (4 + 2, 3 * 4 + 4, 3)  # a pixel of ground between the sprites and around them
+    assert (sheet[0] == GROUND).all() and (sheet[:, 5] == GROUND).all()
+    assert (sheet[1:5, 1:5] == 255).all()
+    assert GROUND < 255
+
+
+def test_colour_bars_paint_each_bar_and_its_swatch_in_its_colour() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.patches import Rectangle
+
+    from lecturekit.plotting import show_colour_bars
+
+    colours = np.array([[255, 0, 0], [128, 128, 128], [255, 255, 255]], dtype=np.uint8)
+    ax = show_colour_bars(colours, [0.5, 0.0, 0.25], labels=["red", "grey", "white"], ylabel="probability")
+    patches = [p for p in ax.patches if isinstance(p, Rectangle)]
+    bars, swatches = patches[:3], patches[3:]
+    assert [b.get_height() for b in bars] == [0.5, 0.0, 0.25]
+    assert len(swatches) == 3  # a zero bar still has its swatch
+    assert np.allclose(swatches[1].get_facecolor()[:3], 128 / 255)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["red", "grey", "white"]

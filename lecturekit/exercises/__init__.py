@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,6 +224,28 @@ def _compare_floats(got: np.ndarray, want: np.ndarray, *, atol: float, rtol: flo
         err = float(np.max(np.abs(got_f - want_f)))
         return _("values differ from the expected ones (largest difference {err})").format(err=f"{err:.4g}")
     return None
+
+
+def named_mistake(
+    got: Any, known: Iterable[tuple[Callable[[], Any], str]], *, atol: float = 1e-5, rtol: float = 1e-4
+) -> Mistake | None:
+    """The first typical mistake whose answer `got` is: each of `known` is (a function computing what that
+    mistake returns on the case, its N_-marked message). A compare calls this after the plain comparison
+    failed, so a wrong answer is named ("you multiplied by the temperature") instead of "values differ".
+    A candidate that cannot be computed on the case (it raises) is skipped."""
+    for wrong, message in known:
+        try:
+            value = wrong()
+        except Exception:  # noqa: BLE001, S112 - a mistake that does not apply to this case
+            continue
+        if non_finite_problem(got, value) is None and compare_values(got, value, atol=atol, rtol=rtol) is None:
+            return Mistake(_(message))
+    return None
+
+
+def fresh_copy(value: Any) -> Any:
+    """A copy of one argument as `_fresh` makes it (a generator in the same state, a deep-copied module)."""
+    return _fresh((value,))[0]
 
 
 def argument_state(value: Any) -> Any:

@@ -43,6 +43,8 @@ from lecturekit.grading.gradescope import (
 
 ROOT_VAR = "LECTUREKIT_GRADESCOPE_ROOT"
 MAX_FILES = 50
+
+
 def load_settings(source: Path) -> Settings:
     return Settings.from_json(json.loads((source / SETTINGS_FILE).read_text(encoding="utf-8")))
 

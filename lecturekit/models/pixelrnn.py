@@ -355,7 +355,7 @@ def completion_images(
     completions: np.ndarray,
     palette: np.ndarray,
     keep: float,
-    hidden_colour: tuple[int, int, int] = (190, 190, 190),
+    hidden_colour: tuple[int, int, int] = (140, 140, 140),
 ) -> np.ndarray:
     """RGB rows for a figure: per sprite, the real one, what the model was shown (the rest grey), then
     its completions; returns (N * (2 + samples), H, W, 3) uint8, to show with `columns=2 + samples`."""
@@ -370,6 +370,20 @@ def completion_images(
 
 
 # ----------------------------------------------------------------------------- evaluation
+def seen_colour_share(drawn: np.ndarray, shown: np.ndarray) -> float:
+    """Of the creature (non-white) pixels in `drawn` (N, S, h, W: S drawings of a region of N sprites), the
+    share whose colour occurs among the creature pixels of the rows `shown` (N, h', W) of the same sprite:
+    does a completion keep the colour scheme it was shown? (The real sprites' own rest, or another sprite's,
+    set the scale.)"""
+    drawn, shown = np.asarray(drawn), np.asarray(shown)
+    hits = total = 0
+    for region, seen in zip(drawn, shown):
+        colours = region[region != 0]
+        hits += int(np.isin(colours, seen[seen != 0]).sum())
+        total += colours.size
+    return hits / max(total, 1)
+
+
 def bits_map(logits: torch.Tensor, pixels: Any, height: int = SPRITE_SIZE, width: int = SPRITE_SIZE) -> np.ndarray:
     """Bits spent on each position (H, W), averaged over the sprites, from logits (N, H*W, K) already computed."""
     targets = torch.as_tensor(np.asarray(pixels) if not isinstance(pixels, torch.Tensor) else pixels)
@@ -664,8 +678,12 @@ def _cli_config(name: str, args: argparse.Namespace) -> tuple[PixelRNNConfig, di
     return config, (dict(COURSE_TRAINING) if args.lecture_files else {})
 
 
-def _save_cli_checkpoint(args: argparse.Namespace, model: PixelRNN, history: Any, sprites: Any, test: Any) -> float:
-    """Write the checkpoint (float16, as shipped) and return the held-out bits per pixel of what was saved."""
+def _save_cli_checkpoint(
+    args: argparse.Namespace, model: PixelRNN, history: Any, sprites: Any, test: Any, cpu_seconds: float
+) -> float:
+    """Write the checkpoint (float16, as shipped) and return the held-out bits per pixel of what was saved. The
+    threads and the CPU time go into the record too: `checkpoints.retraining_estimate` reads how busy the machine
+    was from them."""
     from lecturekit.checkpoints import save_checkpoint
 
     model = round_to_half(model.cpu())  # the shipped file stores float16: measure what will be loaded
@@ -680,6 +698,8 @@ def _save_cli_checkpoint(args: argparse.Namespace, model: PixelRNN, history: Any
             "test_bits_per_pixel": test_bpp,
             "train_loss_bits_last_epoch": train_bpp,
             "train_seconds": history.seconds,
+            "train_cpu_seconds": cpu_seconds,
+            "threads": torch.get_num_threads(),
             "epochs": len(history.epochs),
         },
         extra={"history": history.to_dict(), "recipe": {**vars(args), "lecture_files": args.lecture_files}},
@@ -712,6 +732,7 @@ def _train_cli(name: str, argv: Sequence[str]) -> int:
         f"epochs={config.epochs}, minutes={args.minutes}",
         flush=True,
     )
+    cpu_start = time.process_time()
     model, history = train_pixelrnn(
         train.indices,
         sprites.n_colors,
@@ -721,7 +742,7 @@ def _train_cli(name: str, argv: Sequence[str]) -> int:
         **config.train_args(),
         **course,
     )
-    test_bpp = _save_cli_checkpoint(args, model, history, sprites, test)
+    test_bpp = _save_cli_checkpoint(args, model, history, sprites, test, time.process_time() - cpu_start)
     print(f"test_bits_per_pixel {test_bpp:.3f}")
     return 0
 

@@ -131,6 +131,17 @@ def is_world_image(images: np.ndarray) -> np.ndarray:
     return np.isfinite(world_log2_prob(images))
 
 
+def world_patterns(images: np.ndarray | torch.Tensor) -> list[str | None]:
+    """The kind of picture (one of PATTERNS) each (..., 9) image is, None where the world never makes it:
+    what a drawing shows, in words (a figure's title)."""
+    kinds: dict[bytes, str] = {}
+    for kind, imgs in _pattern_images().items():
+        for img in imgs:
+            kinds.setdefault(img.tobytes(), kind)
+    flat = np.asarray(images.cpu() if isinstance(images, torch.Tensor) else images, dtype=np.int64)
+    return [kinds.get(row.tobytes()) for row in flat.reshape(-1, N_PIXELS)]
+
+
 def to_rgb(indices: np.ndarray | torch.Tensor) -> np.ndarray:
     """Colour indices (..., 9) or (..., 3, 3) -> uint8 RGB (..., 3, 3, 3)."""
     idx = np.asarray(indices.cpu() if isinstance(indices, torch.Tensor) else indices, dtype=np.int64)
@@ -138,12 +149,16 @@ def to_rgb(indices: np.ndarray | torch.Tensor) -> np.ndarray:
 
 
 def pixel_by_pixel_frames(image: np.ndarray, scale: int = 12, gap: int = 4) -> np.ndarray:
-    """A strip of 10 frames (0..9 pixels drawn) of one image; pixels not drawn yet are a grey checkerboard."""
+    """A strip of 10 frames (0..9 pixels drawn) of one image; pixels not drawn yet are a grey checkerboard, and
+    each frame has a grey border, so a drawn white pixel shows against both."""
+    from lecturekit.widgets import GROUND
+
     rgb = to_rgb(np.asarray(image).reshape(N_PIXELS))
     big = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
     yy, xx = np.mgrid[0 : SIDE * scale, 0 : SIDE * scale]
-    checker = np.where(((yy // 4 + xx // 4) % 2 == 0)[..., None], 200, 235).astype(np.uint8).repeat(3, axis=2)
-    width = SIDE * scale
+    checker = np.where(((yy // 4 + xx // 4) % 2 == 0)[..., None], 165, 195).astype(np.uint8).repeat(3, axis=2)
+    border = 2
+    width = SIDE * scale + 2 * border
     strip = np.full((width, (N_PIXELS + 1) * (width + gap) - gap, 3), 255, dtype=np.uint8)
     for k in range(N_PIXELS + 1):
         frame = checker.copy()
@@ -152,7 +167,8 @@ def pixel_by_pixel_frames(image: np.ndarray, scale: int = 12, gap: int = 4) -> n
             frame[r * scale : (r + 1) * scale, c * scale : (c + 1) * scale] = big[
                 r * scale : (r + 1) * scale, c * scale : (c + 1) * scale
             ]
-        strip[:, k * (width + gap) : k * (width + gap) + width] = frame
+        framed = np.pad(frame, ((border, border), (border, border), (0, 0)), constant_values=GROUND)
+        strip[:, k * (width + gap) : k * (width + gap) + width] = framed
     return strip
 
 
@@ -260,20 +276,34 @@ def draw_colour(probs: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return idx.clamp(max=probs.shape[-1] - 1).to(torch.int64)
 
 
-@torch.inference_mode()
+def draw_pictures(
+    model: _NextPixelModel, prefix: torch.Tensor, temperature: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Finish every picture of `prefix` (B, t) pixel by pixel until it has 9 pixels: at each step the model
+    reads the pixels so far, its logits divided by `temperature` go through a softmax, and `draw_colour`
+    picks the colour with one uniform number per picture (`torch.rand(B, generator=generator)`), which is
+    appended before the next step. Returns (B, 9) colour indices, the prefix first. (Notebook 01's exercise.)"""
+    drawn = prefix.clone()
+    with torch.no_grad():
+        while drawn.shape[1] < N_PIXELS:
+            probs = torch.softmax(model.next_pixel_logits(drawn) / temperature, dim=-1)
+            u = torch.rand(len(drawn), generator=generator).to(probs.device)
+            drawn = torch.cat([drawn, draw_colour(probs, u)[:, None]], dim=1)
+    return drawn
+
+
 def sample_images(
     model: _NextPixelModel,
     n: int,
     *,
     prefix: torch.Tensor | np.ndarray | None = None,
     seed: int = 0,
-    greedy: bool = False,
+    temperature: float = 1.0,
 ) -> np.ndarray:
-    """Draw `n` images pixel by pixel (n, 9). `prefix` (t,) or (n, t) fixes the first pixels
-    (image completion); `greedy=True` takes the most likely colour instead of sampling."""
+    """Draw `n` images pixel by pixel (n, 9) with `draw_pictures`. `prefix` (t,) or (n, t) fixes the first
+    pixels (image completion); the same seed gives the same images."""
     model.eval()
     device = model.palette01.device
-    generator = torch.Generator().manual_seed(seed)
     if prefix is None:
         drawn = torch.zeros(n, 0, dtype=torch.int64)
     else:
@@ -281,13 +311,8 @@ def sample_images(
         drawn = drawn.expand(n, -1).clone() if drawn.ndim == 1 else drawn.clone()
         if drawn.shape[0] != n or drawn.shape[1] > N_PIXELS:
             raise ValueError(f"prefix must be (t,) or ({n}, t) with t <= {N_PIXELS}, got {tuple(drawn.shape)}")
-    drawn = drawn.to(device)
-    while drawn.shape[1] < N_PIXELS:
-        probs = torch.softmax(model.next_pixel_logits(drawn), dim=-1).cpu()
-        u = torch.rand(n, generator=generator)
-        nxt = probs.argmax(dim=-1) if greedy else draw_colour(probs, u)
-        drawn = torch.cat([drawn, nxt.to(device)[:, None]], dim=1)
-    return drawn.cpu().numpy()
+    generator = torch.Generator().manual_seed(seed)
+    return draw_pictures(model, drawn.to(device), temperature, generator).cpu().numpy()
 
 
 # ----------------------------------------------------------------------------- training

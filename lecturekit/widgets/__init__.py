@@ -26,8 +26,14 @@ def png_bytes(rgb: np.ndarray, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
-def grid_rgb(images: np.ndarray, columns: int, pad: int = 1, background: int = 255) -> np.ndarray:
-    """Tile (N, H, W, 3) uint8 images into one (rows*H, columns*W, 3) picture with `pad` pixels between."""
+#: the light grey ground between and around sprites in every grid the kit draws: an all-white (empty) sprite
+#: shows as a white square on it instead of vanishing into a white page
+GROUND = 200
+
+
+def grid_rgb(images: np.ndarray, columns: int, pad: int = 1, background: int = 255, frame: int = 0) -> np.ndarray:
+    """Tile (N, H, W, 3) uint8 images into one picture with `pad` pixels of `background` between them and
+    `frame` pixels of it around them."""
     images = np.asarray(images, dtype=np.uint8)
     n, h, w, c = images.shape
     rows = max(1, -(-n // columns))
@@ -35,7 +41,7 @@ def grid_rgb(images: np.ndarray, columns: int, pad: int = 1, background: int = 2
     for i in range(n):
         r, col = divmod(i, columns)
         out[r * (h + pad) : r * (h + pad) + h, col * (w + pad) : col * (w + pad) + w] = images[i]
-    return out
+    return np.pad(out, ((frame, frame), (frame, frame), (0, 0)), constant_values=background) if frame else out
 
 
 def image_widget(rgb: np.ndarray, scale: int = 8, css_class: str | None = None):  # noqa: ANN201

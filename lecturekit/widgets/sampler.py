@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from lecturekit.i18n import _
-from lecturekit.widgets import grid_rgb, png_bytes
+from lecturekit.widgets import GROUND, grid_rgb, png_bytes
 from lecturekit.widgets.static import StaticFallback
 
 
@@ -59,7 +59,7 @@ class TemperatureSampler(StaticFallback, widgets.VBox):
         self.draw = widgets.Button(description=_("draw a new batch"), icon="refresh")
         self.status = widgets.Label(value="")
         self.sprites = self._draw()  # warm-up: the first batch is drawn at build time
-        picture = grid_rgb(self.palette[self.sprites], self.columns)
+        picture = self._picture()
         # a fixed pixel size: the front end must not stretch (and blur) the nearest-upscaled PNG
         self.image = widgets.Image(
             value=self._png(), format="png", width=picture.shape[1] * self.scale, height=picture.shape[0] * self.scale
@@ -92,8 +92,12 @@ class TemperatureSampler(StaticFallback, widgets.VBox):
         ).format(batch=self.batch + 1, how=how, distinct=distinct, n=self.n, seconds=f"{seconds:.2f}")
         return sprites
 
+    def _picture(self) -> np.ndarray:
+        """The batch on the kit's grey ground, so an empty (all-white) sprite shows as a white square."""
+        return grid_rgb(self.palette[self.sprites], self.columns, background=GROUND, frame=1)
+
     def _png(self) -> bytes:
-        return png_bytes(grid_rgb(self.palette[self.sprites], self.columns), self.scale)
+        return png_bytes(self._picture(), self.scale)
 
     def redraw(self) -> None:
         """Draw the current batch again with the current settings and show it."""
