@@ -22,6 +22,7 @@ drawing costs time linear in the number of pixels; the prefix of a completion is
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -455,13 +456,27 @@ def bf16_helps(device: Any) -> bool:
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
 
 
+@functools.lru_cache(maxsize=1)
+def bf16_lstm_runs() -> bool:
+    """Whether this CPU's torch can run an LSTM under bfloat16 autocast at all (oneDNN has no bfloat16 LSTM
+    for CPUs without native bfloat16: it fails with an opaque "primitive descriptor" error)."""
+    lstm = torch.nn.LSTM(2, 2, batch_first=True)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            lstm(torch.zeros(1, 2, 2))
+    except RuntimeError:
+        return False
+    return True
+
+
 def _use_bf16(precision: str, device: Any) -> bool:
     """`precision` "bf16", or "auto" on a device where `bf16_helps`; "fp32" never."""
     from lecturekit.device import get_device
 
     if precision not in ("fp32", "bf16", "auto"):
         raise ValueError(f'precision must be "fp32", "bf16" or "auto", got {precision!r}.')
-    return precision == "bf16" or (precision == "auto" and bf16_helps(device if device is not None else get_device()))
+    auto = precision == "auto" and bf16_helps(device if device is not None else get_device()) and bf16_lstm_runs()
+    return precision == "bf16" or auto
 
 
 def training_loss(
@@ -473,6 +488,11 @@ def training_loss(
     in float32); held-out figures are always computed in float32. With `dropout`, the LSTM's inputs and
     outputs (not its recurrence) are dropped at that rate while training: a course-sized set is memorised
     within minutes otherwise. The model itself is unchanged (its checkpoints and sampling know no dropout)."""
+    if bf16 and not bf16_lstm_runs():
+        raise ValueError(
+            "this CPU cannot run the PixelRNN's LSTM in bfloat16 (no native bfloat16: torch's oneDNN has no such "
+            "LSTM for it); train in float32 instead (precision 'fp32', or 'auto', which chooses it here)"
+        )
 
     def loss(model: PixelRNN, batch: torch.Tensor) -> torch.Tensor:
         if flips is not None:
