@@ -207,12 +207,16 @@ def test_family_comparison_scores_every_family_on_the_same_columns() -> None:
     palette = load_sprites().palette
     torch.manual_seed(0)
     rnn = PixelRNN(len(palette), hidden=16, embed=8)
+    above = PixelRNN(len(palette), hidden=16, embed=8, see_above=True)
     vae = SpriteVAE(len(palette), width=8, hidden=16)
     vae.set_palette(palette)
-    comparison = gan.compare_families(n=6, seed=0, gan_model=_small(), pixelrnn_model=rnn, vae_model=vae.eval())
+    comparison = gan.compare_families(
+        n=6, seed=0, gan_model=_small(), pixelrnn_model=rnn, above_model=above, vae_model=vae.eval()
+    )
     names = [
         "real sprites (held-out)",
         "PixelRNN",
+        "PixelRNN, sees the row above",
         "VAE: expected colour",
         "VAE: most likely colour",
         "GAN: raw RGB",
@@ -229,7 +233,21 @@ def test_family_comparison_scores_every_family_on_the_same_columns() -> None:
     assert rows["GAN: raw RGB"]["bits/pixel"] is None and rows["PixelRNN"]["bits/pixel"] > 0
     assert rows["real sprites (held-out)"]["sharpness"] == pytest.approx(1.0)
     table = comparison.table().splitlines()
-    assert len(table) == 2 + len(names) and "bits/pixel" in table[0]
+    assert len(table) == 2 + len(names) and "bits/pixel" in table[0] and "speckle" in table[0]
+    # a column that is the same in every row tells the rows nothing: the table leaves it out
+    constant = comparison.constant_columns()
+    assert all(f" {name} |" not in table[0] for name in constant)
+    assert all(all(row[k] == v for row in rows.values()) for k, v in constant.items())
     verdict = gan.sharpness_verdict(comparison)
     assert verdict.count("\n") == len(names) - 1 and "sharpest to blurriest" in verdict
     assert all(imgs.dtype == np.uint8 and imgs.shape[1:] == (20, 20, 3) for imgs in comparison.images.values())
+
+
+def test_sharpness_tells_speckle_from_crisp_edges() -> None:
+    """Speckle scores as much edge contrast as crisp edges, but the sharpness score marks it down."""
+    real = {"in palette": 1.0, "edge contrast": 0.34, "speckle": 0.06}
+    assert gan.sharpness_score(real, real) == pytest.approx(1.0)
+    speckled = {"in palette": 1.0, "edge contrast": 0.35, "speckle": 0.24}  # four times the real speckle
+    assert gan.sharpness_score(speckled, real) == pytest.approx(0.25)
+    blurred = {"in palette": 0.7, "edge contrast": 0.17, "speckle": 0.06}
+    assert gan.sharpness_score(blurred, real) == pytest.approx(0.35)

@@ -702,6 +702,7 @@ CONTROL = {
     "VAE": "10-d code, and an encoder finds a sprite's code",
     "GAN": "code, but no encoder",
 }
+ABOVE = "PixelRNN, sees the row above"  # the row of the best autoregressive model (checkpoint pixelrnn_above)
 
 
 @dataclass
@@ -712,10 +713,28 @@ class Comparison:
     rows: dict[str, dict[str, Any]]
     notes: list[str] = field(default_factory=list)
 
+    def constant_columns(self) -> dict[str, Any]:
+        """The columns whose value is the same in every row (they tell the rows nothing), with that value."""
+        rows = list(self.rows.values())
+        if len(rows) < 2:
+            return {}
+        return {k: v for k, v in rows[0].items() if all(_same(r.get(k), v) for r in rows[1:])}
+
     def table(self, digits: int = 3) -> str:
+        """The rows as a Markdown table, without the columns that are the same in every row (see
+        `constant_columns`: say them in a line below the table)."""
         from lecturekit.metrics import format_table
 
-        return format_table(self.rows, digits=digits)
+        constant = self.constant_columns()
+        columns = [k for k in next(iter(self.rows.values()), {}) if k not in constant]
+        return format_table(self.rows, columns=columns, digits=digits)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, two missing ones (None or NaN) counting as equal."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
 
 
 def vae_expected_rgb(vae: Any, codes: torch.Tensor) -> np.ndarray:
@@ -740,11 +759,14 @@ def compare_families(
     *,
     gan_model: GAN | None = None,
     pixelrnn_model: Any = None,
+    above_model: Any = None,
     vae_model: Any = None,
     temperature: float = 1.0,
 ) -> Comparison:
     """Draw `n` samples from each family (shipped weights unless models are given) and score them all
     with the same metrics against the same training sprites (lecturekit.metrics, lecturekit.scores).
+    PixelRNN has two rows: the plain LSTM ("pixelrnn") and the best autoregressive model, the LSTM that
+    also sees the row above ("pixelrnn_above", `above_model`).
 
     A family whose weights are missing is left out with a note, so the notebook still runs."""
     from lecturekit.data import load_sprites
@@ -752,9 +774,10 @@ def compare_families(
     sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
     rows = _FamilyRows(sprites.palette)
     rows.add("real sprites (held-out)", test.rgb(), float("nan"), None, CONTROL["real sprites (held-out)"])
-    rnn = rows.load("pixelrnn", pixelrnn_model)
-    if rnn is not None:
-        _add_pixelrnn(rows, rnn, test, n, seed, temperature)
+    for name, row, given in (("pixelrnn", "PixelRNN", pixelrnn_model), ("pixelrnn_above", ABOVE, above_model)):
+        rnn = rows.load(name, given)
+        if rnn is not None:
+            _add_pixelrnn(rows, row, rnn, test, n, seed, temperature)
     vae = rows.load("vae", vae_model)
     if vae is not None:
         _add_vae(rows, vae, test, n, seed)
@@ -798,13 +821,14 @@ class _FamilyRows:
         from lecturekit.scores import two_sample_1nn_accuracy
 
         rows: dict[str, dict[str, Any]] = {}
-        real_scores = metrics.sample_scores(self.images["real sprites (held-out)"], self.palette, train_rgb)
+        real = metrics.sample_scores(self.images["real sprites (held-out)"], self.palette, train_rgb)
         for name, rgb in self.images.items():
             scores = metrics.sample_scores(rgb, self.palette, train_rgb)
             rows[name] = {
                 "in palette": scores["palette_share"],
                 "edge contrast": scores["edge_contrast"],
-                "sharpness": scores["palette_share"] * min(1.0, scores["edge_contrast"] / real_scores["edge_contrast"]),
+                "speckle": scores["speckle"],
+                "sharpness": sharpness_score(scores, real),
                 "variety": scores["variety"],
                 "distinct": scores["distinct_share"],
                 "to nearest train": scores["nearest_train"],
@@ -817,12 +841,12 @@ class _FamilyRows:
         return rows
 
 
-def _add_pixelrnn(rows: _FamilyRows, rnn: Any, test: Any, n: int, seed: int, temperature: float) -> None:
-    """PixelRNN's row: samples drawn pixel by pixel, and its exact held-out bits per pixel."""
+def _add_pixelrnn(rows: _FamilyRows, name: str, rnn: Any, test: Any, n: int, seed: int, temperature: float) -> None:
+    """A PixelRNN row: samples drawn pixel by pixel, and its exact held-out bits per pixel."""
     from lecturekit.models import pixelrnn
 
     idx, secs = _timed(lambda: pixelrnn.sample(rnn, n, temperature=temperature, seed=seed))
-    rows.add("PixelRNN", rows.palette[idx], secs, pixelrnn.model_bits_per_pixel(rnn, test.indices), CONTROL["PixelRNN"])
+    rows.add(name, rows.palette[idx], secs, pixelrnn.model_bits_per_pixel(rnn, test.indices), CONTROL["PixelRNN"])
 
 
 def _add_vae(rows: _FamilyRows, vae: Any, test: Any, n: int, seed: int) -> None:
@@ -847,15 +871,25 @@ def _add_gan(rows: _FamilyRows, g: GAN, n: int, seed: int) -> None:
 
 
 def sharpness_score(row: dict[str, Any], real: dict[str, Any]) -> float:
-    """Share of pixels in the palette times edge contrast relative to real, capped at 1: 1 for sprites as
-    crisp as the real ones; mixed colours (blur) and soft edges both lower it. Extra contrast (noise)
-    is not rewarded."""
-    return float(row["in palette"] * min(1.0, row["edge contrast"] / real["edge contrast"]))
+    """How crisp samples are beside the real sprites, 0..1 (1: as crisp as real): the share of pixels in the
+    palette (mixed colours are blur), times edge contrast relative to real (soft edges are blur), times the
+    real sprites' speckle relative to the samples' (pixels unlike all their neighbours beyond the real
+    sprites' share are noise, not edges). Each factor is capped at 1, so neither extra contrast nor less
+    speckle than real is rewarded. `row` and `real` hold either the table's columns or `sample_scores`."""
+
+    def pick(r: dict[str, Any], table_key: str, score_key: str) -> float:
+        return float(r[table_key] if table_key in r else r[score_key])
+
+    in_palette = pick(row, "in palette", "palette_share")
+    edges = pick(row, "edge contrast", "edge_contrast") / max(pick(real, "edge contrast", "edge_contrast"), 1e-12)
+    speckle = pick(real, "speckle", "speckle") / max(pick(row, "speckle", "speckle"), 1e-12)
+    return float(in_palette * min(1.0, edges) * min(1.0, speckle))
 
 
 def sharpness_verdict(comparison: Comparison) -> str:
     """One line per family (computed from the table, not asserted): colours in the palette or mixed, edges
-    as strong as the real sprites' or softer (blur) or stronger (noise), then the ranking by sharpness_score."""
+    as strong as the real sprites' or softer (blur), speckle like the real sprites' or more (noise), then the
+    ranking by sharpness_score."""
     rows = comparison.rows
     real = rows.get("real sprites (held-out)")
     if real is None:
@@ -864,16 +898,18 @@ def sharpness_verdict(comparison: Comparison) -> str:
     names = [n for n in rows if not n.startswith("real")]
     for name in names:
         row = rows[name]
-        ratio = row["edge contrast"] / real["edge contrast"]
+        edges = row["edge contrast"] / real["edge contrast"]
+        speckle = row["speckle"] / max(real["speckle"], 1e-12)
         colours = "palette colours" if row["in palette"] >= 0.9 else "mixed colours"
-        edges = "softer edges" if ratio < 0.85 else "stronger edges (noise)" if ratio > 1.2 else "edges like real"
+        edge_word = "softer edges" if edges < 0.85 else "edges like real"
+        noise = "speckle like real" if speckle <= 1.25 else f"{speckle:.1f} times the real speckle"
         lines.append(
-            f"{name:26s} {row['in palette']:4.0%} of pixels in the palette, edge contrast {ratio:4.0%} of "
-            f"real: {colours}, {edges}; sharpness {sharpness_score(row, real):.2f}"
+            f"{name:29s} {row['in palette']:4.0%} in the palette, edge contrast {edges:4.0%} of real, "
+            f"speckle {row['speckle']:.3f}: {colours}, {edge_word}, {noise}; sharpness {sharpness_score(row, real):.2f}"
         )
     if names:
         ranked = sorted(names, key=lambda n: sharpness_score(rows[n], real), reverse=True)
-        lines.append("sharpest to blurriest: " + " > ".join(ranked))
+        lines.append("sharpest to blurriest or noisiest: " + " > ".join(ranked))
     return "\n".join(lines)
 
 
