@@ -36,7 +36,7 @@ from lecturekit.progress import progress
 from lecturekit.training import History
 
 
-# ----------------------------------------------------------------------------- losses (the exercises)
+# ----------------------------------------------------------------------------- losses and one step (the exercises)
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of the discriminator: real sprites labelled 1, generated ones 0.
 
@@ -59,6 +59,36 @@ def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
 def saturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """The original minimax generator loss, mean log(1 - D(G(z))) = -mean softplus(logits) (to compare)."""
     return -F.softplus(fake_logits).mean()
+
+
+def gan_step(
+    generator: nn.Module, discriminator: nn.Module, real: torch.Tensor, z: torch.Tensor, lr: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training step of a GAN with plain gradient descent (notebook 05's exercise; the kit's own loop,
+    `_GANTraining.train_step`, takes the same two steps with Adam, the R1 penalty and a moving average):
+
+    1. D step: D's loss on the real batch (label 1) and on G's fakes G(z) (label 0), the fakes detached, so
+       the gradient stops at them and this step leaves G alone; D's parameters move by -lr * gradient;
+    2. G step: the non-saturating loss of the same fakes under the updated D; only G's parameters move.
+
+    Returns (D's loss, G's loss), each computed before its own step."""
+    fake = generator(z)
+    d_loss = discriminator_loss(discriminator(real), discriminator(fake.detach()))
+    _descend(discriminator, d_loss, lr)
+    g_loss = generator_loss(discriminator(fake))
+    _descend(generator, g_loss, lr)
+    return d_loss.detach(), g_loss.detach()
+
+
+def _descend(model: nn.Module, loss: torch.Tensor, lr: float) -> None:
+    """One step of plain gradient descent on `model`'s own parameters (the others keep their values and their
+    .grad: the gradient is taken with autograd.grad, not .backward())."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            if g is not None:
+                p -= lr * g
 
 
 def snap_to_palette(rgb: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
