@@ -79,7 +79,8 @@ MUTANTS = {
         ),
         Mutant(
             "the -1 left out",
-            "def kl_divergence(mean, log_var):\n    return 0.5 * (torch.exp(log_var) - log_var + mean ** 2).sum(dim=-1)",
+            "def kl_divergence(mean, log_var):\n"
+            "    return 0.5 * (torch.exp(log_var) - log_var + mean ** 2).sum(dim=-1)",
             ("−1",),
         ),
     ],

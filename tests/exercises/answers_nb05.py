@@ -62,7 +62,8 @@ MUTANTS = {
         Mutant(
             "log of sigmoid, which overflows for large logits",
             "def discriminator_loss(real_logits, fake_logits):\n"
-            "    return -torch.log(torch.sigmoid(real_logits)).mean() - torch.log(1 - torch.sigmoid(fake_logits)).mean()",
+            "    real = -torch.log(torch.sigmoid(real_logits)).mean()\n"
+            "    return real - torch.log(1 - torch.sigmoid(fake_logits)).mean()",
             ("NaN",),
         ),
         Mutant(
