@@ -46,7 +46,8 @@ MUTANTS = {
         ),
         Mutant(
             "warm-up 0 gives weight 0",
-            "def kl_weight(step, warmup_steps):\n    return min(1.0, step / max(warmup_steps, 1)) if warmup_steps else 0.0",
+            "def kl_weight(step, warmup_steps):\n"
+            "    return min(1.0, step / max(warmup_steps, 1)) if warmup_steps else 0.0",
             ("no annealing",),
         ),
         Mutant(
