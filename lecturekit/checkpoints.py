@@ -206,13 +206,8 @@ def _kit_fallback(name: str, missing: Path) -> Path:
     )
 
 
-def load_pretrained(name: str, device: torch.device | str | None = None) -> nn.Module:
-    """Load a shipped model by name (see pretrained_names()), checked against the shipped data.
-    Under `LECTUREKIT_DATA` / `lecturekit.use_data(...)`, the course data set's model of that name,
-    checked against its sprites.
-
-    The checkpoint dict stays available as `model.checkpoint` (metrics, history, vocab...).
-    """
+def _pretrained_path(name: str) -> Path:
+    """The file `load_pretrained(name)` reads: the data set in force's, else the kit's (see `_kit_fallback`)."""
     path = weights_dir() / f"{name}.pt"
     if not path.is_file():
         path = _kit_fallback(name, path)
@@ -222,6 +217,17 @@ def load_pretrained(name: str, device: torch.device | str | None = None) -> nn.M
                 name=repr(name), names=", ".join(pretrained_names()) or _("none")
             )
         )
+    return path
+
+
+def load_pretrained(name: str, device: torch.device | str | None = None) -> nn.Module:
+    """Load a shipped model by name (see pretrained_names()), checked against the shipped data.
+    Under `LECTUREKIT_DATA` / `lecturekit.use_data(...)`, the course data set's model of that name,
+    checked against its sprites.
+
+    The checkpoint dict stays available as `model.checkpoint` (metrics, history, vocab...).
+    """
+    path = _pretrained_path(name)
     expected: dict[str, str] = {}
     blob_meta = read_checkpoint(path)["meta"]
     if "palette" in blob_meta["fingerprints"]:
@@ -231,3 +237,43 @@ def load_pretrained(name: str, device: torch.device | str | None = None) -> nn.M
     model, blob = load_checkpoint(path, fingerprints=expected, device=device)
     model.checkpoint = blob  # type: ignore[assignment]
     return model
+
+
+def retraining_estimate(name: str) -> str:
+    """One line for a notebook: about how long retraining the shipped model `name` takes on this machine, from
+    its weights' own record (`train_seconds`, `epochs`, and where recorded `threads` and `train_cpu_seconds`)
+    and this machine's device and CPU threads. (The README's figures come from one idle machine; a notebook
+    runs elsewhere.)
+
+    With the CPU time recorded, the run's CPU time spread over its threads is what it would have taken on an
+    idle machine; without it, the wall time is all there is, and the line says that the load is unknown. Fewer
+    threads here than recorded scale the estimate up; more are not assumed to help (these models are small)."""
+    from lecturekit.device import get_device
+
+    metrics = read_checkpoint(_pretrained_path(name))["meta"]["metrics"]
+    if "train_seconds" not in metrics:
+        return _("retraining {name}: its weights record no training time").format(name=name)
+    wall, epochs = float(metrics["train_seconds"]), int(metrics.get("epochs", 0))
+    then, cpu = metrics.get("threads"), metrics.get("train_cpu_seconds")
+    if then and cpu:
+        seconds = float(cpu) / float(then)
+        record = _(
+            "its weights record {epochs} epochs in {wall} minutes of wall time, {cpu} minutes of CPU time on "
+            "{then} thread(s)"
+        ).format(epochs=epochs, wall=f"{wall / 60:.1f}", cpu=f"{float(cpu) / 60:.1f}", then=int(then))
+    else:
+        seconds = wall
+        record = _(
+            "its weights record {epochs} epochs in {wall} minutes of wall time, on a machine whose load was not "
+            "recorded: less if this one is idle and that one was busy"
+        ).format(epochs=epochs, wall=f"{wall / 60:.1f}")
+    device, now = get_device(), torch.get_num_threads()
+    if then and device.type == "cpu":
+        seconds *= max(1.0, float(then) / now)
+    if device.type != "cpu":
+        return _("retraining {name} here, on a GPU ({device}): less than about {minutes} minutes ({record})").format(
+            name=name, device=device.type, minutes=f"{seconds / 60:.1f}", record=record
+        )
+    return _("retraining {name} here, on the CPU with {now} thread(s): about {minutes} minutes ({record})").format(
+        name=name, now=now, minutes=f"{seconds / 60:.1f}", record=record
+    )

@@ -88,3 +88,24 @@ def test_unknown_pretrained_name_lists_the_shipped_ones() -> None:
 
     with pytest.raises(CheckpointError, match="no shipped weights called 'nope'"):
         lecturekit.load_pretrained("nope")
+
+
+def test_retraining_estimate_reads_the_weights_own_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The estimate comes from the checkpoint's metrics and this machine's threads: CPU time over threads when
+    the record has them (an idle machine's time), else the wall time with a word that the load is unknown."""
+    import lecturekit.checkpoints as checkpoints
+
+    monkeypatch.setattr(checkpoints, "weights_dir", lambda: tmp_path)
+    monkeypatch.setenv("LECTUREKIT_DEVICE", "cpu")
+    metrics = {"train_seconds": 1200.0, "train_cpu_seconds": 480.0, "threads": 2, "epochs": 30}
+    save_checkpoint(tmp_path / "busy.pt", _Linear(), metrics=metrics)
+    save_checkpoint(tmp_path / "unknown.pt", _Linear(), metrics={"train_seconds": 600.0, "epochs": 12})
+    save_checkpoint(tmp_path / "none.pt", _Linear())
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    line = checkpoints.retraining_estimate("busy")
+    assert "about 4.0 minutes" in line and "30 epochs in 20.0 minutes" in line and "8.0 minutes of CPU" in line
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)  # half the threads: twice the time
+    assert "about 8.0 minutes" in checkpoints.retraining_estimate("busy")
+    unknown = checkpoints.retraining_estimate("unknown")
+    assert "about 10.0 minutes" in unknown and "load was not recorded" in unknown
+    assert "no training time" in checkpoints.retraining_estimate("none")

@@ -664,8 +664,12 @@ def _cli_config(name: str, args: argparse.Namespace) -> tuple[PixelRNNConfig, di
     return config, (dict(COURSE_TRAINING) if args.lecture_files else {})
 
 
-def _save_cli_checkpoint(args: argparse.Namespace, model: PixelRNN, history: Any, sprites: Any, test: Any) -> float:
-    """Write the checkpoint (float16, as shipped) and return the held-out bits per pixel of what was saved."""
+def _save_cli_checkpoint(
+    args: argparse.Namespace, model: PixelRNN, history: Any, sprites: Any, test: Any, cpu_seconds: float
+) -> float:
+    """Write the checkpoint (float16, as shipped) and return the held-out bits per pixel of what was saved. The
+    threads and the CPU time go into the record too: `checkpoints.retraining_estimate` reads how busy the machine
+    was from them."""
     from lecturekit.checkpoints import save_checkpoint
 
     model = round_to_half(model.cpu())  # the shipped file stores float16: measure what will be loaded
@@ -680,6 +684,8 @@ def _save_cli_checkpoint(args: argparse.Namespace, model: PixelRNN, history: Any
             "test_bits_per_pixel": test_bpp,
             "train_loss_bits_last_epoch": train_bpp,
             "train_seconds": history.seconds,
+            "train_cpu_seconds": cpu_seconds,
+            "threads": torch.get_num_threads(),
             "epochs": len(history.epochs),
         },
         extra={"history": history.to_dict(), "recipe": {**vars(args), "lecture_files": args.lecture_files}},
@@ -712,6 +718,7 @@ def _train_cli(name: str, argv: Sequence[str]) -> int:
         f"epochs={config.epochs}, minutes={args.minutes}",
         flush=True,
     )
+    cpu_start = time.process_time()
     model, history = train_pixelrnn(
         train.indices,
         sprites.n_colors,
@@ -721,7 +728,7 @@ def _train_cli(name: str, argv: Sequence[str]) -> int:
         **config.train_args(),
         **course,
     )
-    test_bpp = _save_cli_checkpoint(args, model, history, sprites, test)
+    test_bpp = _save_cli_checkpoint(args, model, history, sprites, test, time.process_time() - cpu_start)
     print(f"test_bits_per_pixel {test_bpp:.3f}")
     return 0
 
