@@ -134,6 +134,8 @@ def test_collapse_is_detected_from_the_variety_history() -> None:
     varieties = [0.02, 0.3, 0.3, 0.3, 0.3, 0.3, 0.05, 0.2]
     history = {"epochs": [{"epoch": i, "variety": v} for i, v in enumerate(varieties)]}
     assert gan.collapse_epochs(history, data_variety=0.4) == [6]  # epoch 0 is the untrained start, not collapse
+    # the warm-up ramp ends at the first epoch within 90% of the data's variety (never: the number of epochs)
+    assert gan.warmup_epoch([0.1, 0.3, 0.37, 0.2], 0.4) == 2 and gan.warmup_epoch([0.1, 0.2], 0.4) == 2
     same = np.repeat(gan.GAN(z_dim=8, width=8, d_width=8).sample_rgb(1), 8, axis=0)
     assert gan.sample_variety(same) == pytest.approx(0.0, abs=1e-6)
 

@@ -616,6 +616,13 @@ def _ema_update(avg: nn.Module, model: nn.Module, decay: float) -> None:
         a.copy_(b)
 
 
+def warmup_epoch(variety: list[float], data_variety: float, share: float = 0.9) -> int:
+    """The first epoch whose sample variety reached `share` of the data's: before it, the variety is still
+    rising from the untrained generator's one blob (the warm-up ramp), which is not collapse. The number of
+    epochs when it never did."""
+    return next((i for i, v in enumerate(variety) if v >= share * data_variety), len(variety))
+
+
 def collapse_epochs(
     history: dict[str, Any] | History, data_variety: float, share: float = 1 / 3, skip: int = 5
 ) -> list[int]:

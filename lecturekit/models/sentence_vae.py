@@ -523,6 +523,23 @@ def evaluate(
     return result
 
 
+@torch.inference_mode()
+def log_prob_per_word(
+    model: SentenceVAE, codes: torch.Tensor, sentences: Sequence[str], vocab: Any | None = None
+) -> torch.Tensor:
+    """The decoder's log-probability of each sentence given its code (N, latent_dim), divided by its length
+    (its words and </s>), in nats, shape (N,): the score by which beam search ranks finished sentences.
+    Greedy decoding does not look at it."""
+    vocab = vocab if vocab is not None else model.vocab
+    model.eval()
+    ids, lengths = _pad([vocab.encode(_tokens(s)) + [EOS] for s in sentences])  # whole sentences, none cut
+    ids = ids.to(_device(model))
+    z = torch.as_tensor(codes, dtype=torch.float32, device=ids.device).reshape(len(sentences), -1)
+    logits, _hidden = model.decoder_logits(decoder_inputs(ids), z)
+    nll = F.cross_entropy(logits.transpose(1, 2).float(), ids, ignore_index=PAD, reduction="none").sum(dim=1)
+    return (-nll / lengths.to(nll.device)).cpu()
+
+
 def grammatical_share(sentences: Sequence[str]) -> float:
     """Share of `sentences` the kit's grammar can produce (lecturekit.corpus.is_grammar_sentence)."""
     from lecturekit.corpus import is_grammar_sentence
@@ -965,8 +982,8 @@ def plot_kl_curves(curves: dict[str, Any], smooth: int = 10) -> Any:
             ax2.plot(run["step"], run["kl_weight"], color="grey", lw=1, ls=":")
             ax2.set_ylim(0, 1.05)
             ax2.set_ylabel("KL weight (dotted)", color="grey")
-    axes[0].set(xlabel="training step", ylabel="KL term (nats / sentence)", title="the code's information")
-    axes[1].set(xlabel="training step", ylabel="reconstruction NLL (nats)", title="reconstruction")
+    axes[0].set(xlabel="training step", ylabel="KL term (nats / sentence)", title="KL term: the code's information")
+    axes[1].set(xlabel="training step", ylabel="reconstruction NLL (nats)", title="reconstruction NLL per sentence")
     axes[0].legend(fontsize=8, loc="center right")
     fig.tight_layout()
     return fig
