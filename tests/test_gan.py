@@ -185,6 +185,12 @@ def test_interpolation_widget_follows_its_controls() -> None:
     assert bytes(ui.strip.value) != strip
     ui.slider.value = 0.0
     assert np.array_equal(ui.render(), ui.model.decode_rgb(ui.z_a[None])[0])
+    # the slider moves continuously: a point between two of the strip's 5 points is drawn as itself
+    assert ui.slider.step <= 0.01
+    ui.slider.value = 0.37
+    between = ui.render()
+    assert np.array_equal(between, ui.model.decode_rgb(ui.code_at(0.37)[None])[0])
+    assert not any(np.array_equal(between, ui.model.decode_rgb(ui.code_at(t)[None])[0]) for t in (0.25, 0.5))
 
 
 @pytest.mark.slow
