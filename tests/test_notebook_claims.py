@@ -383,9 +383,99 @@ def test_nb05_claims() -> None:
         "on the kit's sprites PixelRNN is ... the easiest to tell from real sprites",
         knn,
     )
+    claim(
+        all(v["copies"] == 0 for v in rows.values()) and "copies" in r["constant_columns"],
+        nb,
+        "no row draws a single near copy, so copies is 0 in every row and named under the table",
+        (rows, r["constant_columns"]),
+    )
+    _nb05_sharpness_claims(nb, rows)
+    bpp = {k: v["bits/pixel"] for k, v in models.items() if v.get("bits/pixel") is not None}
+    knn_min = min(knn, key=knn.get)
+    seconds = {k: v["seconds"] for k, v in models.items()}
+    claim(
+        min(bpp, key=bpp.get) == "PixelRNN, sees the row above"
+        and knn_min.startswith("GAN")
+        and min(seconds, key=seconds.get) == "GAN: raw RGB",
+        nb,
+        "PixelRNN (the see-above model) on likelihood ... the GAN on samples that are the hardest to tell from real "
+        "training sprites (the lowest 1-NN) and on speed",
+        (bpp, knn, seconds),
+    )
+    step = r["step_losses"]
+    claim(
+        step["d_after"] < step["d_before"] and step["g_after"] < step["g_before"],
+        nb,
+        "D's step should lower D's loss on this batch, G's step G's loss",
+        step,
+    )
+    sat = r["saturation"]
+    real_sat, gan_sat = sat["real held-out sprites"], sat["GAN samples (raw RGB)"]
+    claim(abs(gan_sat - real_sat) < 0.1 * real_sat, nb, "The GAN's colours are as saturated as the real sprites'", sat)
+    claim(
+        0 < r["ramp_end"] < r["lowest_epoch"]
+        and r["variety_at_ramp_end"] >= 0.9 * r["real_variety"]
+        and r["lowest_after_ramp"] > r["real_variety"] / 3,
+        nb,
+        "the variety first rises over a few epochs (a warm-up ramp); from the first epoch that reached 90% on, "
+        "the lowest [is printed]; this run did not collapse",
+        r,
+    )
+
+
+def _nb05_sharpness_claims(nb: str, rows: dict[str, Any]) -> None:
+    """Notebook 05's reading of the sharpness columns (speckle, edges, palette) against the real sprites."""
+    real = rows["real sprites (held-out)"]
+    models = {k: v for k, v in rows.items() if not k.startswith("real")}
     sharp = {k: v["sharpness"] for k, v in models.items()}
-    claim(max(sharp, key=sharp.get) == "PixelRNN", nb, "PixelRNN is the sharpest", sharp)
-    claim(all(v["copies"] == 0 for v in models.values()), nb, "on the kit's sprites none of the three copies", rows)
+    claim(
+        max(sharp, key=sharp.get) == "VAE: most likely colour",
+        nb,
+        "[the VAE's] most likely colour is the sharpest row",
+        sharp,
+    )
+    expected, likely = models["VAE: expected colour"], models["VAE: most likely colour"]
+    claim(
+        expected["in palette"] < 0.9 and expected["edge contrast"] < 0.85 * real["edge contrast"],
+        nb,
+        "the VAE's expected colour is the blurry picture (mixed colours, soft edges)",
+        rows,
+    )
+    claim(
+        likely["in palette"] == 1.0
+        and likely["edge contrast"] > 0.9 * real["edge contrast"]
+        and likely["speckle"] < 1.25 * real["speckle"],
+        nb,
+        "[most likely colour] close to the real sprites by all three numbers",
+        rows,
+    )
+    plain, above = models["PixelRNN"], models["PixelRNN, sees the row above"]
+    claim(
+        all(
+            m["in palette"] == 1.0
+            and 0.9 < m["edge contrast"] / real["edge contrast"] < 1.1
+            and m["speckle"] > 1.25 * real["speckle"]
+            for m in (plain, above)
+        )
+        and above["speckle"] < plain["speckle"],
+        nb,
+        "Both PixelRNNs draw palette colours with edges like the real ones, but more speckle (the see-above model "
+        "less than the plain one)",
+        rows,
+    )
+    gan_speckle = min(models["GAN: raw RGB"]["speckle"], models["GAN: snapped to palette"]["speckle"])
+    claim(
+        all(v["speckle"] < gan_speckle for k, v in models.items() if not k.startswith("GAN")),
+        nb,
+        "The GAN's samples carry the most speckle, raw or snapped",
+        rows,
+    )
+    claim(
+        sharp["PixelRNN"] > sharp["VAE: expected colour"] and sharp["PixelRNN"] < sharp["VAE: most likely colour"],
+        nb,
+        "PixelRNN is crisper than the VAE's blurry picture, not than every picture the VAE can draw",
+        sharp,
+    )
 
 
 @pytest.mark.slow
