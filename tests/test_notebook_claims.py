@@ -159,6 +159,19 @@ def test_nb04_claims() -> None:
         "your vae_loss of the held-out sprites, beside the package's -ELBO further below",
         (r["my_vae_loss"], bits),
     )
+    sigma = {row["sigma"]: row for row in r["kl_rows"]}
+    claim(
+        abs(sigma[-2.0]["kl_of_lecture_sampling"] - 1.5) < 0.05 and abs(sigma[-2.0]["kl_log_variance"] - 0.57) < 0.01,
+        nb,
+        "for σ = −2 ... whose true KL is about 1.5 nats, while half the penalty says 0.57",
+        sigma[-2.0],
+    )
+    claim(
+        all(abs(v) < 1e-3 for v in r["minimise_good"]) and r["minimise_bad_steps"] < 100,
+        nb,
+        "Minimise [the written form], and it runs away",
+        (r["minimise_good"], r["minimise_bad"]),
+    )
     checked = r["reading_checked"]
     claim(
         any("confirmed" in line for line in checked) and any("corrected" in line for line in checked),
@@ -259,6 +272,18 @@ def test_nb06_claims() -> None:
         nb,
         "At t = 1 sentence B comes back word for word",
         r["pair_back"],
+    )
+    claim(
+        r["kl_start"] < r["kl_small_beta"] and r["kl_full_beta"] < r["kl_small_beta"],
+        nb,
+        "While β is small the KL term grows; as β reaches 1 the model trades some of it away again",
+        (r["kl_start"], r["kl_small_beta"], r["kl_full_beta"]),
+    )
+    claim(
+        all(v > 0.85 for v in r["grammatical_reconstruction"].values()),
+        nb,
+        "almost every reconstruction is a grammatical sentence",
+        r["grammatical_reconstruction"],
     )
     exact = r["exact_reconstruction"]
     claim(
@@ -434,6 +459,29 @@ def test_nb05_claims() -> None:
         "PixelRNN (the see-above model) on likelihood ... the GAN on samples that are the hardest to tell from real "
         "training sprites (the lowest 1-NN) and on speed",
         (bpp, knn, seconds),
+    )
+    ns, minimax = r["grad_non_saturating"], r["grad_minimax"]
+    claim(
+        abs(ns[0] - 1) < 0.01 and abs(minimax[0] - 0.001) < 0.0005,
+        nb,
+        "When D is sure a sprite is fake (0.001), the minimax loss passes back about 0.001, the non-saturating about 1",
+        (ns, minimax),
+    )
+    claim(
+        0.5 < r["d_loss_last_tenth"] < 2 * 0.6931 + 0.3,
+        nb,
+        "GAN losses do not fall to zero the way a classifier's does",
+        r["d_loss_last_tenth"],
+    )
+    straight = r["straight_lengths"]
+    claim(
+        all(abs(n - 32**0.5) < 1.5 for n in (straight[0], straight[-1]))
+        and 0.55 < straight[len(straight) // 2] / ((straight[0] + straight[-1]) / 2) < 0.85
+        and max(r["spherical_lengths"]) - min(r["spherical_lengths"]) < 0.5,
+        nb,
+        "codes have length close to √32 ≈ 5.7; the straight line's midpoint is about 0.7 times as long; the "
+        "spherical path keeps the length",
+        (straight, r["spherical_lengths"]),
     )
     step = r["step_losses"]
     claim(
