@@ -467,11 +467,12 @@ def test_nb05_claims() -> None:
         "When D is sure a sprite is fake (0.001), the minimax loss passes back about 0.001, the non-saturating about 1",
         (ns, minimax),
     )
+    late = r["loss_last_tenth"]
     claim(
-        0.5 < r["d_loss_last_tenth"] < 2 * 0.6931 + 0.3,
+        min(late.values()) > 0.2,
         nb,
         "GAN losses do not fall to zero the way a classifier's does",
-        r["d_loss_last_tenth"],
+        late,
     )
     straight = r["straight_lengths"]
     claim(
