@@ -33,6 +33,7 @@ def _train() -> dict[str, tuple[float, str]]:
 _COLUMNS = {
     "in palette": ("in_palette", "share of pixels"),
     "edge contrast": ("edge_contrast", "RMS 0..1"),
+    "speckle": ("speckle", "share of pixels unlike all four neighbours"),
     "sharpness": ("sharpness", "score (real = 1)"),
     "variety": ("variety", "RMS distance 0..1"),
     "distinct": ("distinct", "share of samples"),
@@ -45,6 +46,7 @@ _COLUMNS = {
 _FAMILIES = [
     "real",
     "pixelrnn",
+    "pixelrnn_sees_the_row_above",
     "vae_expected_colour",
     "vae_most_likely_colour",
     "gan_raw_rgb",

@@ -127,3 +127,10 @@ def image_hue(rgb: np.ndarray) -> np.ndarray:
     angle = 2 * np.pi * h
     c, s = (w * np.cos(angle)).sum(1), (w * np.sin(angle)).sum(1)
     return (np.arctan2(s, c) / (2 * np.pi)) % 1.0
+
+
+def hue_difference(rgb_a: np.ndarray, rgb_b: np.ndarray) -> np.ndarray:
+    """For each pair of RGB sprites (two (N, H, W, 3) arrays), the angle in degrees (0..180) between their main
+    hues (`image_hue`): how far a reconstruction's colour turned from the original's."""
+    turn = (image_hue(rgb_a) - image_hue(rgb_b)) % 1.0
+    return np.minimum(turn, 1.0 - turn) * 360.0

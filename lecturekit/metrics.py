@@ -5,7 +5,9 @@ RGB images (N, H, W, 3) — uint8 0..255 or floats 0..1 — and always beside th
 sprites:
 
 - sharpness: `palette_share` (pixels whose colour is a palette colour: a blurred pixel is a mix of
-  colours and is in no palette) and `edge_contrast` (colour change between neighbouring pixels);
+  colours and is in no palette), `edge_contrast` (colour change between neighbouring pixels: blur lowers
+  it, but speckle raises it as much as crisp edges do) and `speckle_share` (pixels unlike all four of
+  their neighbours: speckle raises it, crisp edges do not, blur far less), each beside the real sprites' value;
 - variety: `mean_pairwise_distance` and `distinct_count` (near-identical samples count once);
 - nearness to the training data: `nearest_distances` and `copy_share` (a memorisation check);
 - `saturation` (how vivid the colours are); likelihoods in bits per pixel come from `lecturekit.units`.
@@ -91,6 +93,25 @@ def edge_contrast(images: np.ndarray) -> float:
     return float(np.sqrt((dx.sum() + dy.sum()) / (dx.size + dy.size)))
 
 
+def speckle_share(images: np.ndarray, tol: float = 0.1) -> float:
+    """Share of pixels whose colour differs (RMS over R, G, B, by more than `tol` in 0..1) from each of their
+    four neighbours (a pixel on the border: from each neighbour it has).
+
+    This tells edges from speckle, which edge contrast cannot: along a crisp edge a pixel still agrees with
+    the neighbour on its own side, while a pixel drawn with no regard for its neighbours (noise, fragments)
+    agrees with none. Blur raises it far less than noise: most steps of a blurred ramp are smaller than `tol`.
+    Real pixel art has some (eyes, one-pixel details): compare with the real sprites' value."""
+    x = as_float_rgb(images).astype(np.float64)
+    unlike = np.ones(x.shape[:3], dtype=bool)
+    step = np.sqrt(((x[:, :, 1:] - x[:, :, :-1]) ** 2).mean(-1)) > tol  # pixel vs its right-hand neighbour
+    unlike[:, :, :-1] &= step
+    unlike[:, :, 1:] &= step
+    step = np.sqrt(((x[:, 1:] - x[:, :-1]) ** 2).mean(-1)) > tol  # pixel vs the one below it
+    unlike[:, :-1] &= step
+    unlike[:, 1:] &= step
+    return float(unlike.mean()) if unlike.size else 0.0
+
+
 def saturation(images: np.ndarray, skip_white: bool = False) -> float:
     """Mean HSV saturation (max - min) / max of the pixels: 0 for greys, 1 for pure colours.
 
@@ -142,6 +163,7 @@ def copy_share(samples: np.ndarray, train: np.ndarray, tol: float = 0.05) -> flo
 SCORE_NAMES = {
     "palette_share": "sharp: share of pixels in the palette",
     "edge_contrast": "sharp: edge contrast",
+    "speckle": "sharp: share of pixels unlike all four neighbours (speckle)",
     "variety": "variety: mean pairwise distance",
     "distinct_share": "variety: share of distinct samples",
     "nearest_train": "nearness: median distance to nearest training sprite",
@@ -157,11 +179,13 @@ def sample_scores(
     palette_tol: float = 0.04,
     distinct_tol: float = 0.05,
     copy_tol: float = 0.05,
+    speckle_tol: float = 0.1,
 ) -> dict[str, float]:
     """Every score of one set of RGB samples (see SCORE_NAMES), against the palette and the training sprites."""
     return {
         "palette_share": palette_share(images, palette, palette_tol),
         "edge_contrast": edge_contrast(images),
+        "speckle": speckle_share(images, speckle_tol),
         "variety": mean_pairwise_distance(images),
         "distinct_share": distinct_count(images, distinct_tol) / len(images),
         "nearest_train": float(np.median(nearest_distances(images, train))),

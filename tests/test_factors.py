@@ -102,6 +102,15 @@ def test_image_hue_reads_pure_colours() -> None:
     assert np.allclose(h[1:], [1 / 3, 2 / 3], atol=1e-6)
 
 
+def test_hue_difference_is_the_angle_between_main_hues() -> None:
+    img = np.full((3, 4, 4, 3), 255, dtype=np.uint8)
+    img[0, 1:3, 1:3] = (255, 0, 0)  # red, 0 degrees
+    img[1, 1:3, 1:3] = (0, 255, 0)  # green, 120
+    img[2, 1:3, 1:3] = (255, 0, 255)  # magenta, 300: 60 degrees from red the short way round
+    red = np.repeat(img[:1], 3, axis=0)
+    assert np.allclose(F.hue_difference(red, img), [0, 120, 60], atol=1e-6)
+
+
 def test_labelled_grid_names_its_rows_and_columns() -> None:
     import matplotlib
 

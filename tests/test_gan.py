@@ -134,6 +134,8 @@ def test_collapse_is_detected_from_the_variety_history() -> None:
     varieties = [0.02, 0.3, 0.3, 0.3, 0.3, 0.3, 0.05, 0.2]
     history = {"epochs": [{"epoch": i, "variety": v} for i, v in enumerate(varieties)]}
     assert gan.collapse_epochs(history, data_variety=0.4) == [6]  # epoch 0 is the untrained start, not collapse
+    # the warm-up ramp ends at the first epoch within 90% of the data's variety (never: the number of epochs)
+    assert gan.warmup_epoch([0.1, 0.3, 0.37, 0.2], 0.4) == 2 and gan.warmup_epoch([0.1, 0.2], 0.4) == 2
     same = np.repeat(gan.GAN(z_dim=8, width=8, d_width=8).sample_rgb(1), 8, axis=0)
     assert gan.sample_variety(same) == pytest.approx(0.0, abs=1e-6)
 
@@ -183,6 +185,12 @@ def test_interpolation_widget_follows_its_controls() -> None:
     assert bytes(ui.strip.value) != strip
     ui.slider.value = 0.0
     assert np.array_equal(ui.render(), ui.model.decode_rgb(ui.z_a[None])[0])
+    # the slider moves continuously: a point between two of the strip's 5 points is drawn as itself
+    assert ui.slider.step <= 0.01
+    ui.slider.value = 0.37
+    between = ui.render()
+    assert np.array_equal(between, ui.model.decode_rgb(ui.code_at(0.37)[None])[0])
+    assert not any(np.array_equal(between, ui.model.decode_rgb(ui.code_at(t)[None])[0]) for t in (0.25, 0.5))
 
 
 @pytest.mark.slow
@@ -207,12 +215,16 @@ def test_family_comparison_scores_every_family_on_the_same_columns() -> None:
     palette = load_sprites().palette
     torch.manual_seed(0)
     rnn = PixelRNN(len(palette), hidden=16, embed=8)
+    above = PixelRNN(len(palette), hidden=16, embed=8, see_above=True)
     vae = SpriteVAE(len(palette), width=8, hidden=16)
     vae.set_palette(palette)
-    comparison = gan.compare_families(n=6, seed=0, gan_model=_small(), pixelrnn_model=rnn, vae_model=vae.eval())
+    comparison = gan.compare_families(
+        n=6, seed=0, gan_model=_small(), pixelrnn_model=rnn, above_model=above, vae_model=vae.eval()
+    )
     names = [
         "real sprites (held-out)",
         "PixelRNN",
+        "PixelRNN, sees the row above",
         "VAE: expected colour",
         "VAE: most likely colour",
         "GAN: raw RGB",
@@ -229,7 +241,21 @@ def test_family_comparison_scores_every_family_on_the_same_columns() -> None:
     assert rows["GAN: raw RGB"]["bits/pixel"] is None and rows["PixelRNN"]["bits/pixel"] > 0
     assert rows["real sprites (held-out)"]["sharpness"] == pytest.approx(1.0)
     table = comparison.table().splitlines()
-    assert len(table) == 2 + len(names) and "bits/pixel" in table[0]
+    assert len(table) == 2 + len(names) and "bits/pixel" in table[0] and "speckle" in table[0]
+    # a column that is the same in every row tells the rows nothing: the table leaves it out
+    constant = comparison.constant_columns()
+    assert all(f" {name} |" not in table[0] for name in constant)
+    assert all(all(row[k] == v for row in rows.values()) for k, v in constant.items())
     verdict = gan.sharpness_verdict(comparison)
     assert verdict.count("\n") == len(names) - 1 and "sharpest to blurriest" in verdict
     assert all(imgs.dtype == np.uint8 and imgs.shape[1:] == (20, 20, 3) for imgs in comparison.images.values())
+
+
+def test_sharpness_tells_speckle_from_crisp_edges() -> None:
+    """Speckle scores as much edge contrast as crisp edges, but the sharpness score marks it down."""
+    real = {"in palette": 1.0, "edge contrast": 0.34, "speckle": 0.06}
+    assert gan.sharpness_score(real, real) == pytest.approx(1.0)
+    speckled = {"in palette": 1.0, "edge contrast": 0.35, "speckle": 0.24}  # four times the real speckle
+    assert gan.sharpness_score(speckled, real) == pytest.approx(0.25)
+    blurred = {"in palette": 0.7, "edge contrast": 0.17, "speckle": 0.06}
+    assert gan.sharpness_score(blurred, real) == pytest.approx(0.35)

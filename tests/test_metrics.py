@@ -44,6 +44,20 @@ def test_blur_lowers_edge_contrast_and_flat_images_have_none() -> None:
     assert metrics.edge_contrast(flat) == 0.0
 
 
+def test_speckle_tells_noise_from_edges_and_blur() -> None:
+    sharp = _palette_images()  # blocks of 4x4 pixels: crisp edges, no pixel unlike all its neighbours
+    assert metrics.speckle_share(sharp) == 0.0
+    rng = np.random.default_rng(1)
+    noisy = PALETTE[rng.integers(0, len(PALETTE), size=(24, 20, 20))]  # every pixel drawn on its own
+    assert metrics.speckle_share(noisy) > 0.4
+    assert metrics.speckle_share(_blur(sharp)) < 0.25 * metrics.speckle_share(noisy)  # blur: far less
+    # edge contrast cannot tell them apart: the noise has more of it than the crisp blocks
+    assert metrics.edge_contrast(noisy) > metrics.edge_contrast(sharp)
+    one = np.full((1, 5, 5, 3), 255, dtype=np.uint8)
+    one[0, 2, 2] = 0  # a single dark pixel on white: it and only it is unlike all four neighbours
+    assert metrics.speckle_share(one) == pytest.approx(1 / 25)
+
+
 def test_variety_is_zero_for_copies_and_distinct_count_merges_near_copies() -> None:
     images = _palette_images(10)
     same = np.repeat(images[:1], 10, axis=0)

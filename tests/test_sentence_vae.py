@@ -83,6 +83,34 @@ def test_greedy_next_tokens_pads_finished_sentences() -> None:
     assert out.dtype == torch.long and out.tolist() == [1, 0]
 
 
+def test_beam_search_finds_the_sentence_greedy_misses() -> None:
+    """Word 3 is the likelier first word, but only word 4 is followed by a sure </s>: greedy takes 3, a beam of
+    two finds 4 (its log-probability per word is higher)."""
+    after = {(sv.BOS,): [0.6, 0.4], (sv.BOS, 3): [0.5, 0.3, 0.2], (sv.BOS, 4): [0.95, 0.03, 0.02]}
+
+    def next_log_probs(prefixes: torch.Tensor) -> torch.Tensor:
+        rows = []
+        for prefix in prefixes.tolist():
+            p = after.get(tuple(prefix), [0.9, 0.05, 0.05])
+            probs = [0.0, 0.0, 0.0, *p] if len(p) == 2 else [0.0, 0.0, *p]
+            rows.append(torch.tensor(probs).log())
+        return torch.stack(rows)
+
+    assert sv.beam_search(next_log_probs, beam_size=1, max_len=5).tolist() == [3]  # greedy
+    assert sv.beam_search(next_log_probs, beam_size=2, max_len=5).tolist() == [4]
+
+
+def test_log_prob_per_word_is_the_score_beam_search_ranks_by(tiny: sv.SentenceVAE) -> None:
+    z = torch.randn(2, 4, generator=torch.Generator().manual_seed(1))
+    sentences = sv.decode_codes(tiny, z, method="beam", beam_size=3)
+    scores = sv.log_prob_per_word(tiny, z, sentences)
+    for i, sentence in enumerate(sentences):
+        ids = [*tiny.vocab.encode(sentence), sv.EOS]
+        words = sv.NextWords(tiny, z[i])
+        total = sum(float(words(torch.tensor([[sv.BOS, *ids[:t]]]))[0, w]) for t, w in enumerate(ids))
+        assert float(scores[i]) == pytest.approx(total / len(ids), abs=1e-4)
+
+
 def test_word_dropout_replaces_words_only() -> None:
     ids = torch.tensor([[sv.BOS, 7, 8, 9, sv.PAD], [sv.BOS, 5, sv.PAD, sv.PAD, sv.PAD]])
     assert torch.equal(sv.apply_word_dropout(ids, 0.0), ids)
@@ -235,7 +263,7 @@ def test_exercises_accept_the_reference_and_catch_mistakes(capsys) -> None:
         check("nb06.kl_weight", lambda step, warm: min(1.0, step / max(warm, 1)) if warm else 0.0)
     with pytest.raises(WrongAnswer, match="shape"):  # left out the end point
         check("nb06.interpolate_codes", lambda a, b, n: a + torch.arange(n - 1)[:, None] / n * (b - a))
-    with pytest.raises(WrongAnswer, match="differ"):  # forgot the padding of finished sentences
+    with pytest.raises(WrongAnswer, match="padding id"):  # forgot the padding of finished sentences
         check("nb06.greedy_next_tokens", lambda logits, finished: logits.argmax(-1))
 
     def not_done(*args):

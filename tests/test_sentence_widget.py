@@ -56,7 +56,10 @@ def test_driving_the_widget_changes_the_table(tiny: sv.SentenceVAE) -> None:
     assert w.table.value == "" and "empty" in w.note.value and w.rows == []
     w.sentence_a.value = "she went to the zyzzyva"
     assert "zyzzyva" in w.note.value and "&lt;unk&gt;" in w.note.value  # shown, not a crash
+    assert "she went to the &lt;unk&gt;" in w.note.value  # and the sentence as the model reads it
     assert len(w.rows) == 4
+    w.sentence_a.value = "she went to the park " * 3  # 15 words: the tiny model reads 9
+    assert "at most 9 words" in w.note.value and "left out" in w.note.value
     w.sentence_a.value = "i bought some milk"
     assert w.note.value.strip() == "" or "sentence A" not in w.note.value
 

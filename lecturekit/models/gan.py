@@ -36,7 +36,7 @@ from lecturekit.progress import progress
 from lecturekit.training import History
 
 
-# ----------------------------------------------------------------------------- losses (the exercises)
+# ----------------------------------------------------------------------------- losses and one step (the exercises)
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of the discriminator: real sprites labelled 1, generated ones 0.
 
@@ -59,6 +59,36 @@ def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
 def saturating_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """The original minimax generator loss, mean log(1 - D(G(z))) = -mean softplus(logits) (to compare)."""
     return -F.softplus(fake_logits).mean()
+
+
+def gan_step(
+    generator: nn.Module, discriminator: nn.Module, real: torch.Tensor, z: torch.Tensor, lr: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training step of a GAN with plain gradient descent (notebook 05's exercise; the kit's own loop,
+    `_GANTraining.train_step`, takes the same two steps with Adam, the R1 penalty and a moving average):
+
+    1. D step: D's loss on the real batch (label 1) and on G's fakes G(z) (label 0), the fakes detached, so
+       the gradient stops at them and this step leaves G alone; D's parameters move by -lr * gradient;
+    2. G step: the non-saturating loss of the same fakes under the updated D; only G's parameters move.
+
+    Returns (D's loss, G's loss), each computed before its own step."""
+    fake = generator(z)
+    d_loss = discriminator_loss(discriminator(real), discriminator(fake.detach()))
+    _descend(discriminator, d_loss, lr)
+    g_loss = generator_loss(discriminator(fake))
+    _descend(generator, g_loss, lr)
+    return d_loss.detach(), g_loss.detach()
+
+
+def _descend(model: nn.Module, loss: torch.Tensor, lr: float) -> None:
+    """One step of plain gradient descent on `model`'s own parameters (the others keep their values and their
+    .grad: the gradient is taken with autograd.grad, not .backward())."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            if g is not None:
+                p -= lr * g
 
 
 def snap_to_palette(rgb: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
@@ -586,6 +616,13 @@ def _ema_update(avg: nn.Module, model: nn.Module, decay: float) -> None:
         a.copy_(b)
 
 
+def warmup_epoch(variety: list[float], data_variety: float, share: float = 0.9) -> int:
+    """The first epoch whose sample variety reached `share` of the data's: before it, the variety is still
+    rising from the untrained generator's one blob (the warm-up ramp), which is not collapse. The number of
+    epochs when it never did."""
+    return next((i for i, v in enumerate(variety) if v >= share * data_variety), len(variety))
+
+
 def collapse_epochs(
     history: dict[str, Any] | History, data_variety: float, share: float = 1 / 3, skip: int = 5
 ) -> list[int]:
@@ -702,6 +739,7 @@ CONTROL = {
     "VAE": "10-d code, and an encoder finds a sprite's code",
     "GAN": "code, but no encoder",
 }
+ABOVE = "PixelRNN, sees the row above"  # the row of the best autoregressive model (checkpoint pixelrnn_above)
 
 
 @dataclass
@@ -712,10 +750,28 @@ class Comparison:
     rows: dict[str, dict[str, Any]]
     notes: list[str] = field(default_factory=list)
 
+    def constant_columns(self) -> dict[str, Any]:
+        """The columns whose value is the same in every row (they tell the rows nothing), with that value."""
+        rows = list(self.rows.values())
+        if len(rows) < 2:
+            return {}
+        return {k: v for k, v in rows[0].items() if all(_same(r.get(k), v) for r in rows[1:])}
+
     def table(self, digits: int = 3) -> str:
+        """The rows as a Markdown table, without the columns that are the same in every row (see
+        `constant_columns`: say them in a line below the table)."""
         from lecturekit.metrics import format_table
 
-        return format_table(self.rows, digits=digits)
+        constant = self.constant_columns()
+        columns = [k for k in next(iter(self.rows.values()), {}) if k not in constant]
+        return format_table(self.rows, columns=columns, digits=digits)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, two missing ones (None or NaN) counting as equal."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
 
 
 def vae_expected_rgb(vae: Any, codes: torch.Tensor) -> np.ndarray:
@@ -740,11 +796,14 @@ def compare_families(
     *,
     gan_model: GAN | None = None,
     pixelrnn_model: Any = None,
+    above_model: Any = None,
     vae_model: Any = None,
     temperature: float = 1.0,
 ) -> Comparison:
     """Draw `n` samples from each family (shipped weights unless models are given) and score them all
     with the same metrics against the same training sprites (lecturekit.metrics, lecturekit.scores).
+    PixelRNN has two rows: the plain LSTM ("pixelrnn") and the best autoregressive model, the LSTM that
+    also sees the row above ("pixelrnn_above", `above_model`).
 
     A family whose weights are missing is left out with a note, so the notebook still runs."""
     from lecturekit.data import load_sprites
@@ -752,9 +811,10 @@ def compare_families(
     sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
     rows = _FamilyRows(sprites.palette)
     rows.add("real sprites (held-out)", test.rgb(), float("nan"), None, CONTROL["real sprites (held-out)"])
-    rnn = rows.load("pixelrnn", pixelrnn_model)
-    if rnn is not None:
-        _add_pixelrnn(rows, rnn, test, n, seed, temperature)
+    for name, row, given in (("pixelrnn", "PixelRNN", pixelrnn_model), ("pixelrnn_above", ABOVE, above_model)):
+        rnn = rows.load(name, given)
+        if rnn is not None:
+            _add_pixelrnn(rows, row, rnn, test, n, seed, temperature)
     vae = rows.load("vae", vae_model)
     if vae is not None:
         _add_vae(rows, vae, test, n, seed)
@@ -798,13 +858,14 @@ class _FamilyRows:
         from lecturekit.scores import two_sample_1nn_accuracy
 
         rows: dict[str, dict[str, Any]] = {}
-        real_scores = metrics.sample_scores(self.images["real sprites (held-out)"], self.palette, train_rgb)
+        real = metrics.sample_scores(self.images["real sprites (held-out)"], self.palette, train_rgb)
         for name, rgb in self.images.items():
             scores = metrics.sample_scores(rgb, self.palette, train_rgb)
             rows[name] = {
                 "in palette": scores["palette_share"],
                 "edge contrast": scores["edge_contrast"],
-                "sharpness": scores["palette_share"] * min(1.0, scores["edge_contrast"] / real_scores["edge_contrast"]),
+                "speckle": scores["speckle"],
+                "sharpness": sharpness_score(scores, real),
                 "variety": scores["variety"],
                 "distinct": scores["distinct_share"],
                 "to nearest train": scores["nearest_train"],
@@ -817,12 +878,12 @@ class _FamilyRows:
         return rows
 
 
-def _add_pixelrnn(rows: _FamilyRows, rnn: Any, test: Any, n: int, seed: int, temperature: float) -> None:
-    """PixelRNN's row: samples drawn pixel by pixel, and its exact held-out bits per pixel."""
+def _add_pixelrnn(rows: _FamilyRows, name: str, rnn: Any, test: Any, n: int, seed: int, temperature: float) -> None:
+    """A PixelRNN row: samples drawn pixel by pixel, and its exact held-out bits per pixel."""
     from lecturekit.models import pixelrnn
 
     idx, secs = _timed(lambda: pixelrnn.sample(rnn, n, temperature=temperature, seed=seed))
-    rows.add("PixelRNN", rows.palette[idx], secs, pixelrnn.model_bits_per_pixel(rnn, test.indices), CONTROL["PixelRNN"])
+    rows.add(name, rows.palette[idx], secs, pixelrnn.model_bits_per_pixel(rnn, test.indices), CONTROL["PixelRNN"])
 
 
 def _add_vae(rows: _FamilyRows, vae: Any, test: Any, n: int, seed: int) -> None:
@@ -847,15 +908,25 @@ def _add_gan(rows: _FamilyRows, g: GAN, n: int, seed: int) -> None:
 
 
 def sharpness_score(row: dict[str, Any], real: dict[str, Any]) -> float:
-    """Share of pixels in the palette times edge contrast relative to real, capped at 1: 1 for sprites as
-    crisp as the real ones; mixed colours (blur) and soft edges both lower it. Extra contrast (noise)
-    is not rewarded."""
-    return float(row["in palette"] * min(1.0, row["edge contrast"] / real["edge contrast"]))
+    """How crisp samples are beside the real sprites, 0..1 (1: as crisp as real): the share of pixels in the
+    palette (mixed colours are blur), times edge contrast relative to real (soft edges are blur), times the
+    real sprites' speckle relative to the samples' (pixels unlike all their neighbours beyond the real
+    sprites' share are noise, not edges). Each factor is capped at 1, so neither extra contrast nor less
+    speckle than real is rewarded. `row` and `real` hold either the table's columns or `sample_scores`."""
+
+    def pick(r: dict[str, Any], table_key: str, score_key: str) -> float:
+        return float(r[table_key] if table_key in r else r[score_key])
+
+    in_palette = pick(row, "in palette", "palette_share")
+    edges = pick(row, "edge contrast", "edge_contrast") / max(pick(real, "edge contrast", "edge_contrast"), 1e-12)
+    speckle = pick(real, "speckle", "speckle") / max(pick(row, "speckle", "speckle"), 1e-12)
+    return float(in_palette * min(1.0, edges) * min(1.0, speckle))
 
 
 def sharpness_verdict(comparison: Comparison) -> str:
     """One line per family (computed from the table, not asserted): colours in the palette or mixed, edges
-    as strong as the real sprites' or softer (blur) or stronger (noise), then the ranking by sharpness_score."""
+    as strong as the real sprites' or softer (blur), speckle like the real sprites' or more (noise), then the
+    ranking by sharpness_score."""
     rows = comparison.rows
     real = rows.get("real sprites (held-out)")
     if real is None:
@@ -864,16 +935,18 @@ def sharpness_verdict(comparison: Comparison) -> str:
     names = [n for n in rows if not n.startswith("real")]
     for name in names:
         row = rows[name]
-        ratio = row["edge contrast"] / real["edge contrast"]
+        edges = row["edge contrast"] / real["edge contrast"]
+        speckle = row["speckle"] / max(real["speckle"], 1e-12)
         colours = "palette colours" if row["in palette"] >= 0.9 else "mixed colours"
-        edges = "softer edges" if ratio < 0.85 else "stronger edges (noise)" if ratio > 1.2 else "edges like real"
+        edge_word = "softer edges" if edges < 0.85 else "edges like real"
+        noise = "speckle like real" if speckle <= 1.25 else f"{speckle:.1f} times the real speckle"
         lines.append(
-            f"{name:26s} {row['in palette']:4.0%} of pixels in the palette, edge contrast {ratio:4.0%} of "
-            f"real: {colours}, {edges}; sharpness {sharpness_score(row, real):.2f}"
+            f"{name:29s} {row['in palette']:4.0%} in the palette, edge contrast {edges:4.0%} of real, "
+            f"speckle {row['speckle']:.3f}: {colours}, {edge_word}, {noise}; sharpness {sharpness_score(row, real):.2f}"
         )
     if names:
         ranked = sorted(names, key=lambda n: sharpness_score(rows[n], real), reverse=True)
-        lines.append("sharpest to blurriest: " + " > ".join(ranked))
+        lines.append("sharpest to blurriest or noisiest: " + " > ".join(ranked))
     return "\n".join(lines)
 
 

@@ -204,7 +204,7 @@ class SentenceVAE(nn.Module):
 
             return self._decode_stepwise(z, max_len, draw)
         if method == "beam":
-            return [self._beam_one(z[i : i + 1], max_len, beam_size) for i in range(z.shape[0])]
+            return [beam_search(NextWords(self, z[i : i + 1]), beam_size, max_len).tolist() for i in range(z.shape[0])]
         raise SentenceError(f"unknown decoding method {method!r}: use 'greedy', 'beam' or 'sample'.")
 
     def _decode_stepwise(
@@ -229,33 +229,6 @@ class SentenceVAE(nn.Module):
                 break
         ids = torch.stack(steps, dim=1).tolist()
         return [_strip(row) for row in ids]
-
-    def _beam_one(self, z: torch.Tensor, max_len: int, beam_size: int) -> list[int]:
-        hidden = self.initial_hidden(z)  # (1, 1, H)
-        beams: list[tuple[float, list[int], torch.Tensor]] = [(0.0, [], hidden)]
-        done: list[tuple[float, list[int]]] = []
-        for _i in range(max_len):
-            tokens = torch.tensor([[b[1][-1] if b[1] else BOS] for b in beams], device=z.device)
-            hid = torch.cat([b[2] for b in beams], dim=1)
-            logits, hid = self.decoder_logits(tokens, z.expand(len(beams), -1), hid)
-            logp = torch.log_softmax(logits[:, -1].float(), dim=-1)
-            logp[:, PAD] = -math.inf
-            logp[:, BOS] = -math.inf
-            scores = torch.tensor([b[0] for b in beams], device=z.device).unsqueeze(1) + logp
-            top = torch.topk(scores.flatten(), min(beam_size, scores.numel()))
-            new = []
-            for score, flat in zip(top.values.tolist(), top.indices.tolist()):
-                b, w = divmod(flat, logp.shape[1])
-                if w == EOS:
-                    done.append((score / (len(beams[b][1]) + 1), beams[b][1]))
-                else:
-                    new.append((score, beams[b][1] + [w], hid[:, b : b + 1]))
-            if not new or len(done) >= beam_size:
-                break
-            beams = new
-        if not done:  # nothing ended within max_len: keep the best unfinished hypothesis
-            done = [(s / max(len(t), 1), t) for s, t, _ in beams]
-        return max(done, key=lambda d: d[0])[1]
 
 
 def _strip(row: list[int]) -> list[int]:
@@ -292,6 +265,72 @@ def greedy_next_tokens(logits: torch.Tensor, finished: torch.Tensor, pad_id: int
     for sentences that have already ended (`finished` is True)."""
     nxt = logits.argmax(dim=-1)
     return torch.where(finished, torch.full_like(nxt, pad_id), nxt)
+
+
+def beam_search(
+    next_log_probs: Callable[[torch.Tensor], torch.Tensor], beam_size: int = 5, max_len: int = SentenceVAEConfig.max_len
+) -> torch.Tensor:
+    """The most likely sentence by beam search: its word ids, without <s> and </s>, as a long tensor.
+
+    `next_log_probs(prefixes)` gives the next word's log-probabilities (B, V) of prefixes (B, T) that start with
+    <s>. Each step extends every live hypothesis by every word and keeps the `beam_size` best candidates of all
+    together, by their summed log-probability. A kept candidate ending in </s> is finished and leaves the beam,
+    with its score divided by its length (its words and </s>: otherwise every extra word, which can only lower
+    the sum, would count against long sentences). The search stops when `beam_size` sentences have finished,
+    when no hypothesis is live, or after `max_len` steps; the finished sentence with the best divided score
+    wins (if none finished: the live one with the best score per word)."""
+    beams: list[tuple[float, list[int]]] = [(0.0, [BOS])]
+    finished: list[tuple[float, list[int]]] = []
+    for _step in range(max_len):
+        log_p = next_log_probs(torch.tensor([prefix for _score, prefix in beams], dtype=torch.long)).float()
+        scores = torch.tensor([score for score, _prefix in beams]).unsqueeze(1) + log_p.cpu()
+        top = torch.topk(scores.flatten(), min(beam_size, scores.numel()))
+        live = []
+        for score, flat in zip(top.values.tolist(), top.indices.tolist()):
+            b, word = divmod(flat, log_p.shape[1])
+            if word == EOS:
+                finished.append((score / len(beams[b][1]), beams[b][1][1:]))  # words + </s> = prefix length
+            else:
+                live.append((score, beams[b][1] + [word]))
+        if not live or len(finished) >= beam_size:
+            break
+        beams = live
+    if not finished:
+        finished = [(score / max(len(prefix) - 1, 1), prefix[1:]) for score, prefix in beams]
+    return torch.tensor(max(finished, key=lambda f: f[0])[1], dtype=torch.long)
+
+
+class NextWords:
+    """The decoder of `model` for one code `z` (1, latent_dim), as beam search asks for it: the next word's
+    log-probabilities (B, V) of prefixes (B, T) that start with <s> (padding and <s> itself impossible). The
+    decoder's state after every prefix it has read is kept, so a call reads only each prefix's last word."""
+
+    def __init__(self, model: SentenceVAE, z: torch.Tensor) -> None:
+        self.model, self.z = model, z.reshape(1, -1)
+        self.states: dict[tuple[int, ...], torch.Tensor] = {}
+
+    def _state(self, prefix: tuple[int, ...]) -> torch.Tensor:
+        """The decoder's hidden state after reading `prefix` (read now if it was never read)."""
+        if prefix not in self.states:
+            if not prefix:
+                self.states[prefix] = self.model.initial_hidden(self.z)
+            else:
+                word = torch.tensor([[prefix[-1]]], device=self.z.device)
+                self.states[prefix] = self.model.decoder_logits(word, self.z, self._state(prefix[:-1]))[1]
+        return self.states[prefix]
+
+    @torch.inference_mode()
+    def __call__(self, prefixes: torch.Tensor) -> torch.Tensor:
+        rows = torch.as_tensor(prefixes, dtype=torch.long).tolist()
+        hidden = torch.cat([self._state(tuple(row[:-1])) for row in rows], dim=1)
+        last = torch.tensor([[row[-1]] for row in rows], device=self.z.device)
+        logits, hidden = self.model.decoder_logits(last, self.z.expand(len(rows), -1), hidden)
+        for i, row in enumerate(rows):
+            self.states[tuple(row)] = hidden[:, i : i + 1]
+        log_p = torch.log_softmax(logits[:, -1].float(), dim=-1)
+        log_p[:, PAD] = -math.inf
+        log_p[:, BOS] = -math.inf
+        return log_p.cpu()
 
 
 def decoder_inputs(ids: torch.Tensor) -> torch.Tensor:
@@ -482,6 +521,23 @@ def evaluate(
     if decode:
         result["token_accuracy"] = correct / words
     return result
+
+
+@torch.inference_mode()
+def log_prob_per_word(
+    model: SentenceVAE, codes: torch.Tensor, sentences: Sequence[str], vocab: Any | None = None
+) -> torch.Tensor:
+    """The decoder's log-probability of each sentence given its code (N, latent_dim), divided by its length
+    (its words and </s>), in nats, shape (N,): the score by which beam search ranks finished sentences.
+    Greedy decoding does not look at it."""
+    vocab = vocab if vocab is not None else model.vocab
+    model.eval()
+    ids, lengths = _pad([vocab.encode(_tokens(s)) + [EOS] for s in sentences])  # whole sentences, none cut
+    ids = ids.to(_device(model))
+    z = torch.as_tensor(codes, dtype=torch.float32, device=ids.device).reshape(len(sentences), -1)
+    logits, _hidden = model.decoder_logits(decoder_inputs(ids), z)
+    nll = F.cross_entropy(logits.transpose(1, 2).float(), ids, ignore_index=PAD, reduction="none").sum(dim=1)
+    return (-nll / lengths.to(nll.device)).cpu()
 
 
 def grammatical_share(sentences: Sequence[str]) -> float:
@@ -926,8 +982,8 @@ def plot_kl_curves(curves: dict[str, Any], smooth: int = 10) -> Any:
             ax2.plot(run["step"], run["kl_weight"], color="grey", lw=1, ls=":")
             ax2.set_ylim(0, 1.05)
             ax2.set_ylabel("KL weight (dotted)", color="grey")
-    axes[0].set(xlabel="training step", ylabel="KL term (nats / sentence)", title="the code's information")
-    axes[1].set(xlabel="training step", ylabel="reconstruction NLL (nats)", title="reconstruction")
+    axes[0].set(xlabel="training step", ylabel="KL term (nats / sentence)", title="KL term: the code's information")
+    axes[1].set(xlabel="training step", ylabel="reconstruction NLL (nats)", title="reconstruction NLL per sentence")
     axes[0].legend(fontsize=8, loc="center right")
     fig.tight_layout()
     return fig

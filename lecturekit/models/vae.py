@@ -27,7 +27,7 @@ from torch import nn
 from lecturekit.checkpoints import register_model
 from lecturekit.i18n import _
 from lecturekit.models.common import SpriteInput, reparameterize
-from lecturekit.units import SPRITE_SIZE, nats_per_sprite_to_bits_per_pixel
+from lecturekit.units import LN2, SPRITE_SIZE, nats_per_sprite_to_bits_per_pixel
 
 
 # ----------------------------------------------------------------------------- settings
@@ -83,6 +83,29 @@ def lecture_sample(m: torch.Tensor, sigma: torch.Tensor, eps: torch.Tensor) -> t
 def kl_divergence(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """KL(N(mean, exp(log_var)) || N(0, I)) in nats, one value per row: 1/2 sum(exp(lv) - 1 - lv + m^2)."""
     return 0.5 * (torch.exp(log_var) - 1.0 - log_var + mean**2).sum(dim=-1)
+
+
+def negative_elbo(
+    decoder: Callable[[torch.Tensor], torch.Tensor],
+    sprites: torch.Tensor,
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    eps: torch.Tensor,
+    beta: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The VAE's loss in bits per pixel, and its two terms: (reconstruction + beta * KL, reconstruction, KL).
+
+    The code is sampled with the reparameterization, c = mean + exp(log_var / 2) * eps; `decoder` turns
+    codes (N, D) into palette logits (N, K, H, W); the reconstruction is the cross-entropy of the sprites'
+    colours (N, H, W), summed over the pixels and averaged over the sprites (nats per sprite), the KL is
+    averaged over the sprites too; both are divided by H * W * ln 2 to be bits per pixel. With beta = 1
+    (after the warm-up) this is the negative ELBO, an upper bound on the bits per pixel of the sprites."""
+    logits = decoder(reparameterize(mean, log_var, eps))
+    n, _colours, height, width = logits.shape
+    recon = F.cross_entropy(logits, sprites, reduction="sum") / n
+    kl = kl_divergence(mean, log_var).mean()
+    to_bits_per_pixel = 1.0 / (height * width * LN2)
+    return (recon + beta * kl) * to_bits_per_pixel, recon * to_bits_per_pixel, kl * to_bits_per_pixel
 
 
 def gaussian_kl(mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -365,15 +388,14 @@ class SpriteVAE(_SpriteCodec):
     def loss(
         self, indices: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Negative ELBO in bits per pixel (beta < 1 only during the warm-up)."""
-        logits, mean, log_var = self(indices, generator)
-        recon = F.cross_entropy(logits, indices, reduction="sum") / len(indices)
-        kl = kl_divergence(mean, log_var).mean()
-        loss = nats_per_sprite_to_bits_per_pixel(recon + beta * kl)
-        return loss, {
-            "recon_bpp": float(nats_per_sprite_to_bits_per_pixel(recon.detach())),
-            "kl_bpp": float(nats_per_sprite_to_bits_per_pixel(kl.detach())),
-        }
+        """Negative ELBO in bits per pixel (beta < 1 only during the warm-up): `negative_elbo` on a code drawn
+        from `generator`."""
+        mean, log_var = self.encode(indices)
+        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        loss, recon, kl = negative_elbo(
+            lambda codes: self.decoder(codes, self.palette), indices, mean, log_var, eps, beta
+        )
+        return loss, {"recon_bpp": float(recon.detach()), "kl_bpp": float(kl.detach())}
 
     @torch.no_grad()
     def codes_of(self, indices: Any) -> torch.Tensor:

@@ -1,5 +1,6 @@
 """Walk the GAN's code space: two random codes A and B, a slider from A to B, and the sprite drawn at
-that point (plus the whole path as a strip). Core ipywidgets only (7.7 and 8).
+that point (plus the whole path as a strip). The slider moves in steps of 0.01, so the sprite changes
+continuously, between the strip's points too. Core ipywidgets only (7.7 and 8).
 
 CSS classes for browser tests: container `lk-gan-interpolation`, slider `lk-gan-slider`, picture
 `lk-gan-image`, path strip `lk-gan-strip`, buttons `lk-gan-new-a` / `lk-gan-new-b`, checkboxes
@@ -63,7 +64,7 @@ class InterpolationWidget(StaticFallback, _widgets().VBox):  # type: ignore[misc
             value=0.5,
             min=0.0,
             max=1.0,
-            step=1.0 / (self.steps - 1),
+            step=0.01,  # continuous: every point of the path, not only the strip's `steps`
             description=_("A → B"),
             continuous_update=True,
             readout_format=".2f",

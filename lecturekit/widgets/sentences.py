@@ -1,8 +1,10 @@
 """The sentence-interpolation widget of notebook 06: two sentences, a number of steps, the decoded path.
 
 Type two sentences; the widget encodes both (posterior means), takes equally spaced codes on the
-line between them (both ends included) and shows what the decoder writes at each. Words the model
-does not know are named in a note and read as <unk>; an empty box gets a message, never a traceback.
+line between them (both ends included) and shows what the decoder writes at each. When the model reads
+a sentence otherwise than it was typed, a note says what it did: words outside its vocabulary are named
+and read as <unk>, words past its longest sentence are named and left out, and the sentence as the model
+reads it is shown; an empty box gets a message, never a traceback.
 A position slider (t from 0 = sentence A to 1 = sentence B) decodes the single code at that point of
 the line, between the table's rows too, so a student can slide along the path.
 CSS classes: lk-sentence-a, lk-sentence-b, lk-steps, lk-decoding, lk-interp-table, lk-interp-note,
@@ -17,6 +19,7 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
+from lecturekit.corpus import tokenize
 from lecturekit.i18n import N_, _
 from lecturekit.models.sentence_vae import (
     LECTURE_SENTENCES,
@@ -46,17 +49,7 @@ def interpolation_rows(
     for label, text in (("A", sentence_a), ("B", sentence_b)):
         if not text or not text.strip():
             raise SentenceError(_("sentence {label} is empty: type a sentence into box {label}.").format(label=label))
-        unknown = vocab.unknown_words(text)
-        if unknown:
-            words = ", ".join(f"'{w}'" for w in unknown)
-            message = (
-                N_("sentence {label}: {words} is not in the model's vocabulary ({n} words) and is read as <unk>.")
-                if len(unknown) == 1
-                else N_(
-                    "sentence {label}: {words} are not in the model's vocabulary ({n} words) and are read as <unk>."
-                )
-            )
-            notes.append(_(message).format(label=label, words=words, n=len(vocab)))
+        notes += reading_notes(label, text, vocab, model.max_len)
     with torch.inference_mode():
         mean, _log_var = encode_sentences(model, [sentence_a, sentence_b], vocab)
         codes = interpolate_codes(mean[0], mean[1], n_steps)
@@ -65,6 +58,33 @@ def interpolation_rows(
             kwargs.update(temperature=0.7, generator=torch.Generator().manual_seed(seed))
         rows = decode_codes(model, codes, vocab, **kwargs)
     return rows, notes
+
+
+def reading_notes(label: str, text: str, vocab: Any, max_len: int) -> list[str]:
+    """What the model does with a typed sentence, when that is not simply reading it: its words outside the
+    vocabulary (read as <unk>), its words past the longest sentence the model reads (left out), and then the
+    sentence as the model reads it. Empty when the model reads the sentence as typed."""
+    words = tokenize(text)
+    unknown = vocab.unknown_words(words)
+    kept, cut = words[: max_len - 1], words[max_len - 1 :]
+    notes = []
+    if unknown:
+        message = (
+            N_("sentence {label}: {words} is not in the model's vocabulary ({n} words) and is read as <unk>.")
+            if len(unknown) == 1
+            else N_("sentence {label}: {words} are not in the model's vocabulary ({n} words) and are read as <unk>.")
+        )
+        notes.append(_(message).format(label=label, words=", ".join(f"'{w}'" for w in unknown), n=len(vocab)))
+    if cut:
+        notes.append(
+            _("sentence {label}: the model reads at most {n} words, so the last {m} are left out: {words}.").format(
+                label=label, n=len(kept), m=len(cut), words=" ".join(cut)
+            )
+        )
+    if unknown or cut:
+        read = " ".join(w if w in vocab.stoi else "<unk>" for w in kept)
+        notes.append(_("sentence {label} as the model reads it: {read}").format(label=label, read=read))
+    return notes
 
 
 def decode_at(
@@ -80,9 +100,9 @@ def decode_at(
     vocab = vocab if vocab is not None else model.vocab
     for label, text in (("A", sentence_a), ("B", sentence_b)):
         if not text or not text.strip():
-            raise SentenceError(f"sentence {label} is empty: type a sentence into box {label}.")
+            raise SentenceError(_("sentence {label} is empty: type a sentence into box {label}.").format(label=label))
     with torch.inference_mode():
-        mean, _ = encode_sentences(model, [sentence_a, sentence_b], vocab)
+        mean, _log_var = encode_sentences(model, [sentence_a, sentence_b], vocab)
         code = (mean[0] + float(t) * (mean[1] - mean[0]))[None, :]
         kwargs: dict[str, Any] = {"method": method}
         if method == "sample":

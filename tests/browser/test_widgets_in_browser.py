@@ -227,7 +227,7 @@ def test_notebook_05_gan_interpolation(page: Any, lab: JupyterLab) -> None:
     screenshot(widget, "05_gan_interpolation_before")
     assert_crisp(page, image)
     assert_crisp(page, strip)
-    press_slider(page, slider, times=3)
+    press_slider(page, slider, times=20)  # 20 steps of 0.01: a visible move along the path
     moved = wait_new_src(page, image, before)
     assert shown_src(page, strip) == strip_before  # the path is the same, only the point on it moved
     page.locator(".lk-gan-new-b").first.click()
