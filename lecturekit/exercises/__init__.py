@@ -74,6 +74,9 @@ class Exercise:
     # positions of arguments whose state after the call is graded too (a training step changes its models in
     # place): the answer then is (returned value, state of each such argument), see `answer_of`
     after_call: tuple[int, ...] = ()
+    # what the answer may call on its inputs, kept in a grading kernel's package copy (which withholds every
+    # other kit function): fully qualified names, e.g. "lecturekit.models.tiny.TinyRNN.next_pixel_logits"
+    kernel_needs: tuple[str, ...] = ()
 
     def verdict(self, got: Any, want: Any, args: Args) -> str | None:
         """None when `got` is right; else what is wrong. A NaN or an infinity where the reference has none

@@ -308,6 +308,7 @@ register(
         function="draw_pictures",
         reference=draw_pictures,
         twins=(_wrong_drawing,),
+        kernel_needs=("lecturekit.models.tiny.TinyRNN.next_pixel_logits",),  # the answer asks the model
         cases=_draw_pictures_cases,
         compare=_draw_pictures_compare,
         hint=N_(

@@ -122,23 +122,24 @@ def stub_functions(source: str, qualnames: list[str], where: str) -> str:
     return "\n".join(lines)
 
 
-def withheld_by_default(module: str, source: str) -> list[str]:
+def withheld_by_default(module: str, source: str, needed: frozenset[str] = frozenset()) -> list[str]:
     """The qualified names of what a module withholds by default: every top-level function and every method
-    of its top-level classes, except dunder methods, `forward`, KEPT_CALLABLES, and what the module runs when
-    it is imported (with what that calls in turn); nothing in KEPT_MODULES."""
+    of its top-level classes, except class machinery (dunder methods, `forward`), KEPT_CALLABLES, what the
+    graded exercises' inputs need (`needed`: `Exercise.kernel_needs`, fully qualified), what the module runs
+    when it is imported, and whatever those call in turn in the module; nothing in KEPT_MODULES."""
     if module in KEPT_MODULES:
         return []
     tree = ast.parse(source)
     defs = _definitions(tree)
-    kept = _run_at_import(tree, defs)
-    out = []
-    for qualname in defs:
-        name = qualname.rsplit(".", 1)[-1]
-        if "." in qualname and (name.startswith("__") or name in _KEPT_METHODS):
-            continue
-        if qualname not in kept and f"{module}.{qualname}" not in KEPT_CALLABLES:
-            out.append(qualname)
-    return out
+    roots = {
+        q
+        for q in defs
+        if ("." in q and (q.rsplit(".", 1)[-1].startswith("__") or q.rsplit(".", 1)[-1] in _KEPT_METHODS))
+        or f"{module}.{q}" in KEPT_CALLABLES
+        or f"{module}.{q}" in needed
+    }
+    kept = _kept_with_callees(roots | _import_time_calls(tree, defs), defs)
+    return [q for q in defs if q not in kept]
 
 
 def _definitions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -194,13 +195,25 @@ def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> 
     return [d if isinstance(d, ast.Call) else ast.Call(func=d, args=[], keywords=[]) for d in node.decorator_list]
 
 
-def _run_at_import(tree: ast.Module, defs: dict[str, Any]) -> set[str]:
-    """The definitions that importing the module calls, directly or through each other (matched by name)."""
-    by_name: dict[str, list[str]] = {}
+def _by_name(defs: dict[str, Any]) -> dict[str, list[str]]:
+    """Qualified names of the definitions, by their last part (how a call names them)."""
+    out: dict[str, list[str]] = {}
     for qualname in defs:
-        by_name.setdefault(qualname.rsplit(".", 1)[-1], []).append(qualname)
+        out.setdefault(qualname.rsplit(".", 1)[-1], []).append(qualname)
+    return out
+
+
+def _import_time_calls(tree: ast.Module, defs: dict[str, Any]) -> set[str]:
+    """The definitions that importing the module calls (matched by name)."""
+    by_name = _by_name(defs)
+    return {q for name in _called_names(_import_time_nodes(tree)) for q in by_name.get(name, [])}
+
+
+def _kept_with_callees(roots: set[str], defs: dict[str, Any]) -> set[str]:
+    """`roots` and every definition of the module they call, directly or through each other (matched by name)."""
+    by_name = _by_name(defs)
     kept: set[str] = set()
-    todo = [q for name in _called_names(_import_time_nodes(tree)) for q in by_name.get(name, [])]
+    todo = list(roots)
     while todo:
         qualname = todo.pop()
         if qualname in kept:
@@ -222,6 +235,8 @@ def package_copy(exercises: Iterable[Exercise], into: Path, link_data: bool = Fa
         (target / "_data").symlink_to(data_dir().resolve(), target_is_directory=True)
     else:
         (target / "_data").mkdir()
+    exercises = list(exercises)
+    needed = frozenset(name for exercise in exercises for name in exercise.kernel_needs)
     by_module: dict[str, list[str]] = {}
     for fn in withheld_functions(exercises):
         by_module.setdefault(fn.__module__, []).append(fn.__qualname__)
@@ -229,7 +244,7 @@ def package_copy(exercises: Iterable[Exercise], into: Path, link_data: bool = Fa
         parts = path.relative_to(into).with_suffix("").parts
         module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         source = path.read_text(encoding="utf-8")
-        names = list(dict.fromkeys([*withheld_by_default(module, source), *by_module.get(module, [])]))
+        names = list(dict.fromkeys([*withheld_by_default(module, source, needed), *by_module.get(module, [])]))
         if names:
             path.write_text(stub_functions(source, names, module), encoding="utf-8")
     return into

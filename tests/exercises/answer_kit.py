@@ -15,8 +15,13 @@ it runs with `torch`, `np`, `F` (torch.nn.functional) and `nn` already imported,
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
+import inspect
 import io
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,13 +29,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from lecturekit.exercises import Exercise, WrongAnswer, _fresh, answer_of, check, get_exercise
+import lecturekit
+from lecturekit.exercises import Exercise, ReferenceUnavailable, WrongAnswer, _fresh, answer_of, check, get_exercise
 from lecturekit.grading.compare import ExerciseResult, judge_exercise
 from lecturekit.grading.execute import CallResult, Outcome, _decode
 from lecturekit.grading.grader import HIDDEN_SEEDS, derive_seed
 from lecturekit.grading.kernel_code import _encode, _encode_array, _encode_plain
+from lecturekit.grading.withheld import withheld_by_default, withheld_functions
 
 HERE = Path(__file__).resolve().parent
+PACKAGE = Path(lecturekit.__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -102,13 +110,75 @@ def grader_verdict(exercise: Exercise, fn: Any, base_seed: int = 20261201) -> Ex
     errors: list[dict[str, Any] | None] = []
     for args in hidden + visible:
         try:
-            values.append(_through_the_wire(answer_of(exercise, fn, _fresh(args))))
+            with as_in_a_grading_kernel([exercise]):  # the answer runs as in the kernel; the encoding is the grader's
+                answer = answer_of(exercise, fn, _fresh(args))
+            values.append(_through_the_wire(answer))
             errors.append(None)
         except Exception as exc:  # noqa: BLE001 - the kernel reports any error as a case error
             values.append(None)
             errors.append({"type": type(exc).__name__, "message": str(exc)[:600], "where": []})
     call = CallResult(Outcome("ok"), defined=True, kind="function", values=values, errors=errors)
     return judge_exercise(exercise, hidden, visible, call)
+
+
+@functools.lru_cache(maxsize=64)
+def _withheld_in_kernel(exercise_names: tuple[str, ...]) -> tuple[frozenset[int], tuple[tuple[type, str], ...]]:
+    """(ids of the functions, (class, method) pairs) a grading kernel's copy withholds for these exercises."""
+    exercises = [get_exercise(n) for n in exercise_names]
+    needed = frozenset(n for e in exercises for n in e.kernel_needs)
+    functions: set[int] = {id(fn) for fn in withheld_functions(exercises)}
+    methods: list[tuple[type, str]] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__main__":
+            continue
+        module = importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+        for qualname in withheld_by_default(module.__name__, path.read_text(encoding="utf-8"), needed):
+            first, _, method = qualname.partition(".")
+            owner = getattr(module, first, None)
+            if method and inspect.isclass(owner) and method in vars(owner):
+                methods.append((owner, method))
+            elif not method and owner is not None:
+                functions.add(id(owner))
+    return frozenset(functions), tuple(methods)
+
+
+@contextlib.contextmanager
+def as_in_a_grading_kernel(exercises: list[Exercise]) -> Iterator[None]:
+    """The package as a grading kernel's copy has it while the block runs: every function and method the copy
+    withholds (by default, and the exercises' references and twins) raises ReferenceUnavailable, wherever a
+    module holds it (`from ... import` copies included). Restored afterwards."""
+    functions, methods = _withheld_in_kernel(tuple(sorted(e.name for e in exercises)))
+    patched = [
+        (module, name, value)
+        for key, module in list(sys.modules.items())
+        if key.startswith("lecturekit") and module is not None
+        for name, value in list(vars(module).items())
+        if callable(value) and id(value) in functions
+    ]
+    patched += [(cls, name, vars(cls)[name]) for cls, name in methods]
+    try:
+        for owner, name, value in patched:
+            setattr(owner, name, _stub(f"{getattr(owner, '__name__', owner)}.{name}", value))
+        yield
+    finally:
+        for owner, name, value in reversed(patched):
+            setattr(owner, name, value)
+
+
+def _stub(name: str, like: Any) -> Any:
+    """A stand-in raising ReferenceUnavailable, of the same kind as `like` (function, property, static...)."""
+
+    def withheld(*args: Any, **kwargs: Any) -> Any:
+        raise ReferenceUnavailable(name)
+
+    if isinstance(like, property):
+        return property(withheld)
+    if isinstance(like, staticmethod):
+        return staticmethod(withheld)
+    if isinstance(like, classmethod):
+        return classmethod(withheld)
+    return withheld
 
 
 def visible_message(name: str, fn: Any) -> str | None:

@@ -149,8 +149,8 @@ MUTANTS = {
             "the loss after the step returned",
             _step(
                 _SHIFTED,
-                result="F.cross_entropy(model(pixels).reshape(-1, model.n_colors), pixels.reshape(-1))"
-                " .detach() / np.log(2)",
+                result="F.cross_entropy(model.out(model.lstm(model.embedding(inputs))[0]).reshape(-1, model.n_colors),"
+                " pixels.reshape(-1)).detach() / np.log(2)",
             ),
             ("before the step",),
         ),
