@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,7 +76,7 @@ def _grade_command(parser: argparse.ArgumentParser, args: argparse.Namespace, sh
     except (CourseError, ValueError, FileNotFoundError, SandboxUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    _write_and_tell(report, args, lang)
+    _write_and_tell(report, args, lang or report.languages)
     if report.changed:
         print(
             "WARNING: these files of the course or the package were created, changed or deleted while student "
@@ -191,17 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
-    """Refuse impossible limits and missing files (exit status 2); the feedback language (None: each student's)."""
+    """Refuse impossible limits and missing paths (exit status 2); the feedback language (None: each student's,
+    read from their copies while grading)."""
     if args.jobs < 1 or args.timeout <= 0 or args.memory < 0 or args.processes < 16 or args.disk < 0:
         parser.error("--jobs must be >= 1, --timeout > 0, --memory >= 0, --processes >= 16 and --disk >= 0")
-    missing = [str(p) for p in args.submissions if not p.exists()]
+    missing = [str(p) for p in args.submissions if not os.path.lexists(p)]  # a student's odd file is no usage error
     if missing:
         parser.error(f"not found: {', '.join(missing)}")
-    from lecturekit.grading.report import student_languages
     from lecturekit.i18n import normalize_language
 
     try:
-        return normalize_language(args.lang) if args.lang else student_languages(args.submissions)
+        return normalize_language(args.lang) if args.lang else None
     except ValueError as exc:
         parser.error(str(exc))
 
@@ -223,7 +224,7 @@ def _options(args: argparse.Namespace) -> Options:
     )
 
 
-def _write_and_tell(report: GradeReport, args: argparse.Namespace, lang: str | None) -> None:
+def _write_and_tell(report: GradeReport, args: argparse.Namespace, lang: str | dict[str, str]) -> None:
     """Write the grades CSV, the feedback files and the review file, and print the summary lines."""
     from lecturekit.grading.report import NO_SANDBOX_WARNING, write_csv, write_feedback, write_review
 

@@ -34,7 +34,7 @@ from lecturekit.grading.course import Assignment, changed_files, load_course, tr
 from lecturekit.grading.execute import JANITOR, KernelSession, Outcome, WorkFolders, call_exercise
 from lecturekit.grading.integrity import GUARD_RESTORE, flags
 from lecturekit.grading.kernel_code import install_guard, kernel_source
-from lecturekit.grading.matching import Submission, gather, match_student
+from lecturekit.grading.matching import Submission, gather, match_student, unread_problem
 from lecturekit.grading.plan import Plan, Step, build_plan, defined_functions, python_source
 from lecturekit.grading.sandbox import LIMITS, Limits
 from lecturekit.grading.withheld import cached_package_copy
@@ -95,6 +95,8 @@ class GradeReport:
     seed: int
     seconds: float
     sandboxed: bool = True
+    languages: dict[str, str] = field(default_factory=dict)  # each student's edition, from the copies read
+    student_review: dict[str, list[str]] = field(default_factory=dict)  # per student, for the review file
 
     def rows(self) -> list[Row]:
         """Every exercise row, then a TOTAL row per student."""
@@ -461,15 +463,18 @@ def _grade(
     students = gather([Path(p) for p in paths])
     matched: dict[str, dict[str, Submission]] = {}
     student_notes: dict[str, list[str]] = {}
-    broken: dict[str, str] = {}  # students whose files the reader could not handle at all
+    broken: dict[str, str] = {}  # why a student's notebook without a copy may still have been handed in
     ungraded = {p.stem for p in Path(solutions_dir).glob("*.ipynb")} - set(course)
     for name, entry in students.items():
         try:
             matched[name], student_notes[name] = match_student(entry, course, ungraded)
+            problem = unread_problem(entry, course)
         except Exception as exc:  # noqa: BLE001 - one student's odd files never stop the run for the others
             matched[name], student_notes[name] = {}, []
-            broken[name] = f"the grader could not read these files ({type(exc).__name__}: {str(exc)[:200]})"
+            problem = f"the grader could not read these files ({type(exc).__name__}: {str(exc)[:200]})"
             print(f"warning: reading {name}'s files failed: {exc!r}", file=sys.stderr)
+        if problem:
+            broken[name] = problem
     wanted = _wanted_notebooks(course, matched, student_notes, notebooks, solutions_dir)
     graded = [s for s in sorted(students) if only is None or only(s)]
     student_notes = {s: student_notes[s] for s in graded}
@@ -482,7 +487,15 @@ def _grade(
     reports = _grade_jobs(jobs, options, base_seed)
     JANITOR.wait()
     changed = changed_files(before, watched)
-    return GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start, options.sandbox)
+    report = GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start, options.sandbox)
+    report.languages = {s: lang for s in graded if (lang := _language(matched[s]))}
+    report.student_review = {s: students[s].review for s in graded if students[s].review}
+    return report
+
+
+def _language(submissions: dict[str, Submission]) -> str | None:
+    """A student's edition: that of the first of their copies (by notebook) that is marked, else None."""
+    return next((sub.language for _, sub in sorted(submissions.items()) if sub.language), None)
 
 
 def _wanted_notebooks(

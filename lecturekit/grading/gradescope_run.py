@@ -124,7 +124,6 @@ def grade_submission(root: Path, settings: Settings) -> tuple[dict[str, Any], in
     from lecturekit.datasets import ENV_VAR
     from lecturekit.grading.course import load_assignment
     from lecturekit.grading.grader import Options, grade
-    from lecturekit.grading.report import student_languages
 
     source = root / "source"
     if settings.data:  # the course data set the zip carries: the notebooks load it, in the grader and the kernel
@@ -137,7 +136,6 @@ def grade_submission(root: Path, settings: Settings) -> tuple[dict[str, Any], in
         folder = work / student
         found = collect_notebooks(root / "submission", folder)
         print(f"submission: {len(found)} notebook(s) from {root / 'submission'}, graded as student {student}")
-        lang = settings.lang or student_languages([folder]).get(student) or "en"
         options = Options(
             timeout=settings.timeout,
             memory_mb=settings.memory_mb,
@@ -151,6 +149,7 @@ def grade_submission(root: Path, settings: Settings) -> tuple[dict[str, Any], in
         report = grade([folder], solution.parent, options, notebooks=[settings.assignment])
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    lang = settings.lang or report.languages.get(student) or "en"  # the edition of the copy graded
     doc = results_document(report, assignment, lang, settings.visibility, alarm=report.changed)
     if report.changed:
         changed = "\n  ".join(report.changed)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 import symtable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from lecturekit.grading.course import Assignment, GradedCell, cell_source, nbgrader_meta
-from lecturekit.grading.matching import Submission
+from lecturekit.grading.matching import MAX_CELL_CHARS, Submission, oversized_cell
 
 _IPYTHON_NAMES = {"get_ipython", "display", "In", "Out", "exit", "quit", "_", "__", "___"}
 
@@ -50,7 +50,23 @@ class Plan:
     cells: list[dict] = field(default_factory=list)  # the merged notebook (what the student may see)
 
 
-_MAGIC_ASSIGN = re.compile(r"^(\s*)([A-Za-z_][\w.,\s\[\]]*?)\s*=\s*[!%]")
+_TARGET_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_TARGET_PUNCTUATION = frozenset("_.,[]")
+
+
+def magic_assign(line: str) -> tuple[str, str] | None:
+    """(indent, target) of a line that assigns a shell escape's or a magic's output (`files = !ls`,
+    `a, b = %who_ls`), None for any other line. Split at the first `=` and each part tested, in linear time:
+    the regular expression this replaces backtracked quadratically on a long run of spaces (minutes a line)."""
+    head, equals, tail = line.partition("=")
+    if not equals or tail.lstrip()[:1] not in ("!", "%"):
+        return None
+    target = head.strip()
+    if not target or target[0] not in _TARGET_FIRST:
+        return None
+    if not all(ch.isalnum() or ch in _TARGET_PUNCTUATION or ch.isspace() for ch in target):
+        return None
+    return head[: len(head) - len(head.lstrip())], target
 
 
 @lru_cache(maxsize=4096)
@@ -67,9 +83,9 @@ def python_source(source: str) -> str:
         return python_source("\n".join(body))
     out = []
     for line in lines:
-        assign = _MAGIC_ASSIGN.match(line)
+        assign = magic_assign(line)
         if assign:
-            out.append(f"{assign.group(1)}{assign.group(2).strip()} = None")
+            out.append(f"{assign[0]}{assign[1]} = None")
         elif _special(line):
             out.append(line[: len(line) - len(line.lstrip())] + "pass")
         else:
@@ -83,7 +99,7 @@ def _special(line: str) -> bool:
     return (
         bare.startswith(("!", "%"))
         or (bare.endswith("?") and not bare.startswith("#"))
-        or bool(_MAGIC_ASSIGN.match(line))
+        or magic_assign(line) is not None
     )
 
 
@@ -155,12 +171,13 @@ def _is_constant(node: ast.AST) -> bool:
     return False
 
 
-def defined_functions(source: str) -> set[str]:
+def defined_functions(source: str) -> frozenset[str]:
+    """The functions a cell defines at top level."""
     try:
         tree = ast.parse(python_source(source))
     except SyntaxError:
-        return set()
-    return {s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        return frozenset()
+    return frozenset(s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 def student_answers(assignment: Assignment, submission: Submission) -> tuple[dict[int, str], list[str]]:
@@ -170,10 +187,12 @@ def student_answers(assignment: Assignment, submission: Submission) -> tuple[dic
     answers: dict[int, str] = {}
     notes: list[str] = []
     used_loose: set[int] = set()
+    functions_of = lru_cache(maxsize=None)(defined_functions)  # each loose cell parsed once, not once per answer
+    submitted = submission.cells is not None
     for index, cell in enumerate(assignment.cells):
         if cell.get("cell_type") != "code" or not nbgrader_meta(cell).get("solution"):
             continue
-        answers[index], note = _find_answer(assignment, index, by_id, loose, used_loose, submission.cells is not None)
+        answers[index], note = _find_answer(assignment, index, by_id, loose, used_loose, submitted, functions_of)
         if note:
             notes.append(note)
     extra = len(loose) - len(used_loose)
@@ -211,6 +230,7 @@ def _find_answer(
     loose: list[str],
     used_loose: set[int],
     submitted: bool,
+    functions_of: Callable[[str], frozenset[str]] = defined_functions,
 ) -> tuple[str, str | None]:
     """The code that stands for solution cell `index` and a note about how it was found (or None);
     the loose cells it takes are added to `used_loose`."""
@@ -220,16 +240,25 @@ def _find_answer(
         note = None
         if len(by_id[gid]) > 1:
             note = f"answer cell {gid!r} appears {len(by_id[gid])} times in your notebook; all copies were run in order"
-        return "\n\n".join(by_id[gid]), note
+        return joined_answer(by_id[gid]), note
     wanted = defined_functions(cell["source"])
-    found = [i for i, src in enumerate(loose) if wanted and wanted & defined_functions(src)]
+    found = [i for i, src in enumerate(loose) if wanted and wanted & functions_of(src)]
     if found:
         used_loose.update(found)
-        return "\n\n".join(loose[i] for i in found), (
+        return joined_answer([loose[i] for i in found]), (
             f"answer cell {gid!r} was found by the function it defines (its cell lost its grading metadata)"
         )
     note = f"answer cell {gid!r} is not in your notebook: it was graded as not answered" if submitted else None
     return assignment.stub_source(index), note
+
+
+def joined_answer(sources: list[str]) -> str:
+    """The cells that stand for one answer, run as one; over the grader's limit for a cell, code that says so
+    (as for one cell: many cells under the limit must not add up to a stall or a huge plan)."""
+    chars = sum(len(s) for s in sources) + 2 * (len(sources) - 1)
+    if chars > MAX_CELL_CHARS:
+        return oversized_cell(chars, f"the {len(sources)} cells of this answer hold")
+    return "\n\n".join(sources)
 
 
 def build_plan(assignment: Assignment, submission: Submission, full: bool = False) -> Plan:

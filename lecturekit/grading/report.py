@@ -188,24 +188,6 @@ def _note_lines(note: str, lang: str) -> list[str]:
     return lines
 
 
-def student_languages(paths: list[Path]) -> dict[str, str]:
-    """Each student's language, from the notebooks they handed in (the first marked one; else none)."""
-    from lecturekit.grading.matching import gather, notebook_language
-
-    out: dict[str, str] = {}
-    try:
-        students = gather([Path(p) for p in paths])
-    except FileNotFoundError:  # the grader says which path is wrong
-        return out
-    for student, entry in students.items():
-        for file in entry.files:
-            lang = notebook_language(file)
-            if lang:
-                out[student] = lang
-                break
-    return out
-
-
 def _clip(messages: list[str], limit: int = 40) -> list[str]:
     out = [ln[:300] for m in messages for ln in m.splitlines()]
     return out[:limit] + (["..."] if len(out) > limit else [])
@@ -224,17 +206,19 @@ def write_feedback(report: GradeReport, folder: Path, lang: str | dict[str, str]
 
 
 def review_text(report: GradeReport) -> str:
-    """For the instructor: static flags per answer cell, and files changed during the run."""
+    """For the instructor: student ids that two names share, copies that could not be graded, static flags per
+    answer cell, and files changed during the run."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["student", "notebook", "what"])
     if not report.sandboxed:
         writer.writerow(["", "", f"WARNING: {NO_SANDBOX_WARNING}"])
-    for sub in sorted(report.reports, key=lambda r: (r.student, r.notebook)):
+    rows = [[student, "", line] for student, lines in report.student_review.items() for line in lines]
+    for sub in report.reports:
         if sub.problem:
-            writer.writerow([sub.student, sub.notebook, f"could not be graded: {sub.problem}"])
-        for flag in sub.flags:
-            writer.writerow([sub.student, sub.notebook, flag])
+            rows.append([sub.student, sub.notebook, f"could not be graded: {sub.problem}"])
+        rows += [[sub.student, sub.notebook, flag] for flag in sub.flags]
+    writer.writerows(sorted(rows, key=lambda r: (r[0], r[1])))  # as grade-merge orders them (a stable sort)
     for path in report.changed:
         writer.writerow(["", "", f"during grading: {path}"])
     return buf.getvalue()
