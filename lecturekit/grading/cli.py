@@ -17,7 +17,8 @@ Grade students' copies of the course notebooks against solutions/.
 
 SUBMISSIONS are folders, one per student, named by the student id (e.g. subs/alice/), holding that
 student's copies of any of the notebooks; or single .ipynb files named STUDENT__NOTEBOOK.ipynb
-(alice__03_pixelrnn.ipynb) or STUDENT.ipynb (alice.ipynb). A file is matched to a solution notebook
+(alice__03_pixelrnn.ipynb) or STUDENT.ipynb (alice.ipynb). Names that give one student id (x/ and x_/)
+are graded apart, the second as x-2 (see the review file). A file is matched to a solution notebook
 by its name (03_pixelrnn.ipynb, "03_pixelrnn-Copy1.ipynb"...), else by the nbgrader grade ids of
 its cells (a renamed file). Every notebook anyone handed in is graded for every student (a student
 without it gets 'missing' rows); --notebook picks the notebooks instead.
@@ -33,9 +34,10 @@ Writes: --out (CSV: student,notebook,grade_id,points,max_points,status; a TOTAL 
 --feedback DIR (one Markdown file per student), and OUT_review.csv (answer cells worth a human look,
 files changed during the run). Statuses: passed, failed, error, timeout, missing.
 Exit status: 0 every copy graded; 1 files of the course, the package or the grader's own temporary folders
-were created, changed or deleted during the run (the alarm: grade again from a clean copy); 2 usage error (or
-no sandbox could be made: install bubblewrap, or pass --no-sandbox); 3 some copies could not be graded (an
-unreadable or hostile file, a kernel that could not start: their rows say error, the review file says why).
+were created, changed or deleted during the run (the alarm: grade again from a clean copy); 2 usage error (a
+path that does not exist, or no sandbox could be made: install bubblewrap, or pass --no-sandbox); 3 some copies
+could not be graded (an unreadable or hostile file, a FIFO or a link among the files given, a kernel that could
+not start: their rows say error, the review file says why).
 
 Large courses: --shard K/N grades one share of the students (run N of them anywhere, e.g. as a Kubernetes
 Indexed Job or a Slurm array with --shard auto, all with the same --seed), then `lecturekit grade-merge`
