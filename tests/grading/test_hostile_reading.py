@@ -40,7 +40,7 @@ from lecturekit.grading.matching import (
     safe_student_id,
 )
 from lecturekit.grading.plan import build_plan, magic_assign, python_source
-from lecturekit.grading.shards import Shard, shard_members
+from lecturekit.grading.shards import Shard, shard_members, submissions_digest
 from lecturekit.notebooks import clean_notebook, new_notebook, setup_cell, solution_cell, test_cell
 
 
@@ -202,6 +202,20 @@ def test_heavy_hard_linked_and_countless_files_are_read_once_and_within_a_budget
     assert "over 64 MB" in text  # the third heavy file is not read
     distinct = 1 + 3 + 30  # the copy, three heavy files, thirty small ones
     assert text.count(f"only {MAX_STUDENT_FILES} notebooks of a student are read") == distinct - MAX_STUDENT_FILES
+
+
+def test_a_sparse_terabyte_costs_a_shards_digest_no_more_than_the_grader_reads(tmp_path):
+    """`grade --shard` digests every student's files: it once read each of them whole."""
+    (tmp_path / "mallory").mkdir()
+    huge = tmp_path / "mallory" / "01_fuzz.ipynb"
+    huge.write_text(_copy())
+    os.truncate(huge, 2**40)  # a terabyte of holes: no disk, but endless reading
+    with deadline(60):
+        students, first = submissions_digest([tmp_path / "mallory"])
+        huge.write_text(_copy("def f(x):\n    return x + 0"))
+        os.truncate(huge, 2**40)
+        assert submissions_digest([tmp_path / "mallory"])[1] != first  # what the grader reads still counts
+    assert students == ["mallory"]
 
 
 # ---- #11: answer lines that made a regular expression backtrack ----
