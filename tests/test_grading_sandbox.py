@@ -462,6 +462,7 @@ def test_without_the_sandbox_changes_are_reported_and_outputs_warn(tmp_path):
         f"Path({str(root / 'planted.py')!r}).write_text('x = 1')\n"
         f"p = Path({str(solutions / '01_demo.ipynb')!r})\n"
         "p.write_text(p.read_text().replace('\"points\": 2', '\"points\": 0'))\n"
+        "Path.cwd().parents[1].joinpath('lurking.txt').write_text('for the next kernel')\n"  # the grader's temp
         "def add_one(x):\n    return x + 1"
     )
     put(tmp_path / "subs" / "mallory", with_answers(root, {**RIGHT, "add_one": answer}))
@@ -484,6 +485,7 @@ def test_without_the_sandbox_changes_are_reported_and_outputs_warn(tmp_path):
     assert code == 1
     review = (out.parent / "grades_review.csv").read_text()
     assert "planted.py (created)" in review and "01_demo.ipynb (changed)" in review
+    assert "lurking.txt (created)" in review  # the alarm watches the grader's own temporary folder too
     assert "WITHOUT the sandbox" in review
     assert "WITHOUT the sandbox" in (out.parent / "feedback" / "mallory.md").read_text()
     rows = {r["grade_id"]: r for r in csv.DictReader(out.open())}

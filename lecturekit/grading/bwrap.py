@@ -350,22 +350,42 @@ def _system_binds() -> list[str]:
 
 
 _uids_lock = threading.Lock()
-_uids_taken: set[int] = set()
+_uids_taken: dict[int, int] = {}  # uid -> the descriptor of its lock file, held while a kernel uses it
+UID_LOCKS = Path("/run/lecturekit-uids")  # one lock file per kernel uid in use, shared by every grader of the machine
 
 
 def take_uid() -> int | None:
-    """An unprivileged uid for one kernel started by root (None when not root)."""
+    """An unprivileged uid for one kernel started by root (None when not root), used by no other kernel of
+    this grader or of another grader running on the machine at the same time (two courses, parallel tests):
+    kernels sharing a uid would share its process limit and could signal each other."""
     if not is_root():
         return None
+    import fcntl
+
+    UID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(UID_LOCKS)
+    if info.st_uid != 0 or info.st_mode & 0o022 or not os.path.isdir(UID_LOCKS) or UID_LOCKS.is_symlink():
+        raise RuntimeError(f"{UID_LOCKS} must be a folder of root's that only root may write: remove it")
     with _uids_lock:
-        uid = next(_UID_BASE + n for n in range(100_000) if _UID_BASE + n not in _uids_taken)
-        _uids_taken.add(uid)
-        return uid
+        for uid in range(_UID_BASE, _UID_BASE + 100_000):
+            if uid in _uids_taken:
+                continue
+            fd = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            _uids_taken[uid] = fd
+            return uid
+    raise RuntimeError("no free kernel uid: 100,000 kernels are running on this machine")
 
 
 def give_back_uid(uid: int | None) -> None:
     with _uids_lock:
-        _uids_taken.discard(uid)  # type: ignore[arg-type]
+        fd = _uids_taken.pop(uid, None)  # type: ignore[arg-type]
+    if fd is not None:
+        os.close(fd)  # the lock goes with it
 
 
 def _with_parents(args: list[str], made: set[Path]) -> list[str]:
