@@ -295,6 +295,63 @@ def test_zh_tw_is_opencc_of_zh_cn_with_the_overrides() -> None:
         assert not re.search("[这个们说么变测样]", text), f"simplified characters left in zh_TW {path.name}"
 
 
+# Mainland-only terms and OpenCC's mistakes, as they would appear in the zh_TW edition -> the Taiwan term that
+# translations/zh_TW/overrides.json puts there.
+MAINLAND_OR_BROKEN = {
+    "字首": "前綴 (prefix)",
+    "方差": "變異數",
+    "正態": "常態 (常態分布)",
+    "實現": "實作",
+    "丟擲": "拋出",
+    "文本": "文字 / 文字檔 / 純文字",
+    "拖動": "拖曳",
+    "返回": "回傳",
+    "重新整理": "更新 (a screen refresh)",
+    "控制元件": "控制項",
+    "單元格": "儲存格",
+    "畫素": "像素",
+    "引數": "參數",
+    "噪聲": "雜訊",
+    "質量": "品質",
+    "反饋": "回饋",
+    "列印": "印出",
+    "信息": "資訊",
+    "默認": "預設",
+    "數據": "資料",
+    "網絡": "網路",
+    "軟件": "軟體",
+    "內存": "記憶體",
+    "視頻": "影片",
+    "筆記本里": "筆記本裡",
+    "缺交": "未提交",
+}
+
+
+def zh_tw_texts() -> dict[str, str]:
+    """Every text of the zh_TW edition: translation tables, generated notebooks (student and solution) and the
+    message catalogue."""
+    paths = sorted((ROOT / "translations" / "zh_TW").glob("[0-9][0-9]_*.json"))
+    paths += sorted((ROOT / "solutions" / "zh_TW").glob("*.ipynb")) + sorted(
+        (ROOT / "notebooks" / "zh_TW").glob("*.ipynb")
+    )
+    texts = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in paths}
+    texts["zh_TW catalogue"] = "\n".join(i18n.read_po(i18n.po_path("zh_TW")).values())
+    return texts
+
+
+def test_zh_tw_reads_as_taiwan_usage() -> None:
+    found = [
+        f"{where}: {wrong!r} (write {right}) in ...{text[max(0, i - 12) : i + 12]!r}..."
+        for where, text in zh_tw_texts().items()
+        for wrong, right in MAINLAND_OR_BROKEN.items()
+        for i in [text.find(wrong)]
+        if i >= 0
+    ]
+    assert not found, "mainland or OpenCC-broken terms in zh_TW (add an override):\n" + "\n".join(found)
+    convert = traditional_converter(ROOT)
+    assert convert("前缀的方差，正态分布；返回它") == "前綴的變異數，常態分布；回傳它"
+
+
 # ---- a changed English cell is named ----
 
 
