@@ -64,7 +64,10 @@ def _rows() -> dict[str, tuple[float, str]]:
         from lecturekit.fonts import missing_characters
 
         rows["cjk font subset size"] = (sum(f.stat().st_size for f in fonts) / 1024, "KiB")
-        rows["cjk characters the fonts miss"] = (float(sum(len(missing_characters(lang)) for lang in ("zh_CN", "zh_TW"))), "characters")
+        rows["cjk characters the fonts miss"] = (
+            float(sum(len(missing_characters(lang)) for lang in ("zh_CN", "zh_TW"))),
+            "characters",
+        )
     return rows
 
 

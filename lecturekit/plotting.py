@@ -12,7 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from lecturekit.fonts import use_language_font
 from lecturekit.widgets import GROUND, grid_rgb
+
+use_language_font()  # LECTUREKIT_LANG=zh_CN: Chinese labels drawn from the start
 
 
 def indices_to_rgb(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
