@@ -170,6 +170,7 @@ def subset_fonts(source: Path, out_dir: Path = FONT_DIR, root: Path | None = Non
         subsetter.subset(font)
         _rename(font, family)
         target = out_dir / filename
+        font.recalcTimestamp = False  # the same strings give the same file
         font.save(str(target))
         made[lang] = (len(wanted) - len(lacking), target.stat().st_size)
     return made
