@@ -28,6 +28,7 @@ OWN_PARSERS = {
     "gradescope-run": "lecturekit.grading.gradescope_run:main",
     "site": "lecturekit.site.build:main",
     "course-data": "lecturekit.course_data:main",
+    "fonts": "lecturekit.fonts:main",
 }
 GRADING_COMMANDS = ("grade", "grade-merge", "gradescope", "gradescope-run")
 
@@ -195,6 +196,11 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
         help="build the course website: the executed notebooks in three languages, with live figures "
         "(site --help for options)",
+    )
+    sub.add_parser(
+        "fonts",
+        add_help=False,
+        help="cut the CJK font subsets the Chinese plots use from Noto Sans CJK (fonts --help; development only)",
     )
     sub.add_parser(
         "course-data",

@@ -57,7 +57,22 @@ def set_language(lang: str | None) -> str:
     """Make the kit print and show its messages in `lang` (None: back to LECTUREKIT_LANG / English)."""
     global _language
     _language = None if lang is None else normalize_language(lang)
+    _follow_in_plots(get_language())
     return get_language()
+
+
+def _follow_in_plots(lang: str) -> None:
+    """Plots follow the language too: a Chinese one registers the kit's CJK font with matplotlib (only when
+    matplotlib is there; the grader's processes need not import it)."""
+    import sys
+
+    if lang != "en" or "matplotlib" in sys.modules:
+        try:
+            from lecturekit.fonts import use_language_font
+
+            use_language_font(lang)
+        except ImportError:  # no matplotlib: nothing draws
+            pass
 
 
 def get_language() -> str:

@@ -12,7 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from lecturekit.fonts import use_language_font
+from lecturekit.i18n import _
 from lecturekit.widgets import GROUND, grid_rgb
+
+use_language_font()  # LECTUREKIT_LANG=zh_CN: Chinese labels drawn from the start
 
 
 def indices_to_rgb(indices: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -77,7 +81,8 @@ def show_palette(
         _, ax = plt.subplots(figsize=(columns * 0.25, rows * 0.25 + 0.4))
     ax.imshow(sprite_sheet(swatches, columns=min(columns, len(palette))), interpolation="nearest")
     ax.set_axis_off()
-    ax.set_title(title or f"{len(palette)} colours" + (" (most used first)" if counts is not None else ""))
+    default = _("{n} colours (most used first)") if counts is not None else _("{n} colours")
+    ax.set_title(title or default.format(n=len(palette)))
     return ax
 
 
@@ -117,16 +122,19 @@ def show_colour_bars(
 def plot_losses(
     curves: dict[str, Sequence[float]] | Sequence[float],
     ax: Axes | None = None,
-    xlabel: str = "step",
-    ylabel: str = "loss",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
     smooth: int = 1,
     title: str | None = None,
 ) -> Axes:
-    """Loss curves (one or several named), optionally smoothed by a running mean of `smooth` points."""
+    """Loss curves (one or several named), optionally smoothed by a running mean of `smooth` points; the axes
+    are "step" and "loss" (in the language in force) unless named."""
+    xlabel = _("step") if xlabel is None else xlabel
+    ylabel = _("loss") if ylabel is None else ylabel
     if not isinstance(curves, dict):
         curves = {ylabel: curves}
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3))
+        ax = plt.subplots(figsize=(6, 3))[1]
     for name, values in curves.items():
         values = np.asarray(values, dtype=np.float64)
         if smooth > 1 and len(values) >= smooth:

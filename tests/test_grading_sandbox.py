@@ -219,6 +219,38 @@ def attacks(root: Path, solutions: Path, subs: Path, port: int, fill_tag: str) -
                 "    return x + 1 if os.path.getsize('.') < 0 else x",
             },
         ),
+        # disk and memory that no folder walk and no RSS shows: files kept open and unlinked, memfds, and a
+        # folder whose read right its owner removed; each is right only if the kernel survives holding it
+        "unlinker": (
+            "01_demo",
+            {
+                **RIGHT,
+                "add_one": "import os, time\nHELD = []\nfor i in range(24):\n"
+                "    f = open(f'held-{i}', 'wb')\n    f.write(b'1' * 2**24)\n    f.flush()\n"
+                "    os.unlink(f'held-{i}')\n    HELD.append(f)\ntime.sleep(4)\n"
+                "def add_one(x):\n    return x + 1",
+            },
+        ),
+        "memfder": (
+            "01_demo",
+            {
+                **RIGHT,
+                "add_one": "import os, time\nHELD = []\nfor i in range(4):\n"
+                "    fd = os.memfd_create(f'held-{i}')\n    for _ in range(56):\n"
+                "        os.write(fd, b'1' * 2**24)\n    HELD.append(fd)\ntime.sleep(4)\n"
+                "def add_one(x):\n    return x + 1",
+            },
+        ),
+        "hider": (
+            "01_demo",
+            {
+                **RIGHT,
+                "add_one": "import os, time\nos.mkdir('hidden')\nfor i in range(24):\n"
+                "    with open(f'hidden/{i}', 'wb') as f:\n        f.write(b'1' * 2**24)\n"
+                "os.chmod('hidden', 0o300)\ntime.sleep(4)\n"
+                "def add_one(x):\n    return x + 1",
+            },
+        ),
         "sleeper": (
             "01_demo",
             {**RIGHT, "add_one": "import time\ndef add_one(x):\n    time.sleep(1000)\n    return x + 1"},
@@ -403,6 +435,19 @@ def test_process_disk_and_time_limits(run):
     assert points(run, "sleeper", "test_count") == 1
 
 
+def test_disk_and_memory_out_of_sight_are_counted(run):
+    """384 MB in unlinked open files, or in a folder the kernel hid from the grader, break the 300 MB disk
+    limit; 3.5 GB in memfds breaks the 3072 MB memory limit: each kernel is stopped, its answer gets nothing."""
+    assert points(run, "unlinker", "test_add_one") == 0
+    assert "300 MB to disk" in feedback(run, "unlinker")
+    assert points(run, "memfder", "test_add_one") == 0
+    assert "3072 MB of memory" in feedback(run, "memfder")
+    assert points(run, "hider", "test_add_one") == 0
+    assert "300 MB to disk" in feedback(run, "hider") or "may not read" in feedback(run, "hider")
+    for student in ("unlinker", "memfder", "hider"):
+        assert points(run, student, "test_softmax") == 3  # the rest of the copy is graded after the restart
+
+
 def test_a_kernel_that_kills_everything_it_sees_hurts_only_itself(run):
     assert points(run, "killer", "test_add_one") == 0
     assert points(run, "killer", "test_softmax") == 3
@@ -417,6 +462,7 @@ def test_without_the_sandbox_changes_are_reported_and_outputs_warn(tmp_path):
         f"Path({str(root / 'planted.py')!r}).write_text('x = 1')\n"
         f"p = Path({str(solutions / '01_demo.ipynb')!r})\n"
         "p.write_text(p.read_text().replace('\"points\": 2', '\"points\": 0'))\n"
+        "Path.cwd().parents[1].joinpath('lurking.txt').write_text('for the next kernel')\n"  # the grader's temp
         "def add_one(x):\n    return x + 1"
     )
     put(tmp_path / "subs" / "mallory", with_answers(root, {**RIGHT, "add_one": answer}))
@@ -439,6 +485,7 @@ def test_without_the_sandbox_changes_are_reported_and_outputs_warn(tmp_path):
     assert code == 1
     review = (out.parent / "grades_review.csv").read_text()
     assert "planted.py (created)" in review and "01_demo.ipynb (changed)" in review
+    assert "lurking.txt (created)" in review  # the alarm watches the grader's own temporary folder too
     assert "WITHOUT the sandbox" in review
     assert "WITHOUT the sandbox" in (out.parent / "feedback" / "mallory.md").read_text()
     rows = {r["grade_id"]: r for r in csv.DictReader(out.open())}

@@ -150,6 +150,7 @@ def english_left(markdown: str, allowed: set[str]) -> list[str]:
     text = re.sub(r"https?://\S+|\]\([^)]*\)", " ", text)
     text = re.sub(r"\"[^\"]*\"|“[^”]*”|'[^']*'", " ", text)  # quoted examples (the lecture's sentences)
     text = re.sub(r"(?<![*\w])\*[A-Za-z][A-Za-z ,:'-]*\*(?!\*)", " ", text)  # an *English Title* in italics
+    text = re.sub(r"（[A-Za-z][\x20-\x7e]*）", " ", text)  # a term's English, in brackets at its first use
     problems = []
     for run in re.findall(r"[A-Za-z][A-Za-z'-]*(?:[ ,.;:!?-]+[A-Za-z][A-Za-z'-]*)*", text):
         words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", run)]
@@ -161,11 +162,11 @@ def english_left(markdown: str, allowed: set[str]) -> list[str]:
 
 def test_the_heuristic_finds_english_and_accepts_glossary_terms() -> None:
     allowed = glossary_words()
-    assert {"softmax", "pixel", "encoder", "vae"} <= allowed
+    assert {"softmax", "pixelrnn", "kl", "vae"} <= allowed and "pixel" not in allowed
     assert english_left("This is an English sentence that nobody translated.", allowed)
     assert english_left("我们用 softmax，then sample a colour。", allowed)
     assert english_left("三个词 grey colours remain 在这里", allowed)
-    assert not english_left("一个 pixel 是 RGB vector；encoder 用 softmax 输出 one-hot vector。", allowed)
+    assert not english_left("编码器（the encoder of a VAE）用 softmax 输出 RGB 向量；PixelRNN 的 KL。", allowed)
     assert not english_left('把 "i went to the store to buy some groceries" 编码；`torch.cat` 和 $p(x_t)$。', allowed)
 
 
@@ -195,6 +196,49 @@ def test_no_english_sentence_left_in_chinese_markdown(lang: str) -> None:
                 assert CJK.search(cell.source), f"{lang}/{path.name}, cell {cell.get('id')}: no Chinese at all"
                 found += [f"{path.name} {cell.get('id')}: {p!r}" for p in english_left(cell.source, allowed)]
     assert not found, "English left in Chinese markdown:\n" + "\n".join(found)
+
+
+def translated_terms() -> dict[str, str]:
+    """The English of every term in the glossary's "Translated" table -> its zh_CN term."""
+    text = (ROOT / "translations" / "GLOSSARY.md").read_text(encoding="utf-8")
+    text = text.split("## Translated", 1)[1].split("\n## ", 1)[0]
+    terms = {}
+    for line in text.splitlines():
+        cols = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cols) >= 2 and cols[0] not in ("English", "") and not cols[0].startswith("---"):
+            english = re.split(r" / ", re.sub(r"\(.*?\)", "", cols[0]))
+            chinese = re.split(r" / ", cols[1])
+            for i, en in enumerate(english):
+                if en.strip() and not en.strip().startswith("the "):
+                    terms[en.strip().lower()] = chinese[min(i, len(chinese) - 1)].strip()
+    return terms
+
+
+def terms_left_in_english(markdown: str, terms: dict[str, str]) -> list[str]:
+    """Glossary terms written in English in a Chinese markdown cell, outside code, formulas, quoted examples
+    and the brackets that give a term's English at its first use (d2l-zh's 编码器（encoder）)."""
+    text = re.sub(r"```.*?```|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|https?://\S+|\]\([^)]*\)", " ", markdown, flags=re.S)
+    text = re.sub(r"\"[^\"]*\"|“[^”]*”|'[^']*'|（[^（）]*[A-Za-z][^（）]*）|[\w-]+(?:[./_][\w-]+)+", " ", text)
+    text = re.sub(r"(?<![*\w])\*[A-Z][A-Za-z ,:'-]*\*(?!\*)", " ", text)
+    found = []
+    for en in terms:
+        found += re.findall(r"(?<![\w-])" + re.escape(en) + r"(?:e?s)?(?![\w-])", text, flags=re.I)
+    return found
+
+
+def test_translated_terms_are_written_in_chinese() -> None:
+    terms = translated_terms()
+    assert terms["encoder"] == "编码器" and terms["teacher forcing"] == "强制教学" and terms["token"] == "词元"
+    assert terms_left_in_english("把 decoder 的输出（decoder）最小化", terms) == ["decoder"]
+    assert not terms_left_in_english("解码器（decoder）的 `decoder(code)`，见 model.pt", terms)
+    found = []
+    for path in SOLUTIONS:
+        table = load_table(ROOT, "zh_CN", path.name)
+        for cid, entry in table["cells"].items():
+            if "text" in entry:
+                left = terms_left_in_english("\n".join(entry["text"]), terms)
+                found += [f"{path.name} {cid}: {w}" for w in left]
+    assert not found, "terms left in English (the glossary translates them):\n" + "\n".join(found)
 
 
 def _code_tokens(source: str) -> list[tuple[int, str]]:
@@ -251,6 +295,63 @@ def test_zh_tw_is_opencc_of_zh_cn_with_the_overrides() -> None:
         assert not re.search("[这个们说么变测样]", text), f"simplified characters left in zh_TW {path.name}"
 
 
+# Mainland-only terms and OpenCC's mistakes, as they would appear in the zh_TW edition -> the Taiwan term that
+# translations/zh_TW/overrides.json puts there.
+MAINLAND_OR_BROKEN = {
+    "字首": "前綴 (prefix)",
+    "方差": "變異數",
+    "正態": "常態 (常態分布)",
+    "實現": "實作",
+    "丟擲": "拋出",
+    "文本": "文字 / 文字檔 / 純文字",
+    "拖動": "拖曳",
+    "返回": "回傳",
+    "重新整理": "更新 (a screen refresh)",
+    "控制元件": "控制項",
+    "單元格": "儲存格",
+    "畫素": "像素",
+    "引數": "參數",
+    "噪聲": "雜訊",
+    "質量": "品質",
+    "反饋": "回饋",
+    "列印": "印出",
+    "信息": "資訊",
+    "默認": "預設",
+    "數據": "資料",
+    "網絡": "網路",
+    "軟件": "軟體",
+    "內存": "記憶體",
+    "視頻": "影片",
+    "筆記本里": "筆記本裡",
+    "缺交": "未提交",
+}
+
+
+def zh_tw_texts() -> dict[str, str]:
+    """Every text of the zh_TW edition: translation tables, generated notebooks (student and solution) and the
+    message catalogue."""
+    paths = sorted((ROOT / "translations" / "zh_TW").glob("[0-9][0-9]_*.json"))
+    paths += sorted((ROOT / "solutions" / "zh_TW").glob("*.ipynb")) + sorted(
+        (ROOT / "notebooks" / "zh_TW").glob("*.ipynb")
+    )
+    texts = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in paths}
+    texts["zh_TW catalogue"] = "\n".join(i18n.read_po(i18n.po_path("zh_TW")).values())
+    return texts
+
+
+def test_zh_tw_reads_as_taiwan_usage() -> None:
+    found = [
+        f"{where}: {wrong!r} (write {right}) in ...{text[max(0, i - 12) : i + 12]!r}..."
+        for where, text in zh_tw_texts().items()
+        for wrong, right in MAINLAND_OR_BROKEN.items()
+        for i in [text.find(wrong)]
+        if i >= 0
+    ]
+    assert not found, "mainland or OpenCC-broken terms in zh_TW (add an override):\n" + "\n".join(found)
+    convert = traditional_converter(ROOT)
+    assert convert("前缀的方差，正态分布；返回它") == "前綴的變異數，常態分布；回傳它"
+
+
 # ---- a changed English cell is named ----
 
 
@@ -287,7 +388,7 @@ def test_a_changed_english_cell_is_named_stale_until_retranslated(small_root: Pa
     assert len(stale) == 4 and any("solutions/zh_CN/03_pixelrnn.ipynb" in d for d in differences)
     listing = report_issues(small_root)
     assert "512 memory cells" in listing and "=== zh_CN/03_pixelrnn.ipynb: cell 'md-the-model'" in listing
-    assert "一层有 512 个 cell 的 LSTM" in listing  # the old translation, to update from
+    assert "一层有 512 个单元的 LSTM" in listing  # the old translation, to update from
     # the Chinese edition shows the new English text meanwhile, never an outdated translation
     sync_editions(small_root)
     built = {c.get("id"): c.source for c in _read(small_root / "solutions" / "zh_CN" / "03_pixelrnn.ipynb").cells}
@@ -367,7 +468,7 @@ def test_messages_formatted_in_english_are_translated_with_their_values() -> Non
     hint = i18n.translate_message(
         "hint: std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean.", "zh_CN"
     )
-    assert hint.startswith("提示：std = exp(log_var / 2)；code 是 mean + std * eps")
+    assert hint.startswith("提示：std = exp(log_var / 2)；编码是 mean + std * eps")
     assert (
         i18n.translate_message("case 2: expected shape (3, 4), got shape (3,)", "zh_TW")
         == "第 2 組輸入：應為形狀 (3, 4)，得到的形狀是 (3,)"

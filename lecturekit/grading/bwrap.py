@@ -1,6 +1,7 @@
 """The OS sandbox around each grading kernel: a bubblewrap (`bwrap`) command line, a seccomp filter, no privilege.
 
-Inside, a kernel sees the system and its Python environment read-only, the kit's package (a copy whose
+Inside, a kernel sees the system and its Python environment read-only (with any complete copy of the kit
+in it, e.g. a non-editable install, covered by an empty folder), the kit's package (a copy whose
 functions that could compute a graded answer are withheld, see withheld.py) and the kit's data read-only
 (under the data switch also the course data set in force, read-only at a fixed path), one writable work
 folder holding only the submission being graded, and empty size-limited tmpfs folders for /tmp and the home
@@ -16,8 +17,8 @@ No privilege, from the first instruction: the kernel is never uid 0 and never ho
   and CAP_SETPCAP, which the switch to a non-zero uid takes away. (A user namespace made by root would map
   the kernel's uid to root outside, which is worse.)
 Either way a seccomp filter refuses what student code never needs (mounts, namespaces, ptrace, kexec, bpf,
-keyrings, perf events, device nodes, io_uring, file handles...), and Python starts isolated (`-I`: no
-work folder on sys.path, no user site, no PYTHON* variables; see sandbox.kernel_argv).
+keyrings, perf events, device nodes, io_uring, file handles, System V shared memory...), and Python starts
+isolated (`-I`: no work folder on sys.path, no user site, no PYTHON* variables; see sandbox.kernel_argv).
 """
 
 from __future__ import annotations
@@ -114,6 +115,20 @@ _REFUSED_SYSCALLS = (
     "mount_setattr",
     "uselib",
     "vhangup",
+    # System V shared memory, queues and semaphores: their memory belongs to no process and no file, so
+    # neither the watchdog nor RLIMIT_AS would count it; student code never needs them (POSIX shm is /dev/shm)
+    "shmget",
+    "shmat",
+    "shmctl",
+    "shmdt",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
 )
 _CLONE_NAMESPACES = (0x20000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000, 0x80)
 _DEVICE_NODES = (0o020000, 0o060000)  # S_IFCHR, S_IFBLK
@@ -299,6 +314,26 @@ def python_roots() -> list[Path]:
     return roots
 
 
+def kit_copies(roots: list[Path]) -> list[Path]:
+    """Every folder holding the kit's complete source that the sandbox's read-only binds would show (the
+    system's /usr and `roots`): a non-editable install in site-packages, a system-wide one, another Python's.
+    The sandbox lays an empty tmpfs over each, so the package a kernel can read is the withheld copy alone."""
+    import glob
+    import importlib.util
+
+    found: set[str] = set()
+    spec = importlib.util.find_spec("lecturekit")
+    if spec is not None and spec.submodule_search_locations:
+        found |= set(spec.submodule_search_locations)
+    for entry in [*sys.path, *site.getsitepackages()]:
+        found.add(os.path.join(entry or ".", "lecturekit"))
+    for base in ["/usr", "/usr/local", *map(str, roots)]:
+        found |= set(glob.glob(os.path.join(base, "lib*", "python3*", "*-packages", "lecturekit")))
+    shown = [Path("/usr"), *roots]
+    out = {Path(os.path.realpath(f)) for f in found}
+    return sorted(p for p in out if p.is_dir() and any(p.is_relative_to(r) for r in shown))
+
+
 def _system_binds() -> list[str]:
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -315,22 +350,42 @@ def _system_binds() -> list[str]:
 
 
 _uids_lock = threading.Lock()
-_uids_taken: set[int] = set()
+_uids_taken: dict[int, int] = {}  # uid -> the descriptor of its lock file, held while a kernel uses it
+UID_LOCKS = Path("/run/lecturekit-uids")  # one lock file per kernel uid in use, shared by every grader of the machine
 
 
 def take_uid() -> int | None:
-    """An unprivileged uid for one kernel started by root (None when not root)."""
+    """An unprivileged uid for one kernel started by root (None when not root), used by no other kernel of
+    this grader or of another grader running on the machine at the same time (two courses, parallel tests):
+    kernels sharing a uid would share its process limit and could signal each other."""
     if not is_root():
         return None
+    import fcntl
+
+    UID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(UID_LOCKS)
+    if info.st_uid != 0 or info.st_mode & 0o022 or not os.path.isdir(UID_LOCKS) or UID_LOCKS.is_symlink():
+        raise RuntimeError(f"{UID_LOCKS} must be a folder of root's that only root may write: remove it")
     with _uids_lock:
-        uid = next(_UID_BASE + n for n in range(100_000) if _UID_BASE + n not in _uids_taken)
-        _uids_taken.add(uid)
-        return uid
+        for uid in range(_UID_BASE, _UID_BASE + 100_000):
+            if uid in _uids_taken:
+                continue
+            fd = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            _uids_taken[uid] = fd
+            return uid
+    raise RuntimeError("no free kernel uid: 100,000 kernels are running on this machine")
 
 
 def give_back_uid(uid: int | None) -> None:
     with _uids_lock:
-        _uids_taken.discard(uid)  # type: ignore[arg-type]
+        fd = _uids_taken.pop(uid, None)  # type: ignore[arg-type]
+    if fd is not None:
+        os.close(fd)  # the lock goes with it
 
 
 def _with_parents(args: list[str], made: set[Path]) -> list[str]:
@@ -389,8 +444,11 @@ def sandbox_command(
         "--tmpfs",
         HOME_INSIDE,
     ]
-    for root in python_roots():
+    roots = python_roots()
+    for root in roots:
         args += ["--ro-bind", str(root), str(root)]
+    for copy in kit_copies(roots):  # the complete kit must not be readable beside the withheld copy
+        args += ["--perms", "0555", "--size", str(2**20), "--tmpfs", str(copy)]
     inside = Path(PACKAGE_MOUNT)
     args += ["--ro-bind", str(package_dir), str(inside)]
     args += ["--ro-bind", str(data_dir.resolve()), str(inside / "lecturekit" / "_data")]

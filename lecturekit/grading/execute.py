@@ -27,7 +27,7 @@ from jupyter_client.connect import channel_socket_types
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import KernelManager
 
-from lecturekit.grading import bwrap, sandbox
+from lecturekit.grading import bwrap, sandbox, usage
 from lecturekit.grading.kernel_code import call_for_grader, kernel_source
 from lecturekit.grading.untrusted import UntrustedFileError, load_arrays, read_json, remove_tree
 from lecturekit.i18n import N_
@@ -334,8 +334,9 @@ class KernelSession:
 
     def _watch(self, pid: int, workdir: Path) -> None:
         """Stop the kernel when its processes together use more memory than the limit (each process's
-        address space is capped, many processes are not) or its work folder holds more than the disk limit
-        or too many files."""
+        address space is capped, many processes are not; memfds count as memory), when its work folder and
+        the unlinked files it keeps open hold more than the disk limit, when it made too many files, or when it
+        hid a folder from the grader."""
         try:
             import psutil
 
@@ -349,7 +350,7 @@ class KernelSession:
                 rss = sum(p.memory_info().rss for p in tree if p.is_running())
             except Exception:  # noqa: BLE001 - the kernel is gone
                 return
-            why = self._over_limit(rss, workdir if tick % 4 == 0 else None)
+            why = self._over_limit(rss, [p.pid for p in tree], workdir if tick % 4 == 0 else None)
             if why:
                 self.violation = why
                 sandbox.kill_pids([p.pid for p in tree])
@@ -357,19 +358,24 @@ class KernelSession:
             tick += 1
             time.sleep(0.25)
 
-    def _over_limit(self, rss: int, workdir: Path | None) -> str:
+    def _over_limit(self, rss: int, pids: list[int], workdir: Path | None) -> str:
         """Which limit the kernel broke ("" when none): its memory together, or (when a folder is given) the
-        disk or the number of files."""
+        disk, the number of files, or a folder it hid."""
         limits = self.limits
         if limits.memory_mb and rss > limits.memory_mb * 2**20:
             return N_("its processes used more than {n} MB of memory together").format(n=limits.memory_mb)
         if workdir is None:
             return ""
-        used, entries = folder_usage(workdir, limits.disk_mb * 2**20, limits.files)
-        if limits.disk_mb and used > limits.disk_mb * 2**20:
+        held = usage.open_files_held(pids)
+        if limits.memory_mb and rss + held.memory > limits.memory_mb * 2**20:
+            return N_("its processes used more than {n} MB of memory together").format(n=limits.memory_mb)
+        folder = usage.folder_usage(workdir, limits.disk_mb * 2**20, limits.files)
+        if limits.disk_mb and folder.bytes + held.disk > limits.disk_mb * 2**20:
             return N_("it wrote more than {n} MB to disk").format(n=limits.disk_mb)
-        if limits.files and entries > limits.files:
+        if limits.files and folder.entries > limits.files:
             return N_("it made more than {n} files and folders").format(n=limits.files)
+        if folder.hidden:
+            return N_("it made a folder the grader may not read")
         return ""
 
     def alive(self) -> bool:
@@ -709,21 +715,3 @@ def _case_error(err: Any) -> dict[str, Any]:
         "message": str(err.get("message", ""))[:600],
         "where": [str(w)[:200] for w in where[:3]],
     }
-
-
-def folder_usage(path: Path, stop_bytes: int, stop_entries: int) -> tuple[int, int]:
-    """(bytes, entries) under `path`, never following a link, counted until either limit is passed."""
-    total = entries = 0
-    stack = [str(path)]
-    while stack and total <= stop_bytes and entries <= stop_entries:
-        try:
-            with os.scandir(stack.pop()) as found:
-                for entry in found:
-                    entries += 1
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False):
-                        total += entry.stat(follow_symlinks=False).st_blocks * 512
-        except OSError:
-            continue
-    return total, entries

@@ -56,6 +56,7 @@ class Options:
     sandbox: bool = True  # each kernel in a bubblewrap sandbox (False: as the grader's OS user, like nbgrader)
     processes: int = LIMITS.processes  # processes and threads per kernel
     disk_mb: int = LIMITS.disk_mb  # what a kernel may write into its work folder
+    scratch: Path | None = None  # the run's own temporary folder (made by `grade`; watched by the alarm)
 
     def limits(self) -> Limits:
         """The limits of each kernel, from these options."""
@@ -405,7 +406,7 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
 def _run_plan(sub: Submission, assignment: Assignment, options: Options, base_seed: int, full: bool) -> _Run:
     plan = build_plan(assignment, sub, full=full)
     run = _Run(plan, sub, assignment, options, base_seed)
-    parent = Path(tempfile.mkdtemp(prefix="lkgrade-"))
+    parent = Path(tempfile.mkdtemp(prefix="copy-", dir=options.scratch))
     parent.chmod(0o711)  # a kernel under a uid of its own reaches its work folder inside (not sandboxed)
     notebook = json.dumps(_student_view(plan, assignment), indent=1).encode()
     try:
@@ -479,14 +480,21 @@ def _grade(
     graded = [s for s in sorted(students) if only is None or only(s)]
     student_notes = {s: student_notes[s] for s in graded}
     jobs = [(matched[s].get(a) or Submission(s, a, problem=broken.get(s)), course[a]) for s in graded for a in wanted]
-    watched = _watched_folders(solutions_dir, [course[a] for a in wanted], options)
-    before = tree_snapshot(watched)  # taken once the package copies exist, before any student code runs
-    sandbox.become_subreaper()
-    for name in sorted({n for a in wanted for g in course[a].graded for n in g.exercises}):
-        _warm(get_exercise(name))
-    reports = _grade_jobs(jobs, options, base_seed)
-    JANITOR.wait()
-    changed = changed_files(before, watched)
+    scratch = Path(tempfile.mkdtemp(prefix="lkgrade-"))
+    scratch.chmod(0o711)  # a kernel under a uid of its own reaches its work folder inside
+    options = replace(options, scratch=scratch)
+    try:
+        watched = [*_watched_folders(solutions_dir, [course[a] for a in wanted], options), scratch]
+        before = tree_snapshot(watched)  # taken once the package copies exist, before any student code runs
+        sandbox.become_subreaper()
+        for name in sorted({n for a in wanted for g in course[a].graded for n in g.exercises}):
+            _warm(get_exercise(name))
+        reports = _grade_jobs(jobs, options, base_seed)
+        JANITOR.wait()
+        changed = changed_files(before, watched)  # the scratch folder must be empty again: nothing left behind
+    finally:
+        JANITOR.remove(scratch)
+        JANITOR.wait()
     report = GradeReport(reports, student_notes, changed, base_seed, time.monotonic() - start, options.sandbox)
     report.languages = {s: lang for s in graded if (lang := _language(matched[s]))}
     report.student_review = {s: students[s].review for s in graded if students[s].review}

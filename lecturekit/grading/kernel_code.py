@@ -28,7 +28,7 @@ def kernel_source(fn: Callable[..., Any], *args: Any) -> str:
     return "\n".join(sources) + f"\ntry:\n    {call}\nfinally:\n    del {', '.join(f'__lk_{n}' for n in names)}\n"
 
 
-def launch_kernel(package: str, memory: int, fsize: int, nproc: int, sandboxed: bool) -> None:
+def launch_kernel(package: str, memory: int, fsize: int, nproc: int, nofile: int, sandboxed: bool) -> None:
     """Run by the kernel's isolated python (-I) before ipykernel starts: refuse to run as root in the
     sandbox (without it, the kernel is the grader's user, as the instructor chose), set the
     resource limits, put the package copy first on sys.path, start the kernel. Nothing here reads the
@@ -47,6 +47,7 @@ def launch_kernel(package: str, memory: int, fsize: int, nproc: int, sandboxed: 
         (resource.RLIMIT_AS, memory),
         (resource.RLIMIT_FSIZE, fsize),
         (resource.RLIMIT_NPROC, nproc),
+        (resource.RLIMIT_NOFILE, nofile),  # also bounds what open-but-unlinked files and memfds can hold
         (resource.RLIMIT_CORE, 0),
     ):
         soft, hard = resource.getrlimit(limit)

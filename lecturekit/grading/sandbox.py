@@ -39,6 +39,7 @@ class Limits:
     file_mb: int = 1024  # the largest file it may write (RLIMIT_FSIZE)
     processes: int = 128  # processes and threads (RLIMIT_NPROC, counted per uid)
     files: int = 50_000  # files and folders in its work folder (the watchdog stops it beyond)
+    descriptors: int = 1024  # open files, sockets and pipes of each process (RLIMIT_NOFILE)
     seconds: float = 60.0  # per cell, and per exercise call
 
 
@@ -84,7 +85,13 @@ def kernel_argv(package: str, limits: Limits = LIMITS, sandboxed: bool = True) -
     """The kernel's command: Python isolated (-I: no work folder or user site on sys.path, PYTHON* variables
     ignored; -B: no bytecode written), the launcher given the package copy's path and the limits as literals."""
     code = kernel_source(
-        launch_kernel, package, limits.memory_mb * 2**20, limits.file_mb * 2**20, limits.processes, sandboxed
+        launch_kernel,
+        package,
+        limits.memory_mb * 2**20,
+        limits.file_mb * 2**20,
+        limits.processes,
+        limits.descriptors,
+        sandboxed,
     )
     return [sys.executable, "-I", "-B", "-X", "utf8", "-c", code, "-f", "{connection_file}"]
 
@@ -208,9 +215,11 @@ def sweep_orphans() -> int:
         import psutil
     except ImportError:
         return 0
-    with _lock:
-        keep = _baseline | _active
+    from lecturekit.grading.untrusted import OWN_HELPERS, OWN_HELPERS_LOCK
+
+    with _lock, OWN_HELPERS_LOCK:
         children = psutil.Process().children()
+        keep = _baseline | _active | OWN_HELPERS
     victims = []
     for child in children:
         if child.pid in keep:

@@ -84,6 +84,16 @@ def cached_path(notebook: Path, cache_dir: Path | None = None) -> Path:
 def _execute(notebook: str, target: str, threads: int = 0) -> str:
     """Run one notebook (in a worker process) and write the executed copy to `target`; `threads` > 0 caps the
     kernel's compute threads (notebooks run side by side share the cores)."""
+    import fcntl
+
+    with open(f"{target}.lock", "w") as lock:  # another build (or test worker) running it: wait, then reuse its copy
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not Path(target).is_file():
+            _run_into(notebook, target, threads)
+    return target
+
+
+def _run_into(notebook: str, target: str, threads: int) -> None:
     from nbclient import NotebookClient
 
     for name in KERNEL_ENV_REMOVED:
@@ -100,7 +110,6 @@ def _execute(notebook: str, target: str, threads: int = 0) -> str:
     tmp = Path(target).with_suffix(".tmp")
     nbformat.write(nb, tmp)
     tmp.replace(target)  # never leave a half-written copy in the cache
-    return target
 
 
 def executed(notebooks: list[Path], cache_dir: Path | None = None, jobs: int = 2, log: Any = print) -> list[Path]:

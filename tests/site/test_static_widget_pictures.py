@@ -82,7 +82,7 @@ def test_sentence_widget_shows_its_sentences_as_text_in_chinese_too() -> None:
         set_language(None)
     assert "image/png" not in data
     assert all(row.replace("'", "&#x27;") in data["text/html"] or row in data["text/html"] for row in w.rows)
-    assert "JupyterLab" in data["text/plain"] and "notebook" in data["text/plain"] and "控件" in data["text/plain"]
+    assert "JupyterLab" in data["text/plain"] and "笔记本" in data["text/plain"] and "控件" in data["text/plain"]
     spec = metadata[FIGURE_METADATA]
     assert spec["figure"] == "sentence-interpolation" and spec["steps"] == 3
 
