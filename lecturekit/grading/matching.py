@@ -278,14 +278,17 @@ def match_student(
     names = list(course)
     chosen: dict[str, list[Candidate]] = {}
     budget = MAX_STUDENT_BYTES
-    for path in sorted(entry.files, key=lambda p: _name_match(_stem(p), names) is None):  # junk cannot starve them
+    solutions = {_inode(a.path) for a in course.values()} - {None}
+    own = [p for p in entry.files if _inode(p) not in solutions]
+    refused = [(p, "it is the course's solution file itself (a hard link to it)") for p in entry.files if p not in own]
+    for path in sorted(own, key=lambda p: _name_match(_stem(p), names) is None):  # junk cannot starve them
         nb, problem, budget = _read_within(path, budget)
         candidate, note = _place(entry.student, path, nb, problem, course, ungraded)
         if candidate:
             chosen.setdefault(candidate[1].assignment, []).append(candidate)
         if note:
             notes.append(note)
-    for path, why in entry.refused:
+    for path, why in [*refused, *entry.refused]:
         name = _name_match(_stem(path), names)
         if name is None:
             notes.append(f"{path.name[:80]!r} was not graded: {why}")
@@ -295,6 +298,15 @@ def match_student(
     if entry.unlisted:
         notes.append(f"{entry.unlisted} more files were not graded (links, FIFOs or notebooks beyond the first ones)")
     return _choose(chosen), notes
+
+
+def _inode(path: Path | None) -> tuple[int, int] | None:
+    """(device, inode) of a file, not following a link; None when there is none."""
+    try:
+        info = Path(path).lstat() if path is not None else None
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if info is not None else None
 
 
 def unread_problem(entry: StudentFiles, course: dict[str, Assignment]) -> str | None:

@@ -105,6 +105,15 @@ def test_a_fifo_or_an_odd_file_among_single_files_is_its_students_problem_only(t
         gather([subs / "alice__01_fuzz.ipynb", subs / "bob__01_fuzz.ipynb"])
 
 
+def test_a_hard_link_to_the_solutions_is_not_the_students_copy(tmp_path, course):
+    """A symlink to the solutions was refused already (red team 2, #2); a second name of the file itself, as an
+    archive's hard link can make, is refused too."""
+    (tmp_path / "linker").mkdir()
+    os.link(course["01_fuzz"].path, tmp_path / "linker" / "01_fuzz.ipynb")
+    matched, _ = match_student(gather([tmp_path / "linker"])["linker"], course)
+    assert matched["01_fuzz"].cells is None and "solution file itself" in matched["01_fuzz"].problem
+
+
 def test_an_upper_case_suffix_inside_a_folder_is_read_too(tmp_path, course):
     (tmp_path / "bob").mkdir()
     (tmp_path / "bob" / "01_FUZZ.IPYNB").write_text(_copy())
