@@ -545,16 +545,47 @@ _TORCH_DTYPES = {
 }
 
 
-def _decode(node: Any, arrays: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+# how each tensor dtype comes in the .npz (kernel_code._encode_array sends half precisions as float32): a tensor
+# node whose array has any other dtype is refused, so that no node can make the grader convert a small array into
+# a bigger one (uint8 to complex128 is 16 times the bytes)
+_STORED_AS = {
+    "torch.float16": "float32",
+    "torch.bfloat16": "float32",
+    **{d: d.split(".")[1] for d in _TORCH_DTYPES if d not in ("torch.float16", "torch.bfloat16")},
+}
+_ITEMSIZE = {"torch.float16": 2, "torch.bfloat16": 2}
+
+
+@dataclass
+class DecodeBudget:
+    """What decoding one call's results may still cost: JSON nodes, and bytes of arrays as decoded (after any
+    dtype conversion); each .npz member may be used by one node only."""
+
+    nodes: int = MAX_DECODED_NODES
+    bytes: int = MAX_RESULT_BYTES
+    used: set[str] = field(default_factory=set)
+
+    def take_array(self, key: str, nbytes: int) -> None:
+        """Count one array reference (ValueError when the member was used before or the bytes run out)."""
+        if key in self.used:
+            raise ValueError("an array is referenced twice")
+        self.used.add(key)
+        self.bytes -= nbytes
+        if self.bytes < 0:
+            raise ValueError("the decoded arrays are over the size limit")
+
+
+def _decode(node: Any, arrays: Any, budget: DecodeBudget | None = None, depth: int = 0) -> Any:
     """Rebuild one value of the kernel's JSON skeleton (arrays from the .npz); ValueError on anything unexpected
-    (too deep, too many values in all: `budget` counts them down)."""
-    budget = budget if budget is not None else [MAX_DECODED_NODES]
-    budget[0] -= 1
-    if depth > 25 or budget[0] < 0 or not isinstance(node, dict):
+    (too deep, too many values or array bytes in all, an array used twice: `budget` counts them down)."""
+    budget = budget if budget is not None else DecodeBudget()
+    budget.nodes -= 1
+    if depth > 25 or budget.nodes < 0 or not isinstance(node, dict):
         raise ValueError("malformed result")
     kind = node.get("t")
     if kind in ("tensor", "ndarray", "npscalar"):
-        return _decode_array(node, arrays[str(node["k"])], kind)
+        key = str(node.get("k"))[:64]
+        return _decode_array(node, arrays[key], kind, lambda nbytes: budget.take_array(key, nbytes))
     if kind in ("tuple", "list"):
         items = node.get("items", [])
         if not isinstance(items, list):
@@ -569,20 +600,26 @@ def _decode(node: Any, arrays: Any, budget: list[int] | None = None, depth: int 
     return _decode_scalar(node, kind)
 
 
-def _decode_array(node: dict[str, Any], array: np.ndarray, kind: str) -> Any:
-    """A tensor, array or numpy scalar: only plain dtypes, so that nothing of the kernel's is ever unpickled."""
+def _decode_array(node: dict[str, Any], array: np.ndarray, kind: str, take: Callable[[int], None]) -> Any:
+    """A tensor, array or numpy scalar: only plain dtypes, so that nothing of the kernel's is ever unpickled; a
+    tensor only of the dtype its array was stored as (never converted to a bigger one); `take` counts the bytes
+    it will hold before anything is copied or converted."""
     import torch
 
     if array.dtype.kind in "OV":
         raise ValueError("object arrays are not accepted")
-    if kind == "ndarray":
-        return array
-    if kind == "npscalar":
-        return array[()]
+    if kind == "npscalar" and array.ndim != 0:
+        raise ValueError("malformed result")
+    if kind in ("ndarray", "npscalar"):
+        take(array.nbytes)
+        return array if kind == "ndarray" else array[()]
     dtype = str(node.get("dtype"))
     if dtype not in _TORCH_DTYPES:
         raise ValueError(f"unknown tensor dtype {dtype[:40]}")
-    return torch.from_numpy(np.array(array)).to(getattr(torch, dtype.split(".")[1]))
+    if array.dtype != np.dtype(_STORED_AS[dtype]):
+        raise ValueError(f"a {dtype} tensor cannot be made from a {array.dtype} array")
+    take(array.size * _ITEMSIZE.get(dtype, array.dtype.itemsize))
+    return torch.from_numpy(np.ascontiguousarray(array)).to(getattr(torch, dtype.split(".")[1]))
 
 
 def _decode_scalar(node: dict[str, Any], kind: Any) -> Any:
@@ -687,7 +724,7 @@ def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: st
             result.problem = "the grader's result file is incomplete"
             return
         arrays = load_arrays(npz_path, MAX_RESULT_BYTES)
-        budget = [MAX_DECODED_NODES]
+        budget = DecodeBudget()
         for case in cases:
             if isinstance(case, dict) and "error" in case:
                 result.errors.append(_case_error(case["error"]))
