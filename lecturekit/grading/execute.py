@@ -29,6 +29,7 @@ from jupyter_client.manager import KernelManager
 
 from lecturekit.grading import bwrap, sandbox
 from lecturekit.grading.kernel_code import call_for_grader, kernel_source
+from lecturekit.grading.message_gate import MessageGate
 from lecturekit.grading.untrusted import UntrustedFileError, load_arrays, read_json, remove_tree
 from lecturekit.i18n import N_
 
@@ -41,22 +42,52 @@ MAX_DECODED_NODES = 200_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+MAX_MESSAGE_FRAMES = 16  # a Jupyter message is 7 frames (identity, delimiter, signature, 4 dicts), a widget adds a few
+# per channel the grader reads: (the most bytes of one message, the most whole messages zmq may hold unread); the
+# grader's zmq holds at most (high-water mark + 1) x bytes per channel, whatever the kernel sends (message_gate.py)
+CHANNEL_LIMITS = {
+    "shell": (MAX_MESSAGE_BYTES, 2),  # replies, one per request
+    "iopub": (8 * 2**20, 4),  # output (8,000 characters kept), status; images and widgets are not read
+    "control": (2**16, 1),  # the kernel manager's: never read by the grader
+}
+
+
+def _gated_socket(owner: Any, channel: str, identity: bytes | None) -> zmq.Socket:
+    """A socket to `channel` of the kernel, through the owner's message gate (when it has one): frames and
+    messages capped, few whole messages held (RCVHWM), so that no message can grow the grader's memory."""
+    max_bytes, hwm = CHANNEL_LIMITS.get(channel, (2**16, 1))
+    url = owner._make_url(channel)
+    gate = getattr(owner, "gate", None) or getattr(getattr(owner, "parent", None), "gate", None)
+    if gate is not None and url.startswith("ipc://"):
+        url = gate.url(url[len("ipc://") :], MAX_MESSAGE_FRAMES, max_bytes)
+    sock = owner.context.socket(channel_socket_types[channel])
+    sock.linger = 1000
+    sock.setsockopt(zmq.MAXMSGSIZE, max_bytes)
+    sock.setsockopt(zmq.RCVHWM, hwm)
+    if identity:
+        sock.identity = identity
+    if getattr(owner, "curve_publickey", None) is not None:
+        sock.curve_secretkey = owner.curve_secretkey
+        sock.curve_publickey = owner.curve_publickey
+        sock.curve_serverkey = owner.curve_publickey
+    sock.connect(url)
+    return sock
+
+
 class CappedKernelClient(BlockingKernelClient):
-    """A client whose sockets refuse messages over MAX_MESSAGE_BYTES (a student printing gigabytes)."""
+    """A client whose sockets go through its manager's message gate, with messages capped (see `_gated_socket`)."""
 
     def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
-        url = self._make_url(channel)
-        sock = self.context.socket(channel_socket_types[channel])
-        sock.linger = 1000
-        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-        if identity:
-            sock.identity = identity
-        if getattr(self, "curve_publickey", None) is not None:
-            sock.curve_secretkey = self.curve_secretkey
-            sock.curve_publickey = self.curve_publickey
-            sock.curve_serverkey = self.curve_publickey
-        sock.connect(url)
-        return sock
+        return _gated_socket(self, channel, identity)
+
+
+class CappedKernelManager(KernelManager):
+    """A kernel manager whose own control socket is capped and gated too (it is connected, never read)."""
+
+    gate: MessageGate | None = None
+
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
+        return _gated_socket(self, channel, identity)
 
 
 class KernelOutput:
@@ -258,6 +289,7 @@ class KernelSession:
         self.uid: int | None = None
         self.starts = 0
         self.violation = ""  # why the watchdog stopped the kernel (memory or disk over the limit)
+        self.gate: MessageGate | None = None  # the relay the grader's sockets go through (message_gate.py)
         self.output = KernelOutput()
         self._watchdog: threading.Thread | None = None
 
@@ -294,7 +326,7 @@ class KernelSession:
 
     def start(self) -> None:
         self.workdir = self.folders.fresh()
-        km = KernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
+        km = CappedKernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
         try:
             argv, env, extra, command = self._command(km)
         except BaseException:
@@ -303,6 +335,7 @@ class KernelSession:
             raise
         km._kernel_spec = KernelSpec(argv=argv, display_name="lecturekit grader", language="python")
         self.output = KernelOutput()
+        km.gate = self.gate = MessageGate(self._refuse)
         try:
             with sandbox.spawning():
                 km.start_kernel(
@@ -311,6 +344,10 @@ class KernelSession:
                 process = getattr(km.provisioner, "process", None)
                 self.pid = getattr(process, "pid", None)
                 sandbox.register_kernel(self.pid, True)
+        except BaseException:
+            self.gate.close()
+            self.gate = None
+            raise
         finally:
             if command is not None:
                 command.close()
@@ -323,7 +360,7 @@ class KernelSession:
             self._watchdog = threading.Thread(target=self._watch, args=(self.pid, self.workdir), daemon=True)
             self._watchdog.start()
         kc = km.client()
-        kc.start_channels()
+        kc.start_channels(stdin=False, hb=False, control=False)  # the grader reads shell and iopub only
         self.kc = kc
         try:
             kc.wait_for_ready(timeout=self.startup_timeout)
@@ -372,6 +409,14 @@ class KernelSession:
             return N_("it made more than {n} files and folders").format(n=limits.files)
         return ""
 
+    def _refuse(self, why: str) -> None:
+        """The message gate refused what the kernel sent (a message of too many parts): only hostile code sends
+        that, so the kernel is stopped, and why is said."""
+        pid = self.pid
+        self.violation = N_("it sent the grader a message of more than {n} parts").format(n=MAX_MESSAGE_FRAMES)
+        if pid is not None:
+            sandbox.kill_pids([pid, *sandbox.descendants(pid)])
+
     def alive(self) -> bool:
         try:
             return self.km is not None and self.km.is_alive()
@@ -392,6 +437,9 @@ class KernelSession:
             except Exception:  # noqa: BLE001 - already dead
                 pass
         sandbox.kill_pids(pids)
+        if self.gate is not None:
+            self.gate.close()
+            self.gate = None
         sandbox.register_kernel(self.pid, False)
         bwrap.give_back_uid(self.uid)
         self.uid = None
