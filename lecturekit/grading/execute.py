@@ -335,6 +335,8 @@ class KernelSession:
             raise
         km._kernel_spec = KernelSpec(argv=argv, display_name="lecturekit grader", language="python")
         self.output = KernelOutput()
+        if self.gate is not None:  # a kernel started again without close(): its gate goes first
+            self.gate.close()
         km.gate = self.gate = MessageGate(self._refuse)
         try:
             with sandbox.spawning():
