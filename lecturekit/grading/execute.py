@@ -669,7 +669,7 @@ def _decode_array(node: dict[str, Any], array: np.ndarray, kind: str, take: Call
     if array.dtype != np.dtype(_STORED_AS[dtype]):
         raise ValueError(f"a {dtype} tensor cannot be made from a {array.dtype} array")
     take(array.size * _ITEMSIZE.get(dtype, array.dtype.itemsize))
-    return torch.from_numpy(np.ascontiguousarray(array)).to(getattr(torch, dtype.split(".")[1]))
+    return torch.from_numpy(np.asarray(array, order="C")).to(getattr(torch, dtype.split(".")[1]))  # 0-d stays 0-d
 
 
 def _decode_scalar(node: dict[str, Any], kind: Any) -> Any:

@@ -60,6 +60,7 @@ def test_what_kernels_send_still_decodes_to_the_same_values():
     """Every tensor dtype the kernel's encoder sends (half precisions go as float32) comes back as it was."""
     values = [torch.arange(6, dtype=d).reshape(2, 3) for d in (torch.float32, torch.float64, torch.int64, torch.uint8)]
     values += [torch.tensor([1.5, -2.0], dtype=torch.float16), torch.tensor([0.5], dtype=torch.bfloat16)]
+    values += [torch.tensor(2.25), torch.tensor(3, dtype=torch.int64), torch.tensor(0.5, dtype=torch.bfloat16)]
     values += [torch.tensor([True, False]), np.arange(4.0).reshape(2, 2).T, np.float32(2.5), (1, 2.5, None)]
     ctx = {"np": np, "torch": torch, "arrays": {}, "count": 0, "encode": _encode, "encode_array": _encode_array}
     ctx["encode_plain"] = _encode_plain
@@ -67,9 +68,9 @@ def test_what_kernels_send_still_decodes_to_the_same_values():
     decoded = _decode(node, dict(ctx["arrays"]))
     for got, want in zip(decoded, values):
         if isinstance(want, torch.Tensor):
-            assert got.dtype == want.dtype and torch.equal(got, want)
+            assert got.dtype == want.dtype and got.shape == want.shape and torch.equal(got, want)
         elif isinstance(want, np.ndarray):
-            assert np.array_equal(got, want)
+            assert got.shape == want.shape and np.array_equal(got, want)
         else:
             assert got == want or got == list(want)
 
