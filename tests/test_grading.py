@@ -220,7 +220,7 @@ def test_the_code_sent_to_a_kernel_brings_every_name_it_uses():
 
 
 def test_results_from_the_kernel_are_never_unpickled(tmp_path):
-    np.savez(tmp_path / "ok.npz", a0=np.arange(3), a1=np.array(["x", None], dtype=object))
+    np.savez(tmp_path / "ok.npz", a0=np.arange(3, dtype=np.float32), a1=np.array(["x", None], dtype=object))
     with np.load(tmp_path / "ok.npz", allow_pickle=False) as arrays:
         assert _decode({"t": "tensor", "k": "a0", "dtype": "torch.float32"}, arrays).dtype == torch.float32
         assert _decode({"t": "tuple", "items": [{"t": "py", "v": 2}, {"t": "float", "v": "nan"}]}, arrays)[0] == 2

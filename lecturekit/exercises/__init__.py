@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import importlib
+import math
+import numbers
 import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -79,10 +81,11 @@ class Exercise:
     kernel_needs: tuple[str, ...] = ()
 
     def verdict(self, got: Any, want: Any, args: Args) -> str | None:
-        """None when `got` is right; else what is wrong. A NaN or an infinity where the reference has none
-        is wrong whatever the exercise's own compare says (NaN compares false with everything, so a
-        tolerance test alone would let it through)."""
-        problem = non_finite_problem(got, want)
+        """None when `got` is right; else what is wrong. Where the reference holds numbers, anything but
+        real numbers (text such as "nan", a bool, a complex number) is wrong, and so is a NaN or an infinity
+        where the reference has none, whatever the exercise's own compare says: `float("nan")` parses, and
+        NaN compares false with everything, so a tolerance test alone would let either through."""
+        problem = non_numeric_problem(got, want) or non_finite_problem(got, want)
         if problem:
             return problem
         if self.compare is not None:
@@ -131,6 +134,99 @@ def to_numpy(value: Any) -> Any:
     if isinstance(value, (int, float, bool, np.number, np.bool_)):
         return np.asarray(value)
     return value
+
+
+_NUMERIC_KINDS = frozenset("biufc")  # numpy dtype kinds of numbers (bool, signed, unsigned, float, complex)
+_MAX_ITEMS_CHECKED = 200_000  # values of a list checked one by one where an array is due (the grader decodes fewer)
+
+
+def _number_kind(value: Any) -> str:
+    """The numpy dtype kind of a number, array or tensor ("b", "i", "u", "f", "c"); "" for anything else
+    (text, bytes, None, an object), and the dtype's own kind for arrays of text, objects or dates."""
+    if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool:
+            return "b"
+        if value.is_complex():
+            return "c"
+        return "f" if value.is_floating_point() else "u" if value.dtype == torch.uint8 else "i"
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype.kind
+    if isinstance(value, (str, bytes)):
+        return ""
+    if isinstance(value, bool):
+        return "b"
+    if isinstance(value, numbers.Integral):
+        return "i"
+    if isinstance(value, numbers.Real):
+        return "f"
+    if isinstance(value, numbers.Complex):
+        return "c"
+    return ""
+
+
+def kind_name(value: Any) -> str:
+    """What `value` is, for a message: its type (and dtype), never its contents."""
+    module = type(value).__module__.split(".")[0]
+    name = type(value).__name__ if module in ("builtins", "numpy", "torch") else "object"
+    dtype = getattr(value, "dtype", None)
+    return f"{name} of {dtype}" if isinstance(value, (np.ndarray, torch.Tensor)) else name
+
+
+def non_numeric_problem(got: Any, want: Any) -> str | None:
+    """A message when `got` holds something other than real numbers where `want` holds numbers: text (even
+    "nan"), bytes, None, an object, an array of text or objects, a bool where the reference is no bool, a
+    complex number where it is real. None when the kinds fit (the compare then judges the values). The
+    message names only kinds, never values, so it is safe to show for hidden cases."""
+    want = to_numpy(want)
+    if isinstance(want, tuple):
+        if not isinstance(got, (tuple, list)):
+            return None  # the compare says that one value was expected to be several
+        return next((p for g, w in zip(got, want) if (p := non_numeric_problem(g, w))), None)
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return None
+        return next((p for k, w in want.items() if k in got and (p := non_numeric_problem(got[k], w))), None)
+    want_kind = _number_kind(want)
+    if want_kind not in _NUMERIC_KINDS:
+        return None
+    return _leaf_kind_problem(got, want_kind, [_MAX_ITEMS_CHECKED])
+
+
+def _leaf_kind_problem(got: Any, want_kind: str, left: list[int]) -> Mistake | None:
+    """`non_numeric_problem` for one number or array of the reference (`want_kind`, its dtype kind); a list
+    in its place is checked value by value (the compare then says it should be an array)."""
+    left[0] -= 1
+    if left[0] < 0:
+        return Mistake(_("expected a number, got {kind}").format(kind="a list too long to check"))
+    if isinstance(got, (list, tuple)):
+        return next((p for g in got if (p := _leaf_kind_problem(g, want_kind, left))), None)
+    kind = _number_kind(got)
+    if kind not in _NUMERIC_KINDS:
+        return Mistake(_("expected a number, got {kind}").format(kind=kind_name(got)))
+    if kind == "b" and want_kind != "b":
+        if want_kind in "fc":
+            return Mistake(_("expected floating-point values, got integers or booleans: compute in floats"))
+        return Mistake(_("expected integers ({want}), got {got}").format(want="int", got=kind_name(got)))
+    if kind == "c" and want_kind != "c":
+        return Mistake(_("expected a number, got {kind}").format(kind=kind_name(got)))
+    return None
+
+
+def real_number(value: Any) -> float | None:
+    """`value` as a float when it is one real number: a Python int or float (not a bool), a numpy number, or
+    a one-element numeric array or tensor. None for anything else (text, a bool, a complex number, more
+    than one value), so that `float("nan")`-style parsing never turns text into a number. NaN and infinities
+    come back as they are: the caller checks `math.isfinite`."""
+    if _number_kind(value) not in ("i", "u", "f"):
+        return None
+    if isinstance(value, torch.Tensor):
+        return float(value.detach().reshape(()).cpu().double().item()) if value.numel() == 1 else None
+    if isinstance(value, (np.ndarray, np.generic)):
+        return float(np.asarray(value, dtype=np.float64).reshape(())) if value.size == 1 else None
+    try:
+        return float(value)
+    except OverflowError:  # a huge int
+        return math.copysign(math.inf, value)
 
 
 def non_finite_problem(got: Any, want: Any) -> str | None:
@@ -203,8 +299,9 @@ def _compare_dicts(got: Any, want: dict[str, Any], *, atol: float, rtol: float) 
 
 
 def _compare_integers(got: np.ndarray, want: np.ndarray) -> str | None:
-    """Indices, counts and flags must match exactly (and be integers: a float index is a mistake)."""
-    if got.dtype.kind not in "iub":
+    """Indices, counts and flags must match exactly (and be integers: a float index is a mistake; booleans only
+    where flags are due)."""
+    if got.dtype.kind not in ("iub" if want.dtype.kind == "b" else "iu"):
         return _("expected integers ({want}), got {got}").format(want=want.dtype, got=got.dtype)
     wrong = int((got != want).sum())
     return (
@@ -218,6 +315,8 @@ def _compare_floats(got: np.ndarray, want: np.ndarray, *, atol: float, rtol: flo
     """Real numbers match within a tolerance (the student's arithmetic may round differently)."""
     if got.dtype.kind in "iub":
         return Mistake(_("expected floating-point values, got integers or booleans: compute in floats"))
+    if got.dtype.kind not in ("fc" if want.dtype.kind == "c" else "f"):  # text, objects, dates, complex
+        return Mistake(_("expected a number, got {kind}").format(kind=kind_name(got)))
     got_f = got.astype(np.float64)
     want_f = want.astype(np.float64)
     problem = non_finite_problem(got_f, want_f)

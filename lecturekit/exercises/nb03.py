@@ -4,6 +4,7 @@ graded by the model's parameters after the call). Each compare names the typical
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,9 @@ from lecturekit.exercises import (
     argument_state,
     compare_values,
     fresh_copy,
+    kind_name,
     named_mistake,
+    real_number,
     register,
     to_numpy,
 )
@@ -152,10 +155,11 @@ def _bits_compare(got: Any, want: Any, args: Args) -> str | None:
         return _("expected one number (the mean over all pixels), got a tensor of shape {shape}").format(
             shape=tuple(got.shape)
         )
-    try:
-        value = float(got)
-    except (TypeError, ValueError):
-        return _("expected a number, got {kind}").format(kind=type(got).__name__)
+    value = real_number(got)  # never float(got): float("nan") parses, and NaN passes any tolerance test
+    if value is None:
+        return Mistake(_("expected a number, got {kind}").format(kind=kind_name(got)))
+    if not math.isfinite(value):
+        return Mistake(_("your result contains NaN or inf where the expected result has a number"))
     expected = float(want)
     if abs(value - expected) <= 1e-4 * max(1.0, abs(expected)):
         return None

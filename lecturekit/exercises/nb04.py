@@ -175,7 +175,7 @@ def _three_numbers(got: Any) -> list[float] | str:
                     "dimensions, average over the sprites"
                 )
             )
-        if arr.dtype.kind not in "fc":
+        if arr.dtype.kind != "f":
             return Mistake(_("expected floating-point values, got integers or booleans: compute in floats"))
         out.append(float(arr.reshape(())))
     return out

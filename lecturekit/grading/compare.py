@@ -15,6 +15,7 @@ from typing import Any
 
 from lecturekit.exercises import Exercise, Mistake, _fresh, answer_of
 from lecturekit.grading.execute import CallResult, Unsupported
+from lecturekit.i18n import N_
 
 STATUSES = ("passed", "failed", "error", "timeout", "missing")
 _WORST_FIRST = ("timeout", "error", "failed", "missing")
@@ -54,18 +55,31 @@ def _category(message: str) -> str:
     return "the values are wrong"
 
 
-def _error_text(err: dict[str, Any]) -> str:
-    where = f" ({'; '.join(err.get('where') or [])})" if err.get("where") else ""
-    return f"{err.get('type', 'Error')}: {err.get('message', '')}".strip(": ")[:400] + where[:400]
+_ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,79}")
+HIDDEN_ERROR = N_("{error} on a hidden case (its message is not shown)")
+HIDDEN_ERROR_AT = N_("{error} on a hidden case (its message is not shown) at {where}")
 
 
-def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult) -> list[tuple[str, str]]:
-    """Per case: (kind, message) with kind in right / wrong / error / notdone / timeout."""
+def _error_text(err: dict[str, Any], hidden: bool = False) -> str:
+    """What a case's error says: its type, its message and where in the student's code it was raised. For a
+    hidden case the message is left out (and an odd type name too): the student's code chooses the message,
+    and `raise ValueError(f"{pixels.tolist()}")` would put the hidden inputs in the feedback."""
+    where = "; ".join(err.get("where") or [])[:400]
+    kind = str(err.get("type", "Error"))
+    if hidden:
+        kind = kind if _ERROR_TYPE.fullmatch(kind) else "Error"
+        return (HIDDEN_ERROR_AT if where else HIDDEN_ERROR).format(error=kind, where=where)
+    return f"{kind}: {err.get('message', '')}".strip(": ")[:400] + (f" ({where})" if where else "")
+
+
+def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult, hidden: int = 0) -> list[tuple[str, str]]:
+    """Per case: (kind, message) with kind in right / wrong / error / notdone / timeout. The first `hidden`
+    cases are hidden ones: their errors are described without their messages."""
     out = []
-    for args, got, err in zip(cases, result.values, result.errors):
+    for i, (args, got, err) in enumerate(zip(cases, result.values, result.errors)):
         if err is not None:
             kind = {"NotImplementedError": "notdone", "Timeout": "timeout"}.get(err.get("type", ""), "error")
-            out.append((kind, _error_text(err)))
+            out.append((kind, _error_text(err, hidden=i < hidden)))
             continue
         try:
             want = answer_of(exercise, exercise.reference, _fresh(args))
@@ -98,7 +112,7 @@ def judge_exercise(
     not_run = _not_run(fn, n, result, answer_error, answer_status)
     if not_run is not None:
         return not_run
-    judged = judge_cases(exercise, hidden + visible, result)
+    judged = judge_cases(exercise, hidden + visible, result, hidden=n)
     hidden_j, visible_j = judged[:n], judged[n:]
     kinds = [k for k, _ in hidden_j]
     right = kinds.count("right")

@@ -29,6 +29,7 @@ from jupyter_client.manager import KernelManager
 
 from lecturekit.grading import bwrap, sandbox, usage
 from lecturekit.grading.kernel_code import call_for_grader, kernel_source
+from lecturekit.grading.message_gate import MessageGate
 from lecturekit.grading.untrusted import UntrustedFileError, load_arrays, read_json, remove_tree
 from lecturekit.i18n import N_
 
@@ -41,22 +42,52 @@ MAX_DECODED_NODES = 200_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+MAX_MESSAGE_FRAMES = 16  # a Jupyter message is 7 frames (identity, delimiter, signature, 4 dicts), a widget adds a few
+# per channel the grader reads: (the most bytes of one message, the most whole messages zmq may hold unread); the
+# grader's zmq holds at most (high-water mark + 1) x bytes per channel, whatever the kernel sends (message_gate.py)
+CHANNEL_LIMITS = {
+    "shell": (MAX_MESSAGE_BYTES, 2),  # replies, one per request
+    "iopub": (8 * 2**20, 4),  # output (8,000 characters kept), status; images and widgets are not read
+    "control": (2**16, 1),  # the kernel manager's: never read by the grader
+}
+
+
+def _gated_socket(owner: Any, channel: str, identity: bytes | None) -> zmq.Socket:
+    """A socket to `channel` of the kernel, through the owner's message gate (when it has one): frames and
+    messages capped, few whole messages held (RCVHWM), so that no message can grow the grader's memory."""
+    max_bytes, hwm = CHANNEL_LIMITS.get(channel, (2**16, 1))
+    url = owner._make_url(channel)
+    gate = getattr(owner, "gate", None) or getattr(getattr(owner, "parent", None), "gate", None)
+    if gate is not None and url.startswith("ipc://"):
+        url = gate.url(url[len("ipc://") :], MAX_MESSAGE_FRAMES, max_bytes)
+    sock = owner.context.socket(channel_socket_types[channel])
+    sock.linger = 1000
+    sock.setsockopt(zmq.MAXMSGSIZE, max_bytes)
+    sock.setsockopt(zmq.RCVHWM, hwm)
+    if identity:
+        sock.identity = identity
+    if getattr(owner, "curve_publickey", None) is not None:
+        sock.curve_secretkey = owner.curve_secretkey
+        sock.curve_publickey = owner.curve_publickey
+        sock.curve_serverkey = owner.curve_publickey
+    sock.connect(url)
+    return sock
+
+
 class CappedKernelClient(BlockingKernelClient):
-    """A client whose sockets refuse messages over MAX_MESSAGE_BYTES (a student printing gigabytes)."""
+    """A client whose sockets go through its manager's message gate, with messages capped (see `_gated_socket`)."""
 
     def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
-        url = self._make_url(channel)
-        sock = self.context.socket(channel_socket_types[channel])
-        sock.linger = 1000
-        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-        if identity:
-            sock.identity = identity
-        if getattr(self, "curve_publickey", None) is not None:
-            sock.curve_secretkey = self.curve_secretkey
-            sock.curve_publickey = self.curve_publickey
-            sock.curve_serverkey = self.curve_publickey
-        sock.connect(url)
-        return sock
+        return _gated_socket(self, channel, identity)
+
+
+class CappedKernelManager(KernelManager):
+    """A kernel manager whose own control socket is capped and gated too (it is connected, never read)."""
+
+    gate: MessageGate | None = None
+
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
+        return _gated_socket(self, channel, identity)
 
 
 class KernelOutput:
@@ -258,6 +289,7 @@ class KernelSession:
         self.uid: int | None = None
         self.starts = 0
         self.violation = ""  # why the watchdog stopped the kernel (memory or disk over the limit)
+        self.gate: MessageGate | None = None  # the relay the grader's sockets go through (message_gate.py)
         self.output = KernelOutput()
         self._watchdog: threading.Thread | None = None
 
@@ -294,7 +326,7 @@ class KernelSession:
 
     def start(self) -> None:
         self.workdir = self.folders.fresh()
-        km = KernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
+        km = CappedKernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
         try:
             argv, env, extra, command = self._command(km)
         except BaseException:
@@ -303,6 +335,9 @@ class KernelSession:
             raise
         km._kernel_spec = KernelSpec(argv=argv, display_name="lecturekit grader", language="python")
         self.output = KernelOutput()
+        if self.gate is not None:  # a kernel started again without close(): its gate goes first
+            self.gate.close()
+        km.gate = self.gate = MessageGate(self._refuse)
         try:
             with sandbox.spawning():
                 km.start_kernel(
@@ -311,6 +346,10 @@ class KernelSession:
                 process = getattr(km.provisioner, "process", None)
                 self.pid = getattr(process, "pid", None)
                 sandbox.register_kernel(self.pid, True)
+        except BaseException:
+            self.gate.close()
+            self.gate = None
+            raise
         finally:
             if command is not None:
                 command.close()
@@ -323,7 +362,7 @@ class KernelSession:
             self._watchdog = threading.Thread(target=self._watch, args=(self.pid, self.workdir), daemon=True)
             self._watchdog.start()
         kc = km.client()
-        kc.start_channels()
+        kc.start_channels(stdin=False, hb=False, control=False)  # the grader reads shell and iopub only
         self.kc = kc
         try:
             kc.wait_for_ready(timeout=self.startup_timeout)
@@ -378,6 +417,14 @@ class KernelSession:
             return N_("it made a folder the grader may not read")
         return ""
 
+    def _refuse(self, why: str) -> None:
+        """The message gate refused what the kernel sent (a message of too many parts): only hostile code sends
+        that, so the kernel is stopped, and why is said."""
+        pid = self.pid
+        self.violation = N_("it sent the grader a message of more than {n} parts").format(n=MAX_MESSAGE_FRAMES)
+        if pid is not None:
+            sandbox.kill_pids([pid, *sandbox.descendants(pid)])
+
     def alive(self) -> bool:
         try:
             return self.km is not None and self.km.is_alive()
@@ -398,6 +445,9 @@ class KernelSession:
             except Exception:  # noqa: BLE001 - already dead
                 pass
         sandbox.kill_pids(pids)
+        if self.gate is not None:
+            self.gate.close()
+            self.gate = None
         sandbox.register_kernel(self.pid, False)
         bwrap.give_back_uid(self.uid)
         self.uid = None
@@ -551,16 +601,47 @@ _TORCH_DTYPES = {
 }
 
 
-def _decode(node: Any, arrays: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+# how each tensor dtype comes in the .npz (kernel_code._encode_array sends half precisions as float32): a tensor
+# node whose array has any other dtype is refused, so that no node can make the grader convert a small array into
+# a bigger one (uint8 to complex128 is 16 times the bytes)
+_STORED_AS = {
+    "torch.float16": "float32",
+    "torch.bfloat16": "float32",
+    **{d: d.split(".")[1] for d in _TORCH_DTYPES if d not in ("torch.float16", "torch.bfloat16")},
+}
+_ITEMSIZE = {"torch.float16": 2, "torch.bfloat16": 2}
+
+
+@dataclass
+class DecodeBudget:
+    """What decoding one call's results may still cost: JSON nodes, and bytes of arrays as decoded (after any
+    dtype conversion); each .npz member may be used by one node only."""
+
+    nodes: int = MAX_DECODED_NODES
+    bytes: int = MAX_RESULT_BYTES
+    used: set[str] = field(default_factory=set)
+
+    def take_array(self, key: str, nbytes: int) -> None:
+        """Count one array reference (ValueError when the member was used before or the bytes run out)."""
+        if key in self.used:
+            raise ValueError("an array is referenced twice")
+        self.used.add(key)
+        self.bytes -= nbytes
+        if self.bytes < 0:
+            raise ValueError("the decoded arrays are over the size limit")
+
+
+def _decode(node: Any, arrays: Any, budget: DecodeBudget | None = None, depth: int = 0) -> Any:
     """Rebuild one value of the kernel's JSON skeleton (arrays from the .npz); ValueError on anything unexpected
-    (too deep, too many values in all: `budget` counts them down)."""
-    budget = budget if budget is not None else [MAX_DECODED_NODES]
-    budget[0] -= 1
-    if depth > 25 or budget[0] < 0 or not isinstance(node, dict):
+    (too deep, too many values or array bytes in all, an array used twice: `budget` counts them down)."""
+    budget = budget if budget is not None else DecodeBudget()
+    budget.nodes -= 1
+    if depth > 25 or budget.nodes < 0 or not isinstance(node, dict):
         raise ValueError("malformed result")
     kind = node.get("t")
     if kind in ("tensor", "ndarray", "npscalar"):
-        return _decode_array(node, arrays[str(node["k"])], kind)
+        key = str(node.get("k"))[:64]
+        return _decode_array(node, arrays[key], kind, lambda nbytes: budget.take_array(key, nbytes))
     if kind in ("tuple", "list"):
         items = node.get("items", [])
         if not isinstance(items, list):
@@ -575,20 +656,26 @@ def _decode(node: Any, arrays: Any, budget: list[int] | None = None, depth: int 
     return _decode_scalar(node, kind)
 
 
-def _decode_array(node: dict[str, Any], array: np.ndarray, kind: str) -> Any:
-    """A tensor, array or numpy scalar: only plain dtypes, so that nothing of the kernel's is ever unpickled."""
+def _decode_array(node: dict[str, Any], array: np.ndarray, kind: str, take: Callable[[int], None]) -> Any:
+    """A tensor, array or numpy scalar: only plain dtypes, so that nothing of the kernel's is ever unpickled; a
+    tensor only of the dtype its array was stored as (never converted to a bigger one); `take` counts the bytes
+    it will hold before anything is copied or converted."""
     import torch
 
     if array.dtype.kind in "OV":
         raise ValueError("object arrays are not accepted")
-    if kind == "ndarray":
-        return array
-    if kind == "npscalar":
-        return array[()]
+    if kind == "npscalar" and array.ndim != 0:
+        raise ValueError("malformed result")
+    if kind in ("ndarray", "npscalar"):
+        take(array.nbytes)
+        return array if kind == "ndarray" else array[()]
     dtype = str(node.get("dtype"))
     if dtype not in _TORCH_DTYPES:
         raise ValueError(f"unknown tensor dtype {dtype[:40]}")
-    return torch.from_numpy(np.array(array)).to(getattr(torch, dtype.split(".")[1]))
+    if array.dtype != np.dtype(_STORED_AS[dtype]):
+        raise ValueError(f"a {dtype} tensor cannot be made from a {array.dtype} array")
+    take(array.size * _ITEMSIZE.get(dtype, array.dtype.itemsize))
+    return torch.from_numpy(np.asarray(array, order="C")).to(getattr(torch, dtype.split(".")[1]))  # 0-d stays 0-d
 
 
 def _decode_scalar(node: dict[str, Any], kind: Any) -> Any:
@@ -656,7 +743,10 @@ def call_exercise(
         if outcome.status == "ok":
             _read_results(result, used[1], used[2], token, len(cases))
         elif outcome.status == "error":
-            result.problem = f"the grader could not call {function}(): {outcome.ename}: {outcome.evalue}"[:600]
+            # no message: the call ran the hidden cases, and the notebook's code (a patched json.dump...) may
+            # have raised with their inputs in it
+            ename = outcome.ename if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,79}", outcome.ename) else "Error"
+            result.problem = f"the grader could not call {function}() ({ename} in the notebook's kernel)"
     finally:
         for path in used:
             try:
@@ -690,7 +780,7 @@ def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: st
             result.problem = "the grader's result file is incomplete"
             return
         arrays = load_arrays(npz_path, MAX_RESULT_BYTES)
-        budget = [MAX_DECODED_NODES]
+        budget = DecodeBudget()
         for case in cases:
             if isinstance(case, dict) and "error" in case:
                 result.errors.append(_case_error(case["error"]))

@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+from lecturekit.grading import compare
 from lecturekit.grading.grader import GradeReport, Row, SubmissionReport, _Run
 from lecturekit.i18n import N_, get_language, translate, translate_message
 
@@ -63,6 +64,8 @@ GRADER_MESSAGES = (
     N_("the result contains NaN or inf"),
     N_("the result is the wrong kind of value"),
     N_("the values are wrong"),
+    compare.HIDDEN_ERROR,
+    compare.HIDDEN_ERROR_AT,
     N_("the test cell did not finish within the time limit"),
     N_("the Python kernel stopped during the test cell"),
     N_("the Python kernel stopped while {fn}() ran: {why}"),
