@@ -57,7 +57,7 @@ def show_sprites(
     sheet = sprite_sheet(images, columns=columns)
     if ax is None:
         rows = -(-len(images) // columns)
-        _, ax = plt.subplots(figsize=(max(2.0, columns * scale * 1.1), max(1.2, rows * scale * 1.1)))
+        ax = plt.subplots(figsize=(max(2.0, columns * scale * 1.1), max(1.2, rows * scale * 1.1)))[1]
     ax.imshow(sheet, interpolation="nearest")
     ax.set_axis_off()
     if title:
@@ -78,7 +78,7 @@ def show_palette(
     swatches = palette[order][:, None, None, :].repeat(4, 1).repeat(4, 2)
     if ax is None:
         rows = -(-len(palette) // columns)
-        _, ax = plt.subplots(figsize=(columns * 0.25, rows * 0.25 + 0.4))
+        ax = plt.subplots(figsize=(columns * 0.25, rows * 0.25 + 0.4))[1]
     ax.imshow(sprite_sheet(swatches, columns=min(columns, len(palette))), interpolation="nearest")
     ax.set_axis_off()
     default = _("{n} colours (most used first)") if counts is not None else _("{n} colours")
@@ -102,7 +102,7 @@ def show_colour_bars(
 
     colours = np.asarray(colours, dtype=np.float64).reshape(-1, 3) / 255.0
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(3.0, 1.1 * len(colours) + 1), 2.8))
+        ax = plt.subplots(figsize=(max(3.0, 1.1 * len(colours) + 1), 2.8))[1]
     x = np.arange(len(colours))
     ax.bar(x, values, color=colours, edgecolor="0.45", linewidth=1.0)
     below = blended_transform_factory(ax.transData, ax.transAxes)  # x in bars, y in axes fractions
@@ -171,7 +171,7 @@ def show_labelled_grid(
         raise ValueError(f"a {n_rows}x{n_cols} table needs {n_rows * n_cols} images, got {len(images)}")
     sheet = sprite_sheet(images, columns=n_cols)
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.6 * n_cols + 1.5, 0.6 * n_rows + 1))
+        ax = plt.subplots(figsize=(0.6 * n_cols + 1.5, 0.6 * n_rows + 1))[1]
     ax.imshow(sheet, interpolation="nearest")
     w, h = sheet.shape[1] / n_cols, sheet.shape[0] / n_rows
     ax.set_xticks([w * (i + 0.5) for i in range(n_cols)], list(columns))

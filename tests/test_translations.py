@@ -478,3 +478,24 @@ def test_messages_formatted_in_english_are_translated_with_their_values() -> Non
         == "something the catalogue does not know"
     )
     assert i18n.translate_message("the values are wrong", "en") == "the values are wrong"
+
+
+def test_no_function_shadows_the_message_function() -> None:
+    """A function that calls `_()` (gettext) and also binds `_` (`_, ax = plt.subplots()`) breaks in every
+    language: the call finds the local name (a Figure, or nothing yet)."""
+    import ast
+
+    import lecturekit
+
+    package = Path(lecturekit.__file__).resolve().parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            nodes = list(ast.walk(fn))
+            calls = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_" for n in nodes)
+            binds = any(isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store) for n in nodes)
+            if calls and binds:
+                found.append(f"{path.relative_to(package)}: {fn.name}")
+    assert not found, found
