@@ -22,7 +22,6 @@ import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,7 +29,6 @@ from test_grading import make_course, with_answers
 
 from lecturekit.grading import bwrap
 from lecturekit.grading.cli import main as grade_main
-from lecturekit.grading.course import load_course
 from lecturekit.grading.matching import (
     MAX_CELL_CHARS,
     MAX_STUDENT_FILES,
@@ -41,22 +39,6 @@ from lecturekit.grading.matching import (
 )
 from lecturekit.grading.plan import build_plan, magic_assign, python_source
 from lecturekit.grading.shards import Shard, shard_members, submissions_digest
-from lecturekit.notebooks import clean_notebook, new_notebook, setup_cell, solution_cell, test_cell
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hostilecourse") / "solutions"
-    folder.mkdir()
-    nb = new_notebook(
-        [
-            setup_cell(),
-            solution_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION", "f"),
-            test_cell("assert f(1) == 1", "test_f", 1),
-        ]
-    )
-    nbformat.write(clean_notebook(nb), folder / "01_fuzz.ipynb")
-    return load_course(folder)
 
 
 def _copy(answer: str = "def f(x):\n    return x", extra: list[dict] | None = None) -> str:

@@ -9,15 +9,12 @@ import os
 import string
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lecturekit.grading.course import load_course
 from lecturekit.grading.matching import gather, match_student, read_cells
 from lecturekit.grading.plan import build_plan
 from lecturekit.grading.untrusted import json_shape
-from lecturekit.notebooks import clean_notebook, new_notebook, setup_cell, solution_cell, test_cell
 
 JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
 JSON = st.recursive(
@@ -40,23 +37,6 @@ NOTEBOOK = st.one_of(
     st.fixed_dictionaries({"cells": st.lists(st.one_of(CELL, JSON), max_size=8)}, optional={"metadata": JSON}), JSON
 )
 NAMES = st.text(alphabet=string.printable + "äé中\u202e\x00\x7f", min_size=1, max_size=40)
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fuzzcourse") / "solutions"
-    folder.mkdir()
-    nb = new_notebook(
-        [
-            setup_cell(),
-            solution_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION", "f"),
-            test_cell("assert f(1) == 1", "test_f", 1),
-        ]
-    )
-    import nbformat
-
-    nbformat.write(clean_notebook(nb), folder / "01_fuzz.ipynb")
-    return load_course(folder)
 
 
 def _check_read(path: Path) -> None:
