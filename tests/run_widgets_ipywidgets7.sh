@@ -18,4 +18,4 @@ fi
 export PYTHONPATH="$PWD/$DIR${PYTHONPATH:+:$PYTHONPATH}"
 "$PY" -c 'import ipywidgets, sys; v = ipywidgets.__version__; print(f"widget tests under ipywidgets {v} ({ipywidgets.__file__})"); sys.exit(0 if v.startswith("7.7") else f"expected ipywidgets 7.7, got {v}")'
 export LECTUREKIT_PROGRESS="${LECTUREKIT_PROGRESS:-text}" MPLBACKEND="${MPLBACKEND:-Agg}"
-exec "$PY" -m pytest -q -p no:cacheprovider tests --ignore=tests/browser -m "not browser" -k widget "$@"
+exec "$PY" -m pytest -q -p no:cacheprovider -n "${LECTUREKIT_TEST_WORKERS:-2}" --dist loadfile tests --ignore=tests/browser -m "not browser" -k widget "$@"
