@@ -3,12 +3,9 @@ file, and the live figures' speed in headless Chromium (/usr/bin/chromium, drive
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,22 +56,6 @@ def _page_rows_built() -> dict[str, tuple[float, str]]:
 
 
 @contextmanager
-def _served(site: Path) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-@contextmanager
 def _browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -118,7 +99,9 @@ def _figure(page: object, name: str, code: str) -> object:
 
 def _page_rows(site: Path, pages: list[Path]) -> dict[str, tuple[float, str]]:
     """The built site in Chromium: page weights and figure speeds."""
-    with _served(site) as base, _browser() as browser:
+    from lecturekit.site.build import served
+
+    with served(site) as base, _browser() as browser:
         weights = {
             p.relative_to(site).as_posix(): _page_bytes(browser, base, site, p.relative_to(site).as_posix())
             for p in pages

@@ -22,6 +22,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -259,6 +261,29 @@ def build_site(
     report = SiteReport(out, time.perf_counter() - start, sorted(out.glob("*/*.html")), dict(assets.files))
     (out / LIVE_DIR / "manifest.json").write_text(json.dumps({"models": report.models}, indent=1), encoding="utf-8")
     return report
+
+
+@contextmanager
+def served(site: Path) -> Iterator[str]:
+    """The built site served as a course's web space would serve it (plain static files) on 127.0.0.1, quietly,
+    for as long as the `with` lasts: its base address. (The browser tests and the benchmarks look at it so.)"""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # whoever reads the pages reports failures itself
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(10)
 
 
 def main(argv: list[str] | None = None) -> int:
