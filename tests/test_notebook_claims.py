@@ -1,22 +1,23 @@
 """The sentences the solution notebooks say about their outputs, checked against those outputs.
 
 Each solution notebook records the figures its markdown relies on (`lecturekit.claims.record`, in the
-cell that measures them). Here every notebook is executed once, top to bottom with the shipped weights,
-the recorded figures are read back, and each claim the text makes (who beats whom, which way a number
-moves, counts the text states) is asserted. A retrained model or a rebuilt data set that makes a
-sentence false fails here, naming the notebook and the sentence.
+cell that measures them). Every notebook is executed once, top to bottom with the shipped weights (by
+nbval in `make test`, see nbval_claims.py; here when nbval did not), the recorded figures are read
+back, and each claim the text makes (who beats whom, which way a number moves, counts the text states)
+is asserted. A retrained model or a rebuilt data set that makes a sentence false fails here, naming
+the notebook and the sentence.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+from nbval_claims import figures_path, locked, write_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "LECTUREKIT_CLAIMS_JSON "
@@ -24,29 +25,35 @@ _EXECUTED: dict[str, dict[str, Any]] = {}
 
 
 def recorded(stem: str) -> dict[str, Any]:
-    """Execute solutions/<stem>.ipynb once per session; return what its cells recorded (and its run time)."""
+    """What the cells of solutions/<stem>.ipynb recorded: from nbval's run of it in this `make test`
+    (tests/nbval_claims.py), else from a run of its own, once per session."""
     if stem not in _EXECUTED:
-        from nbclient import NotebookClient
-
-        nb = nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", as_version=4)
-        nb.cells.append(
-            nbformat.v4.new_code_cell(
-                f"import json\nfrom lecturekit import claims\nprint({MARKER!r} + json.dumps(claims.RECORDED))"
-            )
-        )
-        os.environ.setdefault("MPLBACKEND", "Agg")
-        os.environ.setdefault("LECTUREKIT_PROGRESS", "text")
-        start = time.perf_counter()
-        NotebookClient(
-            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "solutions")}}
-        ).execute()
-        seconds = time.perf_counter() - start
-        text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
-        line = next(ln for ln in text.splitlines() if ln.startswith(MARKER))
-        figures = json.loads(line[len(MARKER) :])
-        figures["_seconds"] = seconds
-        _EXECUTED[stem] = figures
+        path = figures_path(stem)
+        with locked(path):  # nbval running it on the other worker: wait for its figures
+            if not path.is_file():
+                write_figures(path, _executed_figures(stem))
+            _EXECUTED[stem] = json.loads(path.read_text())
     return _EXECUTED[stem]
+
+
+def _executed_figures(stem: str) -> dict[str, Any]:
+    """Execute solutions/<stem>.ipynb top to bottom with the shipped weights; return what its cells recorded."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", as_version=4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            f"import json\nfrom lecturekit import claims\nprint({MARKER!r} + json.dumps(claims.RECORDED))"
+        )
+    )
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("LECTUREKIT_PROGRESS", "text")
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "solutions")}}
+    ).execute()
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+    line = next(ln for ln in text.splitlines() if ln.startswith(MARKER))
+    return json.loads(line[len(MARKER) :])
 
 
 def claim(condition: bool, notebook: str, sentence: str, figures: Any) -> None:
