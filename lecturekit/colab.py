@@ -73,24 +73,24 @@ def setup_notebook(verbose: bool = True, lang: str | None = None, data: str | No
     everywhere pick the device (the GPU when there is one), seed, set the language of the kit's
     messages (`lang`, from a Chinese edition's setup cell; else LECTUREKIT_LANG), switch to a course
     data set when `data="NAME"` is given (the same as `lecturekit.use_data`) and report all that."""
-    import torch
-
-    from lecturekit import __version__
-    from lecturekit.datasets import active as active_data
     from lecturekit.device import get_device, seed_everything
-    from lecturekit.i18n import LANGUAGE_NAMES, get_language, set_language
+    from lecturekit.i18n import _, set_language
     from lecturekit.progress import set_progress_bars
 
+    if lang is not None:
+        set_language(lang)  # first: the notes below are in the edition's language
     if in_colab():
         try:
             from google.colab import output  # type: ignore[import-not-found]
 
             output.enable_custom_widget_manager()
         except Exception as exc:  # noqa: BLE001 - an older Colab without it still runs the kit
-            print(f"note: Colab's widget manager could not be enabled ({exc}); sliders may not show.")
+            print(
+                _("note: Colab's widget manager could not be enabled ({error}); sliders may not show.").format(
+                    error=exc
+                )
+            )
         set_progress_bars("text")  # notebook bars break under Colab's widget manager
-    if lang is not None:
-        set_language(lang)
     if data is not None:
         from lecturekit.datasets import use_data
 
@@ -98,14 +98,31 @@ def setup_notebook(verbose: bool = True, lang: str | None = None, data: str | No
     device = get_device()
     seed_everything(0)
     if verbose:
-        import ipywidgets
-
-        gpu = f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""
-        print(
-            f"lecturekit {__version__} | torch {torch.__version__} | ipywidgets {ipywidgets.__version__} | "
-            f"python {platform.python_version()} | device: {device}{gpu} | "
-            f"language: {get_language()} ({LANGUAGE_NAMES[get_language()]})"
-            + (" | Colab" if in_colab() else "")
-            + f" | data: {active_data().describe()}"
-        )
+        print(report_line(device))
     return device
+
+
+def report_line(device: Any) -> str:
+    """The setup cell's one line: versions, device, language, Colab and data set, its labels in the language
+    in force (a student of a Chinese edition reads 设备 / 语言 / 数据 where the English edition says device,
+    language, data)."""
+    import ipywidgets
+    import torch
+
+    from lecturekit import __version__
+    from lecturekit.datasets import active as active_data
+    from lecturekit.i18n import LANGUAGE_NAMES, _, get_language
+
+    gpu = f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""
+    lang = get_language()
+    parts = [
+        f"lecturekit {__version__}",
+        f"torch {torch.__version__}",
+        f"ipywidgets {ipywidgets.__version__}",
+        f"python {platform.python_version()}",
+        _("device: {device}").format(device=f"{device}{gpu}"),
+        _("language: {code} ({name})").format(code=lang, name=LANGUAGE_NAMES[lang]),
+        *(["Colab"] if in_colab() else []),
+        _("data: {data}").format(data=active_data().describe()),
+    ]
+    return " | ".join(parts)

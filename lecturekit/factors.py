@@ -87,27 +87,35 @@ def check_reading(reading: dict[str, list[int]], r2: dict[str, np.ndarray]) -> l
     otherwise the answer says which factor does, and how much of the dimension each explains.
     Returns the sentences (the notebook prints them).
     """
+    from lecturekit.i18n import _
+
     lines = []
     for factor, dims in reading.items():
         if factor not in r2:
-            lines.append(f"{factor!r} is not one of the factors: {', '.join(r2)}")
+            lines.append(
+                _("{factor} is not one of the factors: {names}").format(factor=repr(factor), names=", ".join(r2))
+            )
             continue
         for d in dims:
             d = int(d)
             best = max(r2, key=lambda name: r2[name][d])
-            mine = float(r2[factor][d])
+            mine = f"{float(r2[factor][d]):.0%}"
             if best == factor:
                 lines.append(
-                    f"z[{d}] follows {factor}: confirmed ({factor} explains {mine:.0%} of it, "
-                    f"more than any other factor)"
+                    _(
+                        "z[{dim}] follows {factor}: confirmed ({factor} explains {share} of it, "
+                        "more than any other factor)"
+                    ).format(dim=d, factor=_(factor), share=mine)
                 )
             else:
                 lines.append(
-                    f"z[{d}] and {factor}: corrected: {factor} explains {mine:.0%} of z[{d}], "
-                    f"{best} explains {float(r2[best][d]):.0%}"
+                    _(
+                        "z[{dim}] and {factor}: corrected: {factor} explains {share} of z[{dim}], "
+                        "{best} explains {best_share}"
+                    ).format(dim=d, factor=_(factor), share=mine, best=_(best), best_share=f"{float(r2[best][d]):.0%}")
                 )
     if not lines:
-        lines.append("You named no dimension yet: write your reading in `my_reading` and run again.")
+        lines.append(_("You named no dimension yet: write your reading in `my_reading` and run again."))
     return lines
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lecturekit.i18n import N_
 from lecturekit.units import CANVAS_SIZE, SPRITE_SIZE
 
 _AX = (CANVAS_SIZE - 1) / 2  # the mirror axis (x = 19.5)
@@ -959,7 +960,8 @@ _BUILDERS = {
 
 
 # ----------------------------------------------------------------------------- public API
-FACTOR_NAMES = ("body type", "hue", "saturation", "brightness", "size", "asymmetric")
+# the factors' names: keys of factors.json, marked N_() so that what shows them can translate them
+FACTOR_NAMES = (N_("body type"), N_("hue"), N_("saturation"), N_("brightness"), N_("size"), N_("asymmetric"))
 
 
 def generate_creature_with_factors(seed: int) -> tuple[np.ndarray, dict]:

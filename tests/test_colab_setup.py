@@ -84,6 +84,44 @@ def test_a_colab_without_the_widget_manager_still_runs(
     assert "widget manager could not be enabled" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("lang", "labels", "note"),
+    [
+        ("en", ("device: ", "language: en (English)", "data: "), "widget manager could not be enabled"),
+        ("zh_CN", ("设备：", "语言：zh_CN（简体中文）", "数据："), "无法启用 Colab 的控件管理器"),
+        ("zh_TW", ("裝置：", "語言：zh_TW（繁體中文）", "資料："), "無法啟用 Colab 的控制項管理器"),
+    ],
+)
+def test_each_editions_setup_cell_reports_in_its_language(
+    lang: str, labels: tuple[str, ...], note: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The edition's own setup cell, outside Colab and in a Colab without the widget manager: the report line's
+    labels and the note are in the edition's language (versions, device and Colab are names)."""
+    from lecturekit import i18n
+
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(progress, "_mode", None)
+    try:
+        exec(colab.setup_cell_source(lang), {})
+        out = capsys.readouterr().out
+        assert all(label in out for label in labels) and "lecturekit " in out and "Colab" not in out, out
+        if lang != "en":
+            assert "device:" not in out and "language:" not in out and "data:" not in out, out
+
+        def broken() -> None:
+            raise AttributeError("no widget manager in this Colab")
+
+        modules = _fake_colab([])
+        modules["google.colab.output"].enable_custom_widget_manager = broken
+        for name, module in modules.items():
+            monkeypatch.setitem(sys.modules, name, module)
+        colab.setup_notebook(lang=lang)
+        out = capsys.readouterr().out
+        assert note in out and "| Colab |" in out, out
+    finally:
+        i18n.set_language(None)
+
+
 def test_every_notebook_starts_with_the_setup_cell() -> None:
     for folder in ("solutions", "notebooks"):
         paths = sorted((ROOT / folder).glob("*.ipynb"))

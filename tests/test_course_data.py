@@ -187,6 +187,7 @@ def test_the_setup_cell_reports_the_data(
     course_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from lecturekit.colab import setup_notebook
+    from lecturekit.i18n import set_language
 
     setup_notebook()
     assert "data: the kit's sprites" in capsys.readouterr().out
@@ -197,6 +198,13 @@ def test_the_setup_cell_reports_the_data(
     monkeypatch.delenv(datasets.ENV_VAR)
     setup_notebook(data=str(course_folder))
     assert "data: course set 'small' (lecturekit.use_data(" in capsys.readouterr().out
+    try:  # a Chinese edition's line says the same in its language
+        setup_notebook(lang="zh_CN")
+        assert "数据：课程数据集 'small'（lecturekit.use_data(" in capsys.readouterr().out
+        setup_notebook(lang="zh_TW")
+        assert "資料：課程資料集 'small'（lecturekit.use_data(" in capsys.readouterr().out
+    finally:
+        set_language(None)
 
 
 def test_a_png_folder_keeps_its_rgb_for_notebook_02(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

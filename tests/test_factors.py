@@ -90,6 +90,16 @@ def test_check_reading_confirms_and_corrects() -> None:
     assert "corrected" in lines[1] and "body type" in lines[1]
     assert "named no dimension" in F.check_reading({"hue": []}, r2)[0]
     assert "not one of the factors" in F.check_reading({"colour": [0]}, r2)[0]
+    from lecturekit import i18n
+
+    try:  # a Chinese edition reads the verdicts and the factors' names in Chinese; the keys stay English
+        i18n.set_language("zh_CN")
+        zh = F.check_reading({"hue": [1, 0]}, r2)
+        assert "确认" in zh[0] and "色相" in zh[0] and "需要更正" in zh[1] and "体型" in zh[1], zh
+        assert not any(word in " ".join(zh) for word in ("confirmed", "corrected", "hue", "body type")), zh
+        assert "hue" in F.check_reading({"colour": [0]}, r2)[0]  # the names to type are the keys
+    finally:
+        i18n.set_language(None)
 
 
 def test_image_hue_reads_pure_colours() -> None:

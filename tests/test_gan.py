@@ -3,6 +3,8 @@ that learns, checkpoints, the shipped weights, and the interpolation widget driv
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -249,6 +251,36 @@ def test_family_comparison_scores_every_family_on_the_same_columns() -> None:
     verdict = gan.sharpness_verdict(comparison)
     assert verdict.count("\n") == len(names) - 1 and "sharpest to blurriest" in verdict
     assert all(imgs.dtype == np.uint8 and imgs.shape[1:] == (20, 20, 3) for imgs in comparison.images.values())
+    _comparison_is_shown_in_chinese(comparison)
+
+
+def _comparison_is_shown_in_chinese(comparison: gan.Comparison) -> None:
+    """In a Chinese edition the table, the verdict lines and the plot's titles name rows and columns in Chinese;
+    the rows keep their English keys (code and claims look them up)."""
+    import matplotlib.pyplot as plt
+
+    from lecturekit import i18n
+
+    english = comparison.table().splitlines()
+    try:
+        for lang, real, sharpness, ranking in (
+            ("zh_CN", "真实精灵图（留出）", "清晰度", "从最清晰到"),
+            ("zh_TW", "真實精靈圖（留出）", "清晰度", "從最清晰到"),
+        ):
+            i18n.set_language(lang)
+            table = comparison.table().splitlines()
+            assert len(table) == len(english) and sharpness in table[0] and "sharpness" not in table[0]
+            assert table[2].startswith(f"| {real} |") and gan.shown_name("copies") not in ("copies", "")
+            assert not re.search(r"\b(in palette|speckle|variety|seconds|control)\b", table[0]), table[0]
+            verdict = gan.sharpness_verdict(comparison)
+            assert ranking in verdict and "in the palette" not in verdict and "sharpest" not in verdict
+            fig = gan.plot_comparison(comparison)
+            titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+            plt.close(fig)
+            assert titles[0] == real and "GAN: raw RGB" not in titles
+    finally:
+        i18n.set_language(None)
+    assert comparison.table().splitlines() == english and "real sprites (held-out)" in comparison.rows
 
 
 def test_sharpness_tells_speckle_from_crisp_edges() -> None:

@@ -277,10 +277,20 @@ def test_notebook_00_of_each_edition_sets_and_reports_its_language(capsys: pytes
         assert f'setup_notebook(lang="{lang}")' in first.source and CJK.search(first.source)
         meta = json.loads((ROOT / "notebooks" / lang / "00_start_here.ipynb").read_text())["metadata"]
         assert meta["lecturekit"]["lang"] == lang
+    # the report line's labels follow the edition; the English edition's stay English
+    lines = {
+        "zh_CN": ("设备：", "语言：zh_CN（简体中文）", "数据：本套件自带的精灵图"),
+        "zh_TW": ("裝置：", "語言：zh_TW（繁體中文）", "資料：本套件自帶的精靈圖"),
+        "en": ("device: ", "language: en (English)", "data: the kit's sprites"),
+    }
     try:
-        setup_notebook(lang="zh_TW")
-        assert "language: zh_TW (繁體中文)" in capsys.readouterr().out
-        assert i18n.get_language() == "zh_TW"
+        for lang, expected in lines.items():
+            setup_notebook(lang=lang)
+            out = capsys.readouterr().out
+            assert all(part in out for part in expected), (lang, out)
+            assert i18n.get_language() == lang
+            if lang != "en":
+                assert not re.search(r"\b(device|language|data):", out), out
     finally:
         i18n.set_language(None)
 

@@ -31,7 +31,7 @@ from torch import nn
 
 from lecturekit.checkpoints import register_model, save_checkpoint
 from lecturekit.device import get_device
-from lecturekit.i18n import _
+from lecturekit.i18n import N_, _
 from lecturekit.progress import progress
 from lecturekit.training import History
 
@@ -733,13 +733,24 @@ def _save_gan_checkpoint(
 
 
 # ----------------------------------------------------------------------------- the three families compared
+# Row names, column names and notes are English keys (code and claims look rows up by them), marked N_() so
+# that what shows them (table, plot_comparison, sharpness_verdict, shown_name) can put them in the student's
+# language; the control texts are written in it when the comparison is made.
+REAL = N_("real sprites (held-out)")
+ABOVE = N_("PixelRNN, sees the row above")  # the row of the best autoregressive model (checkpoint pixelrnn_above)
+VAE_EXPECTED, VAE_LIKELY = N_("VAE: expected colour"), N_("VAE: most likely colour")
+GAN_RAW, GAN_SNAPPED = N_("GAN: raw RGB"), N_("GAN: snapped to palette")
 CONTROL = {
-    "real sprites (held-out)": "—",
-    "PixelRNN": "no code: only a prefix to complete",
-    "VAE": "10-d code, and an encoder finds a sprite's code",
-    "GAN": "code, but no encoder",
+    REAL: "—",
+    "PixelRNN": N_("no code: only a prefix to complete"),
+    "VAE": N_("10-d code, and an encoder finds a sprite's code"),
+    "GAN": N_("{dim}-d code, but no encoder"),
 }
-ABOVE = "PixelRNN, sees the row above"  # the row of the best autoregressive model (checkpoint pixelrnn_above)
+
+
+def shown_name(name: str) -> str:
+    """A row or column name of the comparison as the student reads it (the rows keep the English keys)."""
+    return _(name)
 
 
 @dataclass
@@ -764,7 +775,8 @@ class Comparison:
 
         constant = self.constant_columns()
         columns = [k for k in next(iter(self.rows.values()), {}) if k not in constant]
-        return format_table(self.rows, columns=columns, digits=digits)
+        shown = {_(name): {_(k): row[k] for k in columns} for name, row in self.rows.items()}
+        return format_table(shown, columns=[_(k) for k in columns], digits=digits)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -810,7 +822,7 @@ def compare_families(
 
     sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
     rows = _FamilyRows(sprites.palette)
-    rows.add("real sprites (held-out)", test.rgb(), float("nan"), None, CONTROL["real sprites (held-out)"])
+    rows.add(REAL, test.rgb(), float("nan"), None, CONTROL[REAL])
     for name, row, given in (("pixelrnn", "PixelRNN", pixelrnn_model), ("pixelrnn_above", ABOVE, above_model)):
         rnn = rows.load(name, given)
         if rnn is not None:
@@ -849,7 +861,7 @@ class _FamilyRows:
         try:
             return lecturekit.load_pretrained(name)
         except (CheckpointError, ImportError) as err:
-            self.notes.append(f"{name}: left out ({err})")
+            self.notes.append(_("{name}: left out ({error})").format(name=name, error=err))
             return None
 
     def score(self, train_rgb: np.ndarray, seed: int) -> dict[str, dict[str, Any]]:
@@ -858,22 +870,22 @@ class _FamilyRows:
         from lecturekit.scores import two_sample_1nn_accuracy
 
         rows: dict[str, dict[str, Any]] = {}
-        real = metrics.sample_scores(self.images["real sprites (held-out)"], self.palette, train_rgb)
+        real = metrics.sample_scores(self.images[REAL], self.palette, train_rgb)
         for name, rgb in self.images.items():
             scores = metrics.sample_scores(rgb, self.palette, train_rgb)
             rows[name] = {
-                "in palette": scores["palette_share"],
-                "edge contrast": scores["edge_contrast"],
-                "speckle": scores["speckle"],
-                "sharpness": sharpness_score(scores, real),
-                "variety": scores["variety"],
-                "distinct": scores["distinct_share"],
-                "to nearest train": scores["nearest_train"],
-                "copies": scores["copy_share"],
-                "1-NN real vs drawn": two_sample_1nn_accuracy(rgb, train_rgb, seed=seed),
-                "bits/pixel": self.bpp[name],
-                "seconds": self.seconds[name],
-                "control": self.control[name],
+                N_("in palette"): scores["palette_share"],
+                N_("edge contrast"): scores["edge_contrast"],
+                N_("speckle"): scores["speckle"],
+                N_("sharpness"): sharpness_score(scores, real),
+                N_("variety"): scores["variety"],
+                N_("distinct"): scores["distinct_share"],
+                N_("to nearest train"): scores["nearest_train"],
+                N_("copies"): scores["copy_share"],
+                N_("1-NN real vs drawn"): two_sample_1nn_accuracy(rgb, train_rgb, seed=seed),
+                N_("bits/pixel"): self.bpp[name],
+                N_("seconds"): self.seconds[name],
+                N_("control"): self.control[name],
             }
         return rows
 
@@ -883,7 +895,8 @@ def _add_pixelrnn(rows: _FamilyRows, name: str, rnn: Any, test: Any, n: int, see
     from lecturekit.models import pixelrnn
 
     idx, secs = _timed(lambda: pixelrnn.sample(rnn, n, temperature=temperature, seed=seed))
-    rows.add(name, rows.palette[idx], secs, pixelrnn.model_bits_per_pixel(rnn, test.indices), CONTROL["PixelRNN"])
+    bits = pixelrnn.model_bits_per_pixel(rnn, test.indices)
+    rows.add(name, rows.palette[idx], secs, bits, _(CONTROL["PixelRNN"]))
 
 
 def _add_vae(rows: _FamilyRows, vae: Any, test: Any, n: int, seed: int) -> None:
@@ -894,17 +907,18 @@ def _add_vae(rows: _FamilyRows, vae: Any, test: Any, n: int, seed: int) -> None:
     expected, secs_expected = _timed(lambda: vae_expected_rgb(vae, codes))
     argmax, secs_argmax = _timed(lambda: vae.decode_rgb(codes))
     bound = vae_module.elbo_bits_per_pixel(vae, test.indices, seed=seed)["elbo_bpp"]  # after: it sets eval mode
-    rows.add("VAE: expected colour", expected, secs_expected, bound, CONTROL["VAE"])
-    rows.add("VAE: most likely colour", argmax, secs_argmax, bound, CONTROL["VAE"])
-    rows.notes.append("VAE bits/pixel is an upper bound (the negative ELBO); PixelRNN's is exact; a GAN has none.")
+    rows.add(VAE_EXPECTED, expected, secs_expected, bound, _(CONTROL["VAE"]))
+    rows.add(VAE_LIKELY, argmax, secs_argmax, bound, _(CONTROL["VAE"]))
+    rows.notes.append(_("VAE bits/pixel is an upper bound (the negative ELBO); PixelRNN's is exact; a GAN has none."))
 
 
 def _add_gan(rows: _FamilyRows, g: GAN, n: int, seed: int) -> None:
     """The GAN's two rows: its raw RGB samples and the same snapped to the palette (no likelihood)."""
     raw, secs = _timed(lambda: g.sample_rgb(n, seed=seed))
-    rows.add("GAN: raw RGB", raw, secs, None, f"{g.z_dim}-d " + CONTROL["GAN"])
+    control = _(CONTROL["GAN"]).format(dim=g.z_dim)
+    rows.add(GAN_RAW, raw, secs, None, control)
     snapped, secs2 = _timed(lambda: snap_rgb(raw, rows.palette))
-    rows.add("GAN: snapped to palette", snapped, secs + secs2, None, f"{g.z_dim}-d " + CONTROL["GAN"])
+    rows.add(GAN_SNAPPED, snapped, secs + secs2, None, control)
 
 
 def sharpness_score(row: dict[str, Any], real: dict[str, Any]) -> float:
@@ -928,26 +942,45 @@ def sharpness_verdict(comparison: Comparison) -> str:
     as strong as the real sprites' or softer (blur), speckle like the real sprites' or more (noise), then the
     ranking by sharpness_score."""
     rows = comparison.rows
-    real = rows.get("real sprites (held-out)")
+    real = rows.get(REAL)
     if real is None:
         return ""
+    names = [n for n in rows if n != REAL]
+    width = max((_display_width(_(n)) for n in names), default=0)
     lines = []
-    names = [n for n in rows if not n.startswith("real")]
     for name in names:
         row = rows[name]
         edges = row["edge contrast"] / real["edge contrast"]
         speckle = row["speckle"] / max(real["speckle"], 1e-12)
-        colours = "palette colours" if row["in palette"] >= 0.9 else "mixed colours"
-        edge_word = "softer edges" if edges < 0.85 else "edges like real"
-        noise = "speckle like real" if speckle <= 1.25 else f"{speckle:.1f} times the real speckle"
+        shown = _(name)
         lines.append(
-            f"{name:29s} {row['in palette']:4.0%} in the palette, edge contrast {edges:4.0%} of real, "
-            f"speckle {row['speckle']:.3f}: {colours}, {edge_word}, {noise}; sharpness {sharpness_score(row, real):.2f}"
+            _(
+                "{name} {in_palette} in the palette, edge contrast {edges} of real, speckle {speckle}: "
+                "{colours}, {edge_word}, {noise}; sharpness {sharpness}"
+            ).format(
+                name=shown + " " * (width - _display_width(shown)),
+                in_palette=f"{row['in palette']:4.0%}",
+                edges=f"{edges:4.0%}",
+                speckle=f"{row['speckle']:.3f}",
+                colours=_("palette colours") if row["in palette"] >= 0.9 else _("mixed colours"),
+                edge_word=_("softer edges") if edges < 0.85 else _("edges like real"),
+                noise=_("speckle like real")
+                if speckle <= 1.25
+                else _("{times} times the real speckle").format(times=f"{speckle:.1f}"),
+                sharpness=f"{sharpness_score(row, real):.2f}",
+            )
         )
     if names:
         ranked = sorted(names, key=lambda n: sharpness_score(rows[n], real), reverse=True)
-        lines.append("sharpest to blurriest or noisiest: " + " > ".join(ranked))
+        lines.append(_("sharpest to blurriest or noisiest: {ranking}").format(ranking=" > ".join(map(_, ranked))))
     return "\n".join(lines)
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes in a monospaced output: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def plot_comparison(comparison: Comparison, columns: int = 12, scale: float = 0.55) -> Any:
@@ -960,6 +993,6 @@ def plot_comparison(comparison: Comparison, columns: int = 12, scale: float = 0.
     fig, axes = plt.subplots(len(names), 1, figsize=(columns * scale * 1.1, len(names) * (scale * 1.1 + 0.35)))
     for ax, name in zip(np.atleast_1d(axes), names):
         show_sprites(comparison.images[name][:columns], columns=columns, ax=ax)
-        ax.set_title(name, fontsize=9, loc="left")
+        ax.set_title(_(name), fontsize=9, loc="left")
     fig.tight_layout()
     return fig

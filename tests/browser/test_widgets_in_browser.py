@@ -312,7 +312,8 @@ def test_chinese_edition_shows_its_widget_in_chinese(page: Any, lab: JupyterLab)
     assert page.locator(button).first.inner_text().strip() == "画一批新的"
     text = widget.inner_text()
     assert "采样" in text and "选取" in text and "draw a new batch" not in text
-    assert "language: zh_CN (简体中文)" in page.locator(".jp-Notebook").first.inner_text()
+    report = page.locator(".jp-Notebook").first.inner_text()
+    assert "语言：zh_CN（简体中文）" in report and "设备：" in report and "language:" not in report
     before = shown_src(page, image)
     page.locator(button).first.click()
     wait_new_src(page, image, before)
