@@ -757,7 +757,7 @@ class Sentences extends Figure {
     };
     this.boxA = textBox(this.t.sentence_a, s.sentence_a, "lk-sentence-a");
     this.boxB = textBox(this.t.sentence_b, s.sentence_b, "lk-sentence-b");
-    const methods = [["greedy", "greedy"], [this.t.beam, "beam"], [this.t.sampling, "sample"]];
+    const methods = [[this.t.greedy, "greedy"], [this.t.beam, "beam"], [this.t.sampling, "sample"]];
     this.note = h("div", { class: "lk-note lk-interp-note" });
     this.atPosition = h("div", { class: "lk-position-sentence" });
     this.table = h("div", { class: "lk-interp-table" });
@@ -850,8 +850,8 @@ class Sentences extends Figure {
     const [sentence] = await this.decode([this.lerp(za, zb, f32(this.position))]);
     this.sentenceAtPosition = sentence;
     let mark = "";
-    if (this.grammar) mark = this.grammar.recognise(tokenize(sentence)) ? " ✓ (in the grammar)" : " · (not in the grammar)";
-    const shown = sentence ? escapeHtml(sentence) : "<i>(empty)</i>";
+    if (this.grammar) mark = this.grammar.recognise(tokenize(sentence)) ? ` ✓ ${this.t.in_grammar}` : ` · ${this.t.not_in_grammar}`;
+    const shown = sentence ? escapeHtml(sentence) : `<i>${this.t.empty}</i>`;
     this.atPosition.innerHTML = `<span style="font-family:monospace">t = ${this.position.toFixed(2)}</span>: <b>${shown}</b>${mark}`;
     this.timings.push(performance.now() - started);
   }

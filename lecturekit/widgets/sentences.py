@@ -31,7 +31,7 @@ from lecturekit.models.sentence_vae import (
 )
 from lecturekit.widgets.static import StaticFallback
 
-METHODS = (("greedy", "greedy"), (N_("beam search (5)"), "beam"), (N_("sampling (T=0.7)"), "sample"))
+METHODS = ((N_("greedy"), "greedy"), (N_("beam search (5)"), "beam"), (N_("sampling (T=0.7)"), "sample"))
 
 
 def interpolation_rows(
@@ -260,9 +260,9 @@ class SentenceInterpolationWidget(StaticFallback, widgets.VBox):
         if self.check_grammar:
             from lecturekit.corpus import is_grammar_sentence
 
-            mark = " ✓ (in the grammar)" if is_grammar_sentence(sentence) else " · (not in the grammar)"
+            mark = " ✓ " + _("(in the grammar)") if is_grammar_sentence(sentence) else " · " + _("(not in the grammar)")
         self.sentence_at_position = sentence
         self.at_position.value = (
             f"<span style='font-family:monospace'>t = {t:.2f}</span>: "
-            f"<b>{html.escape(sentence) or '<i>(empty)</i>'}</b>{mark}"
+            f"<b>{html.escape(sentence) or '<i>' + _('(empty)') + '</i>'}</b>{mark}"
         )

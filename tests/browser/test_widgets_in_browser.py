@@ -302,21 +302,24 @@ def test_notebook_06_sentence_interpolation(page: Any, lab: JupyterLab) -> None:
 
 
 def test_chinese_edition_shows_its_widget_in_chinese(page: Any, lab: JupyterLab) -> None:
-    """solutions/zh_CN/03 run in JupyterLab: the setup cell sets the language, and the sampler's button,
-    toggle and status line are in Chinese (labels come from the kit's gettext catalogue)."""
-    open_notebook(page, lab, "solutions/zh_CN/03_pixelrnn.ipynb")
+    """solutions/zh_CN/06 (the shortest notebook with a widget) run in JupyterLab: the setup cell sets the
+    language, the interpolation's table and decoding methods are in Chinese (labels from the kit's gettext
+    catalogue), and moving the position slider still decodes."""
+    open_notebook(page, lab, "solutions/zh_CN/06_sentence_vae.ipynb")
     run_all_cells(page)
-    image, button = ".lk-sampler-image", ".lk-sampler-draw"
-    wait_image_loaded(page, image)
-    widget = output_of(page, image)
-    assert page.locator(button).first.inner_text().strip() == "画一批新的"
+    page.wait_for_function(
+        "() => { const t = document.querySelector('.lk-interp-table'); return !!t && t.innerText.trim().length > 0; }",
+        timeout=60_000,
+    )
+    widget = output_of(page, ".lk-interp-table")
     text = widget.inner_text()
-    assert "采样" in text and "选取" in text and "draw a new batch" not in text
+    assert "解码结果" in text and "束搜索（5）" in text and "decoded" not in text and "beam search" not in text
     report = page.locator(".jp-Notebook").first.inner_text()
     assert "语言：zh_CN（简体中文）" in report and "设备：" in report and "language:" not in report
-    before = shown_src(page, image)
-    page.locator(button).first.click()
-    wait_new_src(page, image, before)
-    status = page.locator(".lk-sampler-status").first
-    page.wait_for_function("(el) => el.innerText.includes('第 2 批')", arg=status.element_handle(), timeout=30_000)
-    screenshot(widget, "zh_CN_03_temperature_sampler")
+    press_slider(page, ".lk-position", times=4)  # 4 steps of 0.05
+    page.wait_for_function(
+        "() => document.querySelector('.lk-position-sentence').innerText.includes('t = 0.20')",
+        timeout=90_000,
+        polling=200,
+    )
+    screenshot(widget, "zh_CN_06_sentence_interpolation")
