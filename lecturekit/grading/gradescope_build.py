@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 
 from lecturekit.grading.gradescope import SANDBOX_CHOICES, SETTINGS_FILE, VISIBILITIES, Settings, Visibility
+from lecturekit.grading.sandbox import LIMITS
 
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same course and settings give the same zip
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -191,10 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=VISIBILITIES,
         help="when students see the grader's log (default hidden: it is for you)",
     )
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell and per exercise (default 60)")
-    parser.add_argument("--memory", type=int, default=4096, help="memory limit of the kernel, MB (default 4096)")
-    parser.add_argument("--processes", type=int, default=128, help="processes and threads of a sandboxed kernel")
-    parser.add_argument("--disk", type=int, default=2048, help="MB the kernel may write (default 2048)")
+    for flag, kind, default, what in (
+        ("--timeout", float, LIMITS.seconds, "seconds per cell and per exercise"),
+        ("--memory", int, LIMITS.memory_mb, "memory limit of the kernel, MB"),
+        ("--processes", int, LIMITS.processes, "processes and threads of a sandboxed kernel"),
+        ("--disk", int, LIMITS.disk_mb, "MB the kernel may write"),
+    ):
+        parser.add_argument(flag, type=kind, default=default, help=f"{what} (default {default:g})")
     parser.add_argument("--full", action="store_true", help="run every cell up to the last graded one")
     parser.add_argument("--lang", default=None, help="feedback language for everyone (default: each student's edition)")
     parser.add_argument(

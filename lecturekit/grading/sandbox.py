@@ -32,7 +32,7 @@ PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
 @dataclass(frozen=True)
 class Limits:
     """What one grading kernel may use: the one home of these defaults (the CLI, the grader, the sandbox
-    kernel for nbgrader and the benchmarks read them here)."""
+    kernel for nbgrader, the Gradescope autograder and the benchmarks read them here)."""
 
     memory_mb: int = 4096  # address space of each process, and all its processes together (watchdog)
     disk_mb: int = 2048  # what it may write into its work folder
