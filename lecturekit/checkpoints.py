@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from lecturekit.datasets import weights_dir
 from lecturekit.i18n import _
-from lecturekit.paths import weights_dir
 
 FORMAT = "lecturekit-checkpoint"
 FORMAT_VERSION = 1

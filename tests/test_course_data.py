@@ -150,7 +150,7 @@ def test_the_data_set_has_datas_layout_and_a_seeded_5_percent_split(
 
 
 def test_the_switch_moves_sprites_and_weights(course_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lecturekit.paths import weights_dir
+    from lecturekit.datasets import weights_dir
 
     kit = load_sprites()
     monkeypatch.setenv(datasets.ENV_VAR, str(course_folder))
