@@ -436,9 +436,8 @@ def test_notebooks_01_to_05_run_on_the_course_data(
 def _data_probe_notebook(folder: str, n_colors: int):
     """A course notebook whose --full run reads the sprites and tries to write into the data set; its plain
     graded cell passes only when the kernel saw the course set, read-only, at `folder`."""
+    from notebook_cells import code_cell, new_notebook, setup_cell, solution_cell
     from test_grading import _graded
-
-    from lecturekit.notebooks import code_cell, new_notebook, setup_cell, solution_cell
 
     probe = (
         "import errno, os\nfrom lecturekit import datasets\nfrom lecturekit.data import load_sprites\n"
