@@ -17,6 +17,7 @@ import numpy as np
 from lecturekit import paths
 from lecturekit.data import SpriteSet, split_indices, write_lecture_files
 from lecturekit.palette import colors_for_share, fit_palette, merge_rare_colors, quantize
+from lecturekit.splits import write_split
 from lecturekit.sprites import FACTOR_NAMES, center_crop, generate_sprites_with_factors, sprite_sheet
 
 KMEANS_COLORS = 200
@@ -103,7 +104,7 @@ def build_sprites(out_dir: Path | None = None, n: int = 900, seed: int = 0, verb
     _save_png(sprite_sheet(rgb40, per_row=SHEET_PER_ROW), out_dir / "sprites_rgb.png")
     write_lecture_files(sprites, out_dir / "pixel_color.txt", out_dir / "colormap.txt")
     _, test = split_indices(n, test_share=0.05, seed=seed)
-    (out_dir / "split.json").write_text(json.dumps({"test": test.tolist()}) + "\n", encoding="utf-8")
+    write_split(out_dir / "split.json", test)
     write_factors(factors, out_dir / "factors.json")
     if verbose:
         n_rgb = len(np.unique(center_crop(rgb40).reshape(-1, 3), axis=0))

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from lecturekit.datasets import weights_dir
 from lecturekit.i18n import _
-from lecturekit.paths import weights_dir
 
 FORMAT = "lecturekit-checkpoint"
 FORMAT_VERSION = 1
@@ -242,7 +242,7 @@ def load_pretrained(name: str, device: torch.device | str | None = None) -> nn.M
 def retraining_estimate(name: str) -> str:
     """One line for a notebook: about how long retraining the shipped model `name` takes on this machine, from
     its weights' own record (`train_seconds`, `epochs`, and where recorded `threads` and `train_cpu_seconds`)
-    and this machine's device and CPU threads. (The README's figures come from one idle machine; a notebook
+    and this machine's device and CPU threads. (The figures in docs/developers.md come from one idle machine; a notebook
     runs elsewhere.)
 
     With the CPU time recorded, the run's CPU time spread over its threads is what it would have taken on an

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from lecturekit.paths import data_dir
+from lecturekit.splits import read_test_mask, write_split
 
 __all__ = [
     "LECTURE_SENTENCES",
@@ -237,22 +237,10 @@ def load_corpus(split: str = "all") -> list[str]:
     sentences = read_sentence_file(folder / "sentences.txt")
     if split == "all":
         return sentences
-    split_path = folder / "split.json"
-    try:
-        test = json.loads(split_path.read_text(encoding="utf-8"))["test"]
-        test_set = {int(i) for i in test}
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise CorpusFormatError(
-            f'{split_path}, line 1: expected {{"test": [line numbers]}} ({e}); '
-            "rebuild it with lecturekit.corpus.build_corpus()"
-        ) from None
-    if test_set and not (0 <= min(test_set) and max(test_set) < len(sentences)):
-        raise CorpusFormatError(
-            f"{split_path}, line 1: line numbers outside 0..{len(sentences) - 1}; "
-            "rebuild it with lecturekit.corpus.build_corpus()"
-        )
-    keep = (lambda i: i in test_set) if split == "test" else (lambda i: i not in test_set)
-    return [s for i, s in enumerate(sentences) if keep(i)]
+    is_test = read_test_mask(
+        folder / "split.json", len(sentences), CorpusFormatError, "rebuild it with lecturekit.corpus.build_corpus()"
+    )
+    return [s for s, held_out in zip(sentences, is_test) if held_out == (split == "test")]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -2414,5 +2402,5 @@ def build_corpus(out_dir: Path | None = None, n: int = 24000, seed: int = 0) -> 
     n_test = max(1, round(TEST_FRACTION * n)) if n > 1 else 0
     test = sorted(random.Random(seed + 1).sample(range(n), n_test))
     (folder / "sentences.txt").write_bytes(("\n".join(sentences) + "\n").encode("utf-8"))
-    (folder / "split.json").write_bytes((json.dumps({"test": test}) + "\n").encode("utf-8"))
+    write_split(folder / "split.json", test)
     return folder

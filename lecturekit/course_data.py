@@ -39,7 +39,6 @@ PALETTE_COLORS = 167  # a PNG folder is quantized the lecture's way: k-means, th
 KMEANS_COLORS = 200
 DEFAULT_MINUTES = 20.0
 RECIPE_VERSION = 5  # bump when a trainer below changes: a re-run then retrains instead of skipping
-_IMAGE_SUFFIXES = {".png", ".gif"}
 
 
 # ----------------------------------------------------------------------------- reading and checking
@@ -70,36 +69,11 @@ def fit_lecture_palette(
 
 
 def _read_image_folder(folder: Path, n_colors: int) -> CourseInput:
-    from PIL import Image
+    from lecturekit.data import read_sprite_images
 
-    if not folder.is_dir():
-        raise DataFormatError(f"{folder}: not a folder; pass a folder of .png/.gif sprites, or PIXELS COLORMAP.")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES and p.is_file())
-    if not files:
-        raise DataFormatError(
-            f"{folder}: no .png or .gif files in this folder; put your sprites there (one sprite per file)."
-        )
-    big = 2 * SPRITE_SIZE
-    for path in files:  # sizes first: one wrong file must not cost a long read
-        try:
-            with Image.open(path) as im:
-                w, h = im.size
-        except Exception as err:  # noqa: BLE001 - Pillow raises many kinds
-            raise DataFormatError(
-                f"{path}: cannot read this image ({type(err).__name__}: {err}); remove it "
-                "from the folder or re-save it as PNG."
-            ) from None
-        if (w, h) != (SPRITE_SIZE, SPRITE_SIZE) and not (w == h and big <= w <= big + 8):
-            raise DataFormatError(
-                f"{path}: the image is {w}x{h} pixels, but the lecture's sprites are {SPRITE_SIZE}x{SPRITE_SIZE} "
-                f"(or {big}x{big}, centre-cropped to {SPRITE_SIZE}x{SPRITE_SIZE} as the lecture did); scaling "
-                f"larger images down would blur the pixel art: crop or redraw them at {SPRITE_SIZE}x{SPRITE_SIZE}."
-            )
-    from lecturekit.data import _load_image_rgb
-
-    rgb = np.stack([_load_image_rgb(p, SPRITE_SIZE) for p in files])
+    rgb = read_sprite_images(folder)
     indices, palette = fit_lecture_palette(rgb, n_colors)
-    return CourseInput(SpriteSet(indices, palette), rgb, f"{len(files)} images in {folder}")
+    return CourseInput(SpriteSet(indices, palette), rgb, f"{len(rgb)} images in {folder}")
 
 
 def check_sprites(sprites: SpriteSet, where: str, colormap: str | None = None) -> list[str]:
@@ -168,6 +142,7 @@ def write_data_set(course: CourseInput, folder: Path, name: str) -> dict[str, An
     from PIL import Image
 
     from lecturekit.data import write_lecture_files
+    from lecturekit.splits import write_split
 
     sprites = course.sprites
     train, test = split_indices(len(sprites), TEST_SHARE, seed=SPLIT_SEED)
@@ -190,7 +165,7 @@ def write_data_set(course: CourseInput, folder: Path, name: str) -> dict[str, An
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         write_lecture_files(sprites, tmp / "sprites" / "pixel_color.txt", tmp / "sprites" / "colormap.txt")
-        (tmp / "sprites" / "split.json").write_text(json.dumps({"test": test.tolist()}) + "\n", encoding="utf-8")
+        write_split(tmp / "sprites" / "split.json", test)
         if course.rgb is not None:
             Image.fromarray(_sheet_of_crops(course.rgb)).save(tmp / "sprites" / "sprites_rgb.png", format="PNG")
         (tmp / "weights").mkdir()
@@ -204,10 +179,10 @@ def write_data_set(course: CourseInput, folder: Path, name: str) -> dict[str, An
 
 def load_data_set(folder: Path) -> tuple[SpriteSet, SpriteSet, SpriteSet]:
     """(all, train, test) of a data folder, read from its files (not through the switch)."""
+    from lecturekit.data import read_sprite_split
+
     sprites = read_lecture_files(folder / "sprites" / "pixel_color.txt", folder / "sprites" / "colormap.txt")
-    test = np.asarray(json.loads((folder / "sprites" / "split.json").read_text(encoding="utf-8"))["test"])
-    is_test = np.zeros(len(sprites), dtype=bool)
-    is_test[test] = True
+    is_test = read_sprite_split(folder / "sprites" / "split.json", len(sprites))
     return sprites, sprites.subset(np.nonzero(~is_test)[0]), sprites.subset(np.nonzero(is_test)[0])
 
 

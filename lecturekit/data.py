@@ -11,11 +11,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from lecturekit.i18n import _
-from lecturekit.palette import fit_palette, quantize
+from lecturekit.splits import read_test_mask
 from lecturekit.units import SPRITE_SIZE  # one home for the sizes; re-exported here for data readers
 
 _SPLITS = ("all", "train", "test")
@@ -214,22 +215,13 @@ def load_sprites(split: str = "all") -> SpriteSet:
     sprites = read_lecture_files(folder / "pixel_color.txt", folder / "colormap.txt")
     if split == "all":
         return sprites
-    split_path = folder / "split.json"
-    try:
-        test = np.asarray(json.loads(split_path.read_text(encoding="utf-8"))["test"], dtype=np.int64)
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise DataFormatError(
-            f"{split_path}: cannot read the test split ({err}); it must be "
-            f'{{"test": [0-based line numbers]}}; rebuild with `python -m lecturekit build-data`.'
-        ) from None
-    if test.size and (test.min() < 0 or test.max() >= len(sprites)):
-        raise DataFormatError(
-            f"{split_path}: test line {int(test.max())} is outside 0..{len(sprites) - 1}; "
-            f"the split does not belong to pixel_color.txt, rebuild the data."
-        )
-    is_test = np.zeros(len(sprites), dtype=bool)
-    is_test[test] = True
+    is_test = read_sprite_split(folder / "split.json", len(sprites))
     return sprites.subset(np.nonzero(is_test if split == "test" else ~is_test)[0])
+
+
+def read_sprite_split(path: Path, n: int) -> np.ndarray:
+    """Which of the `n` sprites of a sprites folder are held out, from its split.json (a bool array)."""
+    return read_test_mask(path, n, DataFormatError, "rebuild with `python -m lecturekit build-data`")
 
 
 def has_sprite_factors() -> bool:
@@ -269,48 +261,16 @@ def load_sprite_factors(split: str = "all") -> dict[str, np.ndarray]:
         )
     if split == "all":
         return arrays
-    test = np.asarray(json.loads((sprites_dir() / "split.json").read_text(encoding="utf-8"))["test"], dtype=np.int64)
-    is_test = np.zeros(n, dtype=bool)
-    is_test[test] = True
+    is_test = read_sprite_split(sprites_dir() / "split.json", n)
     keep = np.nonzero(is_test if split == "test" else ~is_test)[0]
     return {name: a[keep] for name, a in arrays.items()}
 
 
-# ----------------------------------------------------------------------------- any sprite folder
-def _load_image_rgb(path: Path, size: int) -> np.ndarray:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            im.seek(0)
-            rgba = np.asarray(im.convert("RGBA"), dtype=np.float64)
-    except Exception as err:  # Pillow raises many kinds
-        raise DataFormatError(
-            f"{path}: cannot read this image ({type(err).__name__}: {err}); remove it from "
-            f"the folder or re-save it as PNG."
-        ) from None
-    alpha = rgba[..., 3:4] / 255.0
-    rgb = np.round(rgba[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)  # transparent -> white
-    h, w = rgb.shape[:2]
-    if (h, w) == (size, size):
-        return rgb
-    s = min(h, w)
-    top, left = (h - s) // 2, (w - s) // 2
-    rgb = rgb[top : top + s, left : left + s]
-    if s >= 2 * size and s <= 2 * size + 8:  # a 40x40-ish sprite: keep its centre, as the lecture did
-        top = (s - size) // 2
-        return rgb[top : top + size, top : top + size]
-    return np.asarray(Image.fromarray(rgb).resize((size, size), Image.NEAREST))
-
-
-def read_sprite_folder(
-    folder: str | Path, palette: np.ndarray | None = None, n_colors: int = 160, size: int = SPRITE_SIZE
-) -> SpriteSet:
-    """Any folder of small PNG/GIF sprites as a `SpriteSet` (transparent -> white, cropped to `size`).
-
-    Images are read in file-name order, quantized with `palette` or with a k-means palette of
-    `n_colors` fitted on them (white index 0).
-    """
+# ----------------------------------------------------------------------------- a folder of sprite images
+def read_sprite_images(folder: str | Path) -> np.ndarray:
+    """The RGB (N, 20, 20, 3) of a folder of PNG/GIF sprites, in file-name order: transparent pixels become
+    white, and 40x40 to 48x48 sprites keep their centre 20x20, as the lecture did. Every image's size is
+    checked before any is decoded, so that one wrong file costs no long read."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DataFormatError(_("{folder}: not a folder; pass a folder of .png/.gif sprites.").format(folder=folder))
@@ -321,9 +281,43 @@ def read_sprite_folder(
                 folder=folder
             )
         )
-    rgb = np.stack([_load_image_rgb(p, size) for p in files])
-    pal = fit_palette(rgb, n_colors) if palette is None else np.asarray(palette, dtype=np.uint8)
-    return SpriteSet(quantize(rgb, pal), pal)
+    for path in files:
+        _check_sprite_size(path)
+    return np.stack([_read_image_rgb(path) for path in files])
+
+
+def _open_image(path: Path) -> Any:
+    from PIL import Image
+
+    try:
+        return Image.open(path)
+    except Exception as err:  # noqa: BLE001 - Pillow raises many kinds
+        raise DataFormatError(
+            f"{path}: cannot read this image ({type(err).__name__}: {err}); remove it "
+            "from the folder or re-save it as PNG."
+        ) from None
+
+
+def _check_sprite_size(path: Path) -> None:
+    big = 2 * SPRITE_SIZE
+    with _open_image(path) as im:
+        w, h = im.size
+    if (w, h) != (SPRITE_SIZE, SPRITE_SIZE) and not (w == h and big <= w <= big + 8):
+        raise DataFormatError(
+            f"{path}: the image is {w}x{h} pixels, but the lecture's sprites are {SPRITE_SIZE}x{SPRITE_SIZE} "
+            f"(or {big}x{big}, centre-cropped to {SPRITE_SIZE}x{SPRITE_SIZE} as the lecture did); scaling "
+            f"larger images down would blur the pixel art: crop or redraw them at {SPRITE_SIZE}x{SPRITE_SIZE}."
+        )
+
+
+def _read_image_rgb(path: Path) -> np.ndarray:
+    with _open_image(path) as im:
+        im.seek(0)
+        rgba = np.asarray(im.convert("RGBA"), dtype=np.float64)
+    alpha = rgba[..., 3:4] / 255.0
+    rgb = np.round(rgba[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)  # transparent -> white
+    top = (len(rgb) - SPRITE_SIZE) // 2
+    return rgb[top : top + SPRITE_SIZE, top : top + SPRITE_SIZE]
 
 
 from lecturekit.corpus import Vocab, load_corpus, read_sentence_file, tokenize  # noqa: E402,F401

@@ -152,6 +152,12 @@ def root() -> Path:
     return active().folder
 
 
+def weights_dir() -> Path:
+    """The folder of the checkpoints in force: the shipped ones (`data/weights`), or, when
+    `LECTUREKIT_DATA` / `lecturekit.use_data(...)` selects a course data set, that set's `weights/`."""
+    return root() / "weights"
+
+
 def how_to_switch(name: str) -> str:
     return f"{ENV_VAR}={name} (or lecturekit.use_data({name!r}) in the setup cell)"
 

@@ -163,7 +163,7 @@ def read_po(path: Path) -> dict[str, str]:
 
 
 def read_po_text(text: str, name: str = "catalogue") -> dict[str, str]:
-    """msgid -> msgstr of the text of a .po file (only the subset of the format `po_text` writes)."""
+    """msgid -> msgstr of the text of a .po file (the subset of the format `catalogues.po_text` writes)."""
     entries: dict[str, str] = {}
     msgid: list[str] | None = None
     msgstr: list[str] | None = None

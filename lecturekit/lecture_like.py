@@ -14,12 +14,9 @@ tells much about the next pixel.
 `SHADING` holds the strengths, calibrated on two figures of the course's files for the kit's PixelRNN recipe
 of 2026-11 (fp32, batch 32, Adam 3e-3, 5 idle 2-core minutes): the plain LSTM 2.56 and the see-above model
 2.14 held-out bits/pixel. On this set the same recipe reaches 2.60 (best epoch, 17 of 31) and 2.14 (8 of 25).
-Tried first, and dropped: a set shaded with pixel-level dither (std 0.45, no hue change, scaled 0.8-1.3)
-matched the plain LSTM (2.64) but not the see-above one: its independent noise hid the row above's help
-(see-above 3% better than plain where the course's files give 16%), so no model that reads the row above
-could show what it gains on the course's files. A short probe (both models, hidden 256, 8 epochs) read the
-structure of each candidate: plain / see-above 2.88 / 2.60 for the dithered set, 2.85 / 2.23 for `SHADING`,
-2.04 / 1.58 on the kit's own sprites.
+The shading comes in smooth blotches, not independent per-pixel noise: noise would hide what the row above
+tells (the see-above model is 16% better than the plain one on the course's files), and a set must keep that
+for the see-above model's figures on it to mean anything.
 
 The course's `pixel_color.txt` holds 792 sprites on 167 colours; `lecture_like_files()` makes files
 of that shape (the benchmarks' test set for `course-data` and the PixelRNN learning speed), and, with

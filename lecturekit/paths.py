@@ -1,4 +1,5 @@
-"""Where the kit's own data and weights live, in a checkout and in an installed wheel."""
+"""Where the kit's own data and weights live, in a checkout and in an installed wheel (the data set in force,
+which may be a course's, is `lecturekit.datasets`'s)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,6 @@ def data_dir() -> Path:
     if bundled.is_dir():
         return bundled
     return _PACKAGE.parent / "data"
-
-
-def weights_dir() -> Path:
-    """The folder of the checkpoints in force: the shipped ones (`data/weights`), or, when
-    `LECTUREKIT_DATA` / `lecturekit.use_data(...)` selects a course data set, that set's `weights/`."""
-    from lecturekit import datasets
-
-    return datasets.root() / "weights"
 
 
 def kit_weights_dir() -> Path:

@@ -31,7 +31,7 @@ from typing import Any
 import nbformat
 
 from lecturekit.colab import setup_cell_source
-from lecturekit.i18n import LANGUAGE_NAMES, digest
+from lecturekit.i18n import digest
 from lecturekit.notebooks import clean_notebook, notebook_text, student_notebook
 
 EDITIONS = ("zh_CN", "zh_TW")
@@ -324,7 +324,3 @@ def accept(root: Path, notebook: str, cell_id: str, lang: str = SOURCE_LANGUAGE)
     entry["en"] = digest(cell.source)
     translation_path(root, lang, path.name).write_text(table_text(table), encoding="utf-8")
     return f"translations/{lang}/{path.stem}.json: cell {cell_id!r} marked current"
-
-
-def edition_title(lang: str) -> str:
-    return LANGUAGE_NAMES.get(lang, lang)

@@ -150,7 +150,7 @@ def test_the_data_set_has_datas_layout_and_a_seeded_5_percent_split(
 
 
 def test_the_switch_moves_sprites_and_weights(course_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lecturekit.paths import weights_dir
+    from lecturekit.datasets import weights_dir
 
     kit = load_sprites()
     monkeypatch.setenv(datasets.ENV_VAR, str(course_folder))
@@ -444,9 +444,8 @@ def test_notebooks_01_to_05_run_on_the_course_data(
 def _data_probe_notebook(folder: str, n_colors: int):
     """A course notebook whose --full run reads the sprites and tries to write into the data set; its plain
     graded cell passes only when the kernel saw the course set, read-only, at `folder`."""
+    from notebook_cells import code_cell, new_notebook, setup_cell, solution_cell
     from test_grading import _graded
-
-    from lecturekit.notebooks import code_cell, new_notebook, setup_cell, solution_cell
 
     probe = (
         "import errno, os\nfrom lecturekit import datasets\nfrom lecturekit.data import load_sprites\n"

@@ -14,7 +14,7 @@ from lecturekit.data import (
     SpriteSet,
     load_sprites,
     read_lecture_files,
-    read_sprite_folder,
+    read_sprite_images,
     split_indices,
     write_lecture_files,
 )
@@ -189,7 +189,7 @@ def test_missing_file(tmp_path) -> None:
 
 
 # ----------------------------------------------------------------------------- sprite folders
-def test_read_sprite_folder_png_gif_alpha(tmp_path) -> None:
+def test_read_sprite_images_png_gif_alpha(tmp_path) -> None:
     a = np.zeros((20, 20, 4), dtype=np.uint8)  # fully transparent -> white
     a[5:15, 5:15] = (200, 30, 40, 255)
     Image.fromarray(a, "RGBA").save(tmp_path / "a.png")
@@ -197,23 +197,27 @@ def test_read_sprite_folder_png_gif_alpha(tmp_path) -> None:
     b[10:30, 10:30] = (20, 180, 60)
     b[19, 19] = (0, 0, 0)
     Image.fromarray(b).save(tmp_path / "b.gif")
-    c = np.full((64, 80, 3), 255, dtype=np.uint8)  # larger, not square: square crop then resize
-    c[16:48, 24:56] = (0, 0, 0)
+    c = np.full((44, 44, 3), 255, dtype=np.uint8)  # up to 48x48: still its centre
+    c[12:32, 12:32] = (0, 0, 255)
+    c[22, 22] = (0, 0, 0)
     Image.fromarray(c).save(tmp_path / "c.png")
     (tmp_path / "notes.txt").write_text("ignored")
-    s = read_sprite_folder(tmp_path, palette=PALETTE)
-    assert len(s) == 3 and s.indices.shape == (3, 20, 20)
-    rgb = s.rgb()
+    rgb = read_sprite_images(tmp_path)
+    assert rgb.shape == (3, 20, 20, 3) and rgb.dtype == np.uint8
     assert tuple(rgb[0, 0, 0]) == (255, 255, 255) and tuple(rgb[0, 10, 10]) == (200, 30, 40)
     assert tuple(rgb[1, 0, 0]) == (20, 180, 60) and tuple(rgb[1, 9, 9]) == (0, 0, 0)
-    assert tuple(rgb[2, 0, 0]) == (255, 255, 255) and tuple(rgb[2, 10, 10]) == (0, 0, 0)
-    fitted = read_sprite_folder(tmp_path, n_colors=8)
-    assert tuple(fitted.palette[0]) == (255, 255, 255) and len(fitted.palette) <= 8
+    assert tuple(rgb[2, 0, 0]) == (0, 0, 255) and tuple(rgb[2, 10, 10]) == (0, 0, 0)
 
 
-def test_read_sprite_folder_errors(tmp_path) -> None:
+def test_read_sprite_images_errors(tmp_path) -> None:
+    with pytest.raises(DataFormatError, match="not a folder"):
+        read_sprite_images(tmp_path / "nope")
     with pytest.raises(DataFormatError, match="no .png or .gif files"):
-        read_sprite_folder(tmp_path)
+        read_sprite_images(tmp_path)
+    Image.fromarray(np.zeros((64, 80, 3), dtype=np.uint8)).save(tmp_path / "big.png")
+    with pytest.raises(DataFormatError, match=r"big\.png: the image is 80x64 pixels"):
+        read_sprite_images(tmp_path)
+    (tmp_path / "big.png").unlink()
     (tmp_path / "broken.png").write_bytes(b"not a png at all")
     with pytest.raises(DataFormatError, match=r"broken\.png: cannot read this image"):
-        read_sprite_folder(tmp_path)
+        read_sprite_images(tmp_path)

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from lecturekit.checkpoints import load_checkpoint, save_checkpoint
+from lecturekit.datasets import weights_dir
 from lecturekit.models import gan
-from lecturekit.paths import weights_dir
 
 PALETTE = np.array([[255, 255, 255], [0, 0, 0], [220, 40, 40], [40, 160, 60], [40, 60, 210]], dtype=np.uint8)
 

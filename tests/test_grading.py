@@ -17,6 +17,7 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+from notebook_cells import code_cell, markdown_cell, new_notebook, setup_cell, solution_cell, test_cell
 
 from lecturekit.exercises import Exercise, register
 from lecturekit.grading import Options, grade, write_csv, write_feedback
@@ -25,16 +26,7 @@ from lecturekit.grading.course import CourseError, load_course
 from lecturekit.grading.execute import _decode
 from lecturekit.grading.matching import Submission
 from lecturekit.grading.plan import build_plan, is_cheap, names_of
-from lecturekit.notebooks import (
-    clean_notebook,
-    code_cell,
-    markdown_cell,
-    new_notebook,
-    setup_cell,
-    solution_cell,
-    student_notebook,
-    test_cell,
-)
+from lecturekit.notebooks import clean_notebook, student_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN_MARKER = "HIDDEN-MARKER-5e1d"  # only in the hidden tests: must never reach a student

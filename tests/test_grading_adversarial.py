@@ -7,7 +7,6 @@ sandbox). tests/test_grading_sandbox.py attacks the sandbox itself, and grades w
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import pytest
@@ -144,7 +143,6 @@ def run(tmp_path_factory):
     nb = with_answers(root, RIGHT, drop=("add_one", "test_add_one", "test_softmax"))  # deleted cells
     put(subs / "deleter", nb)
     put(subs / "alice", (solutions / "01_demo.ipynb").read_text())
-    start = time.monotonic()
     code = grade_main(
         [str(p) for p in sorted(subs.iterdir())]
         + [
@@ -163,9 +161,8 @@ def run(tmp_path_factory):
             "-q",
         ]
     )
-    seconds = time.monotonic() - start
     rows = {(r["student"], r["grade_id"]): r for r in csv.DictReader(out.open())}
-    return {"code": code, "rows": rows, "out": out, "tmp": tmp, "seconds": seconds}
+    return {"code": code, "rows": rows, "out": out, "tmp": tmp}
 
 
 def status(run, student, grade_id):
@@ -218,7 +215,6 @@ def test_dying_exiting_printing_looping_kernels_still_get_rows(run):
     assert status(run, "hog", "test_count") == ("passed", 1)
     assert status(run, "deleter", "test_add_one") == ("missing", 0)
     assert status(run, "deleter", "test_count") == ("passed", 1)
-    assert run["seconds"] < 300
 
 
 def test_no_process_left_behind(run):

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_cells import code_cell, new_notebook, setup_cell, solution_cell
 from test_grading import HIDDEN_MARKER, _graded, make_course, put, with_answers
 from test_grading_adversarial import RIGHT
 
 import lecturekit
 from lecturekit.grading import bwrap
 from lecturekit.grading.cli import main as grade_main
-from lecturekit.notebooks import clean_notebook, code_cell, new_notebook, setup_cell, solution_cell, student_notebook
+from lecturekit.notebooks import clean_notebook, student_notebook
 
 pytestmark = pytest.mark.slow
 if bwrap.sandbox_problem() and not os.environ.get("LECTUREKIT_REQUIRE_SANDBOX"):

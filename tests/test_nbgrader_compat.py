@@ -17,17 +17,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_cells import markdown_cell, new_notebook, setup_cell, solution_cell, test_cell
 
 from lecturekit.grading.course import CourseError, load_course
-from lecturekit.notebooks import (
-    clean_notebook,
-    markdown_cell,
-    new_notebook,
-    setup_cell,
-    solution_cell,
-    student_notebook,
-    test_cell,
-)
+from lecturekit.notebooks import clean_notebook, student_notebook
 
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.slow

@@ -10,20 +10,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_cells import code_cell, markdown_cell, new_notebook, setup_cell, solution_cell, test_cell
 
 from lecturekit.colab import SETUP_CELL
-from lecturekit.notebooks import (
-    NotebookSourceError,
-    clean_notebook,
-    code_cell,
-    markdown_cell,
-    new_notebook,
-    setup_cell,
-    solution_cell,
-    student_notebook,
-    sync_notebooks,
-    test_cell,
-)
+from lecturekit.notebooks import NotebookSourceError, clean_notebook, student_notebook, sync_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from lecturekit.checkpoints import load_pretrained, pretrained_names, read_checkpoint
+from lecturekit.datasets import weights_dir
 from lecturekit.models import common, gan, pixelrnn, sentence_vae, vae
-from lecturekit.paths import weights_dir
 
 
 def _blob(name: str) -> dict:

@@ -99,7 +99,7 @@ def _grade_command(parser: argparse.ArgumentParser, args: argparse.Namespace, sh
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `lecturekit grade` (its help is HELP)."""
-    from lecturekit.grading.sandbox import LIMITS
+    from lecturekit.grading.sandbox import add_limit_options
 
     parser = argparse.ArgumentParser(
         prog="lecturekit grade", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,18 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for one feedback file per student (default: feedback/ beside --out)",
     )
     parser.add_argument("--jobs", "-j", type=int, default=1, help="kernels at a time (default 1; about one per core)")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=LIMITS.seconds,
-        help=f"seconds per cell and per exercise (default {LIMITS.seconds:g})",
-    )
-    parser.add_argument(
-        "--memory",
-        type=int,
-        default=LIMITS.memory_mb,
-        help=f"memory per kernel, MB (0: none; default {LIMITS.memory_mb})",
-    )
+    add_limit_options(parser)
     parser.add_argument(
         "--solutions",
         type=Path,
@@ -157,18 +146,6 @@ def build_parser() -> argparse.ArgumentParser:
         "Windows); student code can then read and change your files",
     )
     parser.add_argument(
-        "--processes",
-        type=int,
-        default=LIMITS.processes,
-        help=f"processes and threads per kernel (default {LIMITS.processes})",
-    )
-    parser.add_argument(
-        "--disk",
-        type=int,
-        default=LIMITS.disk_mb,
-        help=f"MB a kernel may write into its work folder (default {LIMITS.disk_mb})",
-    )
-    parser.add_argument(
         "--lang",
         default=None,
         help="feedback language: en, zh_CN or zh_TW (default: each "
@@ -196,8 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
     """Refuse impossible limits and missing paths (exit status 2); the feedback language (None: each student's,
     read from their copies while grading)."""
-    if args.jobs < 1 or args.timeout <= 0 or args.memory < 0 or args.processes < 16 or args.disk < 0:
-        parser.error("--jobs must be >= 1, --timeout > 0, --memory >= 0, --processes >= 16 and --disk >= 0")
+    from lecturekit.grading.sandbox import LIMIT_RULES, limit_options_possible
+
+    if args.jobs < 1 or not limit_options_possible(args):
+        parser.error(f"--jobs must be >= 1, {LIMIT_RULES}")
     missing = [str(p) for p in args.submissions if not os.path.lexists(p)]  # a student's odd file is no usage error
     if missing:
         parser.error(f"not found: {', '.join(missing)}")

@@ -17,7 +17,6 @@ from lecturekit.exercises import Exercise, Mistake, _fresh, answer_of
 from lecturekit.grading.execute import CallResult, Unsupported
 from lecturekit.i18n import N_
 
-STATUSES = ("passed", "failed", "error", "timeout", "missing")
 _WORST_FIRST = ("timeout", "error", "failed", "missing")
 
 

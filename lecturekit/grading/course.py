@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lecturekit.exercises import all_exercises
 from lecturekit.notebooks import BEGIN_HIDDEN, END_HIDDEN, student_cell
 
 
@@ -85,19 +86,6 @@ def lecturekit_meta(cell: dict[str, Any]) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def registered_exercises() -> dict[str, Any]:
-    """Every registered exercise: imports each lecturekit.exercises.nbNN module (all_exercises() alone skips
-    them once anything, e.g. a test, has registered an exercise first)."""
-    import importlib
-    import pkgutil
-
-    import lecturekit.exercises as package
-
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{info.name}")
-    return package.all_exercises()
-
-
 def load_assignment(path: Path) -> Assignment:
     """Read one solution notebook and its graded cells (exercise names are checked against the registry)."""
     raw = path.read_bytes()
@@ -109,7 +97,7 @@ def load_assignment(path: Path) -> Assignment:
     for cell in cells:
         cell["source"] = cell_source(cell)
     assignment = Assignment(path.stem, path, cells, hashlib.sha256(raw).hexdigest())
-    known = registered_exercises()
+    known = all_exercises()
     seen: set[str] = set()
     for index, cell in enumerate(cells):
         meta = nbgrader_meta(cell)

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from lecturekit.grading.sandbox import LIMITS
 from lecturekit.i18n import N_, translate
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -63,10 +64,10 @@ class Settings:
     assignment: str
     seed: int
     visibility: Visibility = Visibility()
-    timeout: float = 60.0
-    memory_mb: int = 4096
-    processes: int = 128
-    disk_mb: int = 2048
+    timeout: float = LIMITS.seconds
+    memory_mb: int = LIMITS.memory_mb
+    processes: int = LIMITS.processes
+    disk_mb: int = LIMITS.disk_mb
     full: bool = False
     lang: str | None = None  # None: each student's edition, read from the notebook
     sandbox: str = "auto"  # auto: bubblewrap when the container allows it, else the container is the sandbox

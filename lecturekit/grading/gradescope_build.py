@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 
 from lecturekit.grading.gradescope import SANDBOX_CHOICES, SETTINGS_FILE, VISIBILITIES, Settings, Visibility
+from lecturekit.grading.sandbox import LIMIT_RULES, add_limit_options, limit_options_possible
 
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so that the same course and settings give the same zip
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -191,10 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=VISIBILITIES,
         help="when students see the grader's log (default hidden: it is for you)",
     )
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per cell and per exercise (default 60)")
-    parser.add_argument("--memory", type=int, default=4096, help="memory limit of the kernel, MB (default 4096)")
-    parser.add_argument("--processes", type=int, default=128, help="processes and threads of a sandboxed kernel")
-    parser.add_argument("--disk", type=int, default=2048, help="MB the kernel may write (default 2048)")
+    add_limit_options(parser)
     parser.add_argument("--full", action="store_true", help="run every cell up to the last graded one")
     parser.add_argument("--lang", default=None, help="feedback language for everyone (default: each student's edition)")
     parser.add_argument(
@@ -216,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.timeout <= 0 or args.memory < 0 or args.processes < 16 or args.disk < 0:
-        parser.error("--timeout must be > 0, --memory >= 0, --processes >= 16 and --disk >= 0")
+    if not limit_options_possible(args):
+        parser.error(f"out of range: {LIMIT_RULES}")
     try:
         lang = normalize_language(args.lang) if args.lang else None
         solution = find_assignment(args.assignment, args.solutions or default_solutions_dir())

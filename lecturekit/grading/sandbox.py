@@ -15,6 +15,7 @@ change or disappear during a run are reported.
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import sys
@@ -32,7 +33,7 @@ PACKAGE_DIR = Path(lecturekit.__file__).resolve().parent
 @dataclass(frozen=True)
 class Limits:
     """What one grading kernel may use: the one home of these defaults (the CLI, the grader, the sandbox
-    kernel for nbgrader and the benchmarks read them here)."""
+    kernel for nbgrader, the Gradescope autograder and the benchmarks read them here)."""
 
     memory_mb: int = 4096  # address space of each process, and all its processes together (watchdog)
     disk_mb: int = 2048  # what it may write into its work folder
@@ -44,6 +45,28 @@ class Limits:
 
 
 LIMITS = Limits()
+# the limits a command line sets (`grade`, `gradescope`): option, type, Limits field, help
+LIMIT_OPTIONS = (
+    ("--timeout", float, "seconds", "seconds per cell and per exercise"),
+    ("--memory", int, "memory_mb", "memory per kernel in MB, 0 for none"),
+    ("--processes", int, "processes", "processes and threads per kernel"),
+    ("--disk", int, "disk_mb", "MB a kernel may write into its work folder"),
+)
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """The kernel's limits as options of a command, their defaults LIMITS'."""
+    for flag, kind, field, what in LIMIT_OPTIONS:
+        default = getattr(LIMITS, field)
+        parser.add_argument(flag, type=kind, default=default, help=f"{what} (default {default:g})")
+
+
+LIMIT_RULES = "--timeout > 0, --memory >= 0, --processes >= 16 and --disk >= 0"
+
+
+def limit_options_possible(args: argparse.Namespace) -> bool:
+    """Whether the limits given on a command line keep LIMIT_RULES."""
+    return args.timeout > 0 and args.memory >= 0 and args.processes >= 16 and args.disk >= 0
 
 
 def kernel_env(workdir: Path, sandboxed: bool, course_data: Path | None = None) -> dict[str, str]:

@@ -48,6 +48,7 @@ KEPT_MODULES = frozenset(
         "lecturekit.datasets",
         "lecturekit.checkpoints",
         "lecturekit.data",
+        "lecturekit.splits",
         "lecturekit.exercises",
     }
 )

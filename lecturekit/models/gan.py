@@ -715,7 +715,7 @@ def _save_gan_checkpoint(
 ) -> Path:
     """Save the run (half precision, with its strips, history and settings) where `--out` says, else as the
     shipped gan.pt; return the path."""
-    from lecturekit.paths import weights_dir
+    from lecturekit.datasets import weights_dir
 
     path = Path(out) if out else weights_dir() / "gan.pt"
     save_checkpoint(

@@ -120,18 +120,10 @@ SHIPPED_CONFIGS: dict[str, PixelRNNConfig] = {
 # - flip: each training sprite mirrored left-right with probability 1/2 (-0.06 / -0.04 bits/pixel);
 # - dropout on the LSTM's inputs and outputs while training (`training_loss`): a course-sized set (~750
 #   training sprites) is memorised within minutes otherwise (5 minutes with bf16 are 40-70 epochs).
-# Measured on the lecture-like set (`lecturekit.lecture_like`, 792 x 167), 5 minutes, 2 idle threads,
-# held-out bits/pixel (the best epoch in brackets where the run had already turned):
-# - the recipe of the shipped models (fp32, no flip, no dropout): plain 2.766 (2.604), see-above 2.567 (2.138);
-# - bf16 + flip + dropout 0.5, LSTM 512: plain 2.374 (42 epochs), see-above 2.000 (31); plain with Adam at
-#   4e-3: 2.353 (43 epochs); with batch 64 and 4e-3: 2.427 (43 epochs: no faster per sprite); dropout 0.4:
-#   no better (under load);
-# - see-above, dropout 0.3: LSTM 512 1.991, 384 (dropout 0.4) 1.961, **256: 1.956 (70 epochs)**; 256 with
-#   dropout 0.2 / 0.5: 1.978 / 1.976;
-# - tried and dropped: reading 3 pixels either side of the one above instead of 1 (2.039: overfits sooner);
-#   on the earlier, dithered lecture-like set (`lecture_like`'s docstring), sprites shifted by up to 2 pixels
-#   at random and an average of the weights (EMA 0.995): plain 2.541 / 2.551 against 2.526 without; before
-#   dropout, a learned position embedding, 10% of the input colours replaced by random ones, an earlier decay.
+# On the lecture-like set (`lecturekit.lecture_like`, 792 x 167), in 5 minutes on 2 idle threads, this recipe
+# ends at 2.35 (plain) and 1.96 (see-above) held-out bits/pixel, where the shipped models' recipe ends at
+# 2.77 / 2.57 (its best epochs 2.60 / 2.14, before it memorises); the benchmarks' `course_pixelrnn_*` rows
+# measure it, and CHANGELOG.md lists the variants it was chosen over.
 COURSE_CONFIGS: dict[str, PixelRNNConfig] = {
     "pixelrnn": PixelRNNConfig(epochs=None, lr=4e-3, dropout=0.5),
     "pixelrnn_above": PixelRNNConfig(see_above=True, hidden=256, epochs=None, dropout=0.3),

@@ -15,7 +15,6 @@ variants, so any difference in their drawings comes from the output encoding alo
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,11 +154,9 @@ def median_cut(rgb_images: np.ndarray, n_colors: int) -> tuple[np.ndarray, np.nd
 
 def split_positions(n: int) -> tuple[np.ndarray, np.ndarray]:
     """(train positions, test positions) of the kit's sprites, from `data/sprites/split.json`."""
-    from lecturekit.data import sprites_dir
+    from lecturekit.data import read_sprite_split, sprites_dir
 
-    test = np.asarray(json.loads((sprites_dir() / "split.json").read_text(encoding="utf-8"))["test"], dtype=np.int64)
-    is_test = np.zeros(n, dtype=bool)
-    is_test[test] = True
+    is_test = read_sprite_split(sprites_dir() / "split.json", n)
     return np.nonzero(~is_test)[0], np.nonzero(is_test)[0]
 
 
@@ -317,7 +314,7 @@ def train_main(argv: list[str]) -> int:
     """`python -m lecturekit train rgb`: train the RGB-regression and the 1-of-N window models on the
     kit's sprites (or on lecture-format files) and save them as rgb_regression.pt and rgb_palette.pt."""
     args = _rgb_parser().parse_args(argv)
-    from lecturekit.paths import weights_dir
+    from lecturekit.datasets import weights_dir
 
     data = load_sprite_data(args.lecture_files)
     sprites, train_pos, test_pos = data.sprites, data.train, data.test

@@ -908,7 +908,7 @@ def _train_and_save(args: argparse.Namespace, argv: list[str], train: list[str],
     )
     figures = evaluate(model, test, vocab)
     from lecturekit.checkpoints import save_checkpoint
-    from lecturekit.paths import weights_dir
+    from lecturekit.datasets import weights_dir
 
     out = Path(args.out) if args.out else weights_dir() / "sentence_vae.pt"
     every = max(1, len(history.steps) // 400)

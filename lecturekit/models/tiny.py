@@ -386,7 +386,7 @@ def train_main(argv: list[str]) -> int:
     parser.add_argument("--minutes", type=float, default=None, help="stop each model after this wall time")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    from lecturekit.paths import weights_dir
+    from lecturekit.datasets import weights_dir
 
     out = Path(args.out) if args.out else weights_dir()
     torch.set_num_threads(1)  # tiny networks: more threads only wait on each other

@@ -601,7 +601,7 @@ def _train_cli(kind: str, argv: list[str]) -> int:
         torch.set_num_threads(args.threads)
     from lecturekit.checkpoints import save_checkpoint
     from lecturekit.data import load_sprites
-    from lecturekit.paths import weights_dir
+    from lecturekit.datasets import weights_dir
 
     train, test = load_sprites("train"), load_sprites("test")
     start = time.perf_counter()

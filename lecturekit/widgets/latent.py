@@ -270,13 +270,4 @@ class LatentGrid:
         self.image.value = png_bytes(self.grid_picture(), self.scale)
 
 
-def latent_grid_widget(
-    model: Any,
-    sprites_indices: np.ndarray | None = None,
-    steps: int = 7,
-    span: float = 2.5,
-    scale: int = 4,
-    dims: tuple[int, int] = (0, 1),
-) -> LatentGrid:
-    """Build the latent grid explorer (display `.widget`); `dims` are the two dimensions shown first."""
-    return LatentGrid(model, sprites_indices, steps=steps, span=span, scale=scale, dims=dims)
+latent_grid_widget = LatentGrid  # the name the notebooks call; display its `.widget`

@@ -113,14 +113,4 @@ class TemperatureSampler(StaticFallback, widgets.VBox):
         self.redraw()
 
 
-def temperature_sampler(
-    model: Any,
-    palette: np.ndarray,
-    n: int = 16,
-    columns: int = 8,
-    seed: int = 0,
-    temperature: float = 1.0,
-    scale: int = 4,
-) -> TemperatureSampler:
-    """A widget drawing `n` sprites from scratch with `model` (a PixelRNN) at a chosen temperature."""
-    return TemperatureSampler(model, palette, n=n, columns=columns, seed=seed, temperature=temperature, scale=scale)
+temperature_sampler = TemperatureSampler  # the name the notebooks call

@@ -131,23 +131,10 @@ def table_html(rows: list[str], grammatical: list[bool] | None = None) -> str:
     return f"<table class='lk-interp-rows'>{head}{''.join(body)}</table>"
 
 
-def sentence_interpolation_widget(
-    model: SentenceVAE,
-    vocab: Any = None,
-    sentence_a: str = LECTURE_SENTENCES[0],
-    sentence_b: str = LECTURE_SENTENCES[1],
-    steps: int = 7,
-    method: str = "greedy",
-    check_grammar: bool = True,
-) -> Any:
-    """Build the widget (an ipywidgets.VBox); its controls are attributes: `.sentence_a`, `.sentence_b`,
-    `.steps`, `.method`, `.position`, `.at_position`, `.table`, `.note`; `.rows` holds the sentences shown,
-    `.sentence_at_position` the one decoded at the slider's t."""
-    return SentenceInterpolationWidget(model, vocab, sentence_a, sentence_b, steps, method, check_grammar)
-
-
 class SentenceInterpolationWidget(StaticFallback, widgets.VBox):
-    """Two text boxes, a step count and a decoding method; the table updates on every change."""
+    """Two text boxes, a step count and a decoding method; the table updates on every change. Its controls are
+    attributes: `.sentence_a`, `.sentence_b`, `.steps`, `.method`, `.position`, `.at_position`, `.table`,
+    `.note`; `.rows` holds the sentences shown, `.sentence_at_position` the one decoded at the slider's t."""
 
     def __init__(
         self,
@@ -266,3 +253,6 @@ class SentenceInterpolationWidget(StaticFallback, widgets.VBox):
             f"<span style='font-family:monospace'>t = {t:.2f}</span>: "
             f"<b>{html.escape(sentence) or '<i>' + _('(empty)') + '</i>'}</b>{mark}"
         )
+
+
+sentence_interpolation_widget = SentenceInterpolationWidget  # the name the notebooks call

@@ -23,8 +23,7 @@ from lk_browser import (
     screenshot,
     wait_kernel_idle,
 )
-
-from lecturekit.notebooks import code_cell, markdown_cell, new_notebook, setup_cell
+from notebook_cells import code_cell, markdown_cell, new_notebook, setup_cell
 
 pytestmark = pytest.mark.browser
 

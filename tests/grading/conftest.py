@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from notebook_cells import new_notebook, setup_cell, solution_cell, test_cell
 
 from lecturekit.grading.course import load_course
-from lecturekit.notebooks import clean_notebook, new_notebook, setup_cell, solution_cell, test_cell
+from lecturekit.notebooks import clean_notebook
 
 
 @pytest.fixture(scope="module")

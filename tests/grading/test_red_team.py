@@ -25,10 +25,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_cells import code_cell, new_notebook, setup_cell, solution_cell
 from test_grading import _graded, make_course, with_answers
 
 from lecturekit.grading import bwrap
-from lecturekit.notebooks import clean_notebook, code_cell, new_notebook, setup_cell, solution_cell, student_notebook
+from lecturekit.notebooks import clean_notebook, student_notebook
 
 pytestmark = pytest.mark.slow
 if bwrap.sandbox_problem() and not os.environ.get("LECTUREKIT_REQUIRE_SANDBOX"):
