@@ -135,5 +135,4 @@ def sync_catalogues(check: bool = False, convert: object = None) -> list[str]:
             path.write_bytes(data)
             differences.append(f"{rel} written")
     i18n._catalogues.clear()
-    i18n._templates.cache_clear()
     return differences

@@ -7,6 +7,9 @@ standard gettext files shipped in the package: `lecturekit/locale/LANG/LC_MESSAG
 whole zh_TW catalogue are generated (`python -m lecturekit student`), and `student --check` verifies
 them, so no shipped binary is ever out of step with its source.
 
+`_()` returns a `Message`: the text in the language in force, which remembers its msgid and its fields'
+values, so the grader (which works in English) writes each student's feedback in the student's language.
+
 The language in force: the last `set_language()` (the Chinese editions' setup cell calls it), else
 the environment variable LECTUREKIT_LANG, else English.
 """
@@ -14,7 +17,6 @@ the environment variable LECTUREKIT_LANG, else English.
 from __future__ import annotations
 
 import ast
-import functools
 import gettext
 import hashlib
 import os
@@ -95,9 +97,44 @@ def _catalogue(lang: str) -> gettext.NullTranslations:
     return _catalogues[lang]
 
 
-def _(message: str) -> str:
-    """`message` in the language in force (itself when the catalogue has no translation)."""
-    return _catalogue(get_language()).gettext(message)
+class Message(str):
+    """A catalogued message as `_()` shows it (in the language in force, its fields filled in), which also
+    remembers its msgid and its fields' values: the grader, which works in English, writes it again in each
+    student's language (`in_language`). Only a msgid is ever used as a format string; a field's value is shown
+    as it is (a kernel's text is never translated), unless it is itself a Message."""
+
+    msgid: str
+    fields: dict[str, object]
+    lead: str
+
+    def __new__(cls, msgid: str, fields: dict[str, object] | None = None, lead: str = "") -> Message:
+        fields = fields or {}
+        text = _catalogue(get_language()).gettext(msgid)
+        self = super().__new__(cls, lead + (text.format(**fields) if fields else text))
+        self.msgid, self.fields, self.lead = msgid, fields, lead
+        return self
+
+    def format(self, *args: object, **fields: object) -> str:  # type: ignore[override]
+        """The message with its {fields} filled in, still a Message (positional fields: plain text)."""
+        if args or not fields:
+            return str.format(self, *args, **fields)
+        return Message(self.msgid, {**self.fields, **fields}, self.lead)
+
+    def indented(self, lead: str) -> Message:
+        """The message after `lead` (an indentation, a bullet), which stays as it is in every language."""
+        return Message(self.msgid, self.fields, lead + self.lead)
+
+    def in_language(self, lang: str) -> str:
+        """The message in `lang`, its fields' values too when they are Messages."""
+        catalogue = _catalogue(normalize_language(lang))
+        fields = {k: in_language(v, lang) for k, v in self.fields.items()}
+        text = catalogue.gettext(self.msgid)
+        return self.lead + (text.format(**fields) if fields else text)
+
+
+def _(message: str) -> Message:
+    """`message` in the language in force (itself when the catalogue has no translation), as a Message."""
+    return Message(message)
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name
@@ -110,44 +147,15 @@ def translate(message: str, lang: str) -> str:
     return _catalogue(normalize_language(lang)).gettext(message)
 
 
-@functools.cache
-def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Every catalogued message with {fields}, as a regular expression that matches its English text."""
-    path = po_path("zh_CN")
-    out = []
-    for msgid in read_po(path) if path.is_file() else {}:
-        if not _PLACEHOLDER.search(msgid):
-            continue
-        pattern, seen = "", set()
-        for part in re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", msgid):
-            if part.startswith("{") and part.endswith("}"):
-                name = part[1:-1]
-                pattern += f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"
-                seen.add(name)
-            else:
-                pattern += re.escape(part)
-        out.append((msgid, re.compile(pattern, re.S)))
-    # the most specific message first: the most literal text ("hint: {hint}" before "{name}: {problem}")
-    return tuple(sorted(out, key=lambda t: (-len(_PLACEHOLDER.sub("", t[0])), -len(t[0]))))
+def in_language(text: object, lang: str) -> object:
+    """A Message (what `_()` returns) written again in `lang`; anything else (a file's name, a number, text
+    from a student's kernel) as it is."""
+    return text.in_language(lang) if isinstance(text, Message) else text
 
 
-def translate_message(text: str, lang: str) -> str:
-    """An English message already formatted (e.g. by the grader, which works in English) in `lang`:
-    the catalogue's translation with the same field values (themselves translated when they are messages);
-    the text itself when no catalogued message matches it."""
-    lang = normalize_language(lang)
-    if lang == "en" or not text.strip():
-        return text
-    catalogue = _catalogue(lang)
-    exact = catalogue.gettext(text)
-    if exact != text:
-        return exact
-    for msgid, pattern in _templates():
-        match = pattern.fullmatch(text)
-        if match:
-            fields = {k: translate_message(v, lang) for k, v in match.groupdict().items()}
-            return catalogue.gettext(msgid).format(**fields)
-    return text
+def indented(lead: str, text: str) -> str:
+    """`text` after `lead`, a Message still when `text` is one."""
+    return text.indented(lead) if isinstance(text, Message) else lead + text
 
 
 # ---- reading the catalogues (lecturekit/catalogues.py extracts, writes and checks them) ----

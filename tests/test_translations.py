@@ -473,21 +473,24 @@ def test_widgets_show_chinese_labels() -> None:
     assert "decoded" in table_html(["a b"], [True])
 
 
-def test_messages_formatted_in_english_are_translated_with_their_values() -> None:
-    """The grader works in English; its feedback is translated afterwards, field values included."""
-    hint = i18n.translate_message(
-        "hint: std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean.", "zh_CN"
+def test_messages_made_in_english_are_written_again_in_another_language_with_their_values() -> None:
+    """The grader works in English; its messages remember their msgid and fields, so the feedback is written in
+    the student's language, a field that is itself a message too, and text that is no message as it is."""
+    hint = i18n._("hint: {hint}").format(
+        hint=i18n._("std = exp(log_var / 2); the code is mean + std * eps, element by element, same shape as mean.")
     )
-    assert hint.startswith("提示：std = exp(log_var / 2)；编码是 mean + std * eps")
-    assert (
-        i18n.translate_message("case 2: expected shape (3, 4), got shape (3,)", "zh_TW")
-        == "第 2 組輸入：應為形狀 (3, 4)，得到的形狀是 (3,)"
+    assert hint.startswith("hint: std") and i18n.in_language(hint, "zh_CN").startswith(
+        "提示：std = exp(log_var / 2)；编码是 mean + std * eps"
     )
-    assert (
-        i18n.translate_message("something the catalogue does not know", "zh_CN")
-        == "something the catalogue does not know"
-    )
-    assert i18n.translate_message("the values are wrong", "en") == "the values are wrong"
+    shape = i18n._("expected shape {want}, got shape {got}").format(want=(3, 4), got=(3,))
+    case = i18n._("case {n}: {problem}").format(n=2, problem=shape).indented("  - ")
+    assert case == "  - case 2: expected shape (3, 4), got shape (3,)"
+    assert i18n.in_language(case, "zh_TW") == "  - 第 2 組輸入：應為形狀 (3, 4)，得到的形狀是 (3,)"
+    kernel_text = "hint: {hint} the values are wrong"  # a kernel's text: never translated, never a format string
+    wrapped = i18n._("case {n}: {problem}").format(n=1, problem=kernel_text)
+    assert i18n.in_language(wrapped, "zh_CN") == "第 1 组输入：hint: {hint} the values are wrong"
+    assert i18n.in_language(kernel_text, "zh_CN") == kernel_text
+    assert i18n.in_language(i18n._("the values are wrong"), "en") == "the values are wrong"
 
 
 def test_no_function_shadows_the_message_function() -> None:

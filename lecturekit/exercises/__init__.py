@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lecturekit.i18n import _
+from lecturekit.i18n import Message, _
 
 Args = tuple[Any, ...]
 
@@ -37,11 +37,16 @@ class WrongAnswer(AssertionError):
     """The student's function returned something wrong; the message says what."""
 
 
-class Mistake(str):
+class Mistake(Message):
     """A compare message that names a typical mistake (a flipped sign, nats instead of bits, a missing
     `detach`) and holds none of the case's values, so the grader may show it for hidden cases too; any
     other message is reduced to its kind there ("the values are wrong"). Make it from a catalogued
     message with no fields, `Mistake(_("..."))`, so the feedback can be written in the student's language."""
+
+    def __new__(cls, message: str) -> Mistake:
+        if isinstance(message, Message):
+            return super().__new__(cls, message.msgid, message.fields, message.lead)
+        return super().__new__(cls, message)
 
 
 class ReferenceUnavailable(RuntimeError):

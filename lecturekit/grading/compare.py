@@ -15,7 +15,7 @@ from typing import Any
 
 from lecturekit.exercises import Exercise, Mistake, _fresh, answer_of
 from lecturekit.grading.execute import CallResult, Unsupported
-from lecturekit.i18n import N_
+from lecturekit.i18n import N_, _, indented
 
 _WORST_FIRST = ("timeout", "error", "failed", "missing")
 
@@ -44,19 +44,21 @@ def _category(message: str) -> str:
     """What kind of problem a comparison message describes, without its numbers."""
     low = message.lower()
     if "shape" in low:
-        return "the shape of the result is wrong"
+        return _("the shape of the result is wrong")
     if "integers" in low or "dtype" in low:
-        return "the dtype of the result is wrong"
+        return _("the dtype of the result is wrong")
     if "nan" in low or "inf" in low:
-        return "the result contains NaN or inf"
+        return _("the result contains NaN or inf")
     if "tuple" in low or "expected an array" in low or "expected a number" in low or "expected one number" in low:
-        return "the result is the wrong kind of value"
-    return "the values are wrong"
+        return _("the result is the wrong kind of value")
+    return _("the values are wrong")
 
 
 _ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,79}")
 HIDDEN_ERROR = N_("{error} on a hidden case (its message is not shown)")
 HIDDEN_ERROR_AT = N_("{error} on a hidden case (its message is not shown) at {where}")
+_ANSWER_FAILED = N_("{fn}() is not defined in your notebook (your answer cell failed: {error})")
+_DEAD_NO_REASON = N_("the Python kernel stopped while {fn}() ran (it exited, crashed or went over the memory limit)")
 
 
 def _error_text(err: dict[str, Any], hidden: bool = False) -> str:
@@ -67,7 +69,7 @@ def _error_text(err: dict[str, Any], hidden: bool = False) -> str:
     kind = str(err.get("type", "Error"))
     if hidden:
         kind = kind if _ERROR_TYPE.fullmatch(kind) else "Error"
-        return (HIDDEN_ERROR_AT if where else HIDDEN_ERROR).format(error=kind, where=where)
+        return _(HIDDEN_ERROR_AT if where else HIDDEN_ERROR).format(error=kind, where=where)
     return f"{kind}: {err.get('message', '')}".strip(": ")[:400] + (f" ({where})" if where else "")
 
 
@@ -113,19 +115,20 @@ def judge_exercise(
         return not_run
     judged = judge_cases(exercise, hidden + visible, result, hidden=n)
     hidden_j, visible_j = judged[:n], judged[n:]
-    kinds = [k for k, _ in hidden_j]
+    kinds = [k for k, _m in hidden_j]
     right = kinds.count("right")
     if right == n:
         return ExerciseResult(fn, n, n, "passed", [])
     if all(k == "notdone" for k in kinds):
-        return ExerciseResult(fn, 0, n, "missing", [f"{fn}() is not written yet (it raises NotImplementedError)"])
+        not_written = _("{fn}() is not written yet (it raises NotImplementedError)").format(fn=fn)
+        return ExerciseResult(fn, 0, n, "missing", [not_written])
     status = "timeout" if "timeout" in kinds else "error" if "error" in kinds else "failed"
-    messages = [f"{fn}(): {right} of {n} hidden cases right"]
+    messages = [_("{fn}(): {right} of {n} hidden cases right").format(fn=fn, right=right, n=n)]
     seen = _distinct_problems(hidden_j)
-    messages += [f"  - {t}" for t in seen[:4]]
+    messages += [indented("  - ", t) for t in seen[:4]]
     messages += _visible_check_lines(visible_j, seen)
     if exercise.hint:
-        messages.append(f"  hint: {exercise.hint}")
+        messages.append(_("hint: {hint}").format(hint=_(exercise.hint)).indented("  "))
     return ExerciseResult(fn, right, n, status, messages)
 
 
@@ -135,16 +138,17 @@ def _not_run(fn: str, n: int, result: CallResult, answer_error: str, answer_stat
     if outcome.status == "timeout":
         return ExerciseResult(fn, 0, n, "timeout", [f"{fn}() did not finish within the time limit (an endless loop?)"])
     if outcome.status == "dead":
-        why = f": {outcome.evalue}" if outcome.evalue else " (it exited, crashed or went over the memory limit)"
-        return ExerciseResult(fn, 0, n, "error", [f"the Python kernel stopped while {fn}() ran{why}"])
+        why = outcome.evalue or ""
+        msg = N_("the Python kernel stopped while {fn}() ran: {why}") if why else _DEAD_NO_REASON
+        return ExerciseResult(fn, 0, n, "error", [_(msg).format(fn=fn, why=why)])
     if result.problem:
         return ExerciseResult(fn, 0, n, "error", [result.problem])
     if not result.defined:
-        msg = f"{fn}() is not defined in your notebook" + (
-            f" (your answer cell failed: {answer_error})" if answer_error else ""
+        msg = _(_ANSWER_FAILED if answer_error else N_("{fn}() is not defined in your notebook")).format(
+            fn=fn, error=answer_error
         )
         if result.kind not in ("NoneType", ""):
-            msg = f"{fn} is a {result.kind}, not a function"
+            msg = _("{fn} is a {kind}, not a function").format(fn=fn, kind=result.kind)
         status = "timeout" if answer_status == "timeout" else "error" if answer_error else "missing"
         return ExerciseResult(fn, 0, n, status, [msg])
     return None
@@ -165,9 +169,9 @@ def _distinct_problems(hidden_j: list[tuple[str, str]]) -> list[str]:
 def _problem_text(kind: str, message: str) -> str:
     """One hidden case's problem as the student reads it: a wrong value's category, the timeout, the error."""
     if kind == "wrong":
-        return str(message) if isinstance(message, Mistake) else _category(message)
+        return message if isinstance(message, Mistake) else _category(message)
     if kind == "timeout":
-        return "not finished in time"
+        return _("not finished in time")
     return message if kind == "error" else "NotImplementedError"
 
 
@@ -175,9 +179,11 @@ def _visible_check_lines(visible_j: list[tuple[str, str]], seen: list[str]) -> l
     """What the notebook's visible check says beyond the hidden problems, or that it passes."""
     wrong_visible = [(i, m) for i, (k, m) in enumerate(visible_j) if k not in ("right", "timeout") and m not in seen]
     if wrong_visible:
-        return ["  the notebook's visible check says:"] + [f"  - case {i + 1}: {m}" for i, m in wrong_visible[:3]]
-    if visible_j and all(k == "right" for k, _ in visible_j):
-        return ["  (it passes the notebook's visible check: test other shapes and edge cases)"]
+        return [_("the notebook's visible check says:").indented("  ")] + [
+            _("case {n}: {problem}").format(n=i + 1, problem=m).indented("  - ") for i, m in wrong_visible[:3]
+        ]
+    if visible_j and all(k == "right" for k, _k in visible_j):
+        return [_("(it passes the notebook's visible check: test other shapes and edge cases)").indented("  ")]
     return []
 
 
@@ -204,14 +210,14 @@ def plain_test_verdict(
     if status == "ok":
         return Verdict(grade_id, max_points, max_points, "passed", [])
     if status == "timeout":
-        return Verdict(grade_id, 0.0, max_points, "timeout", ["the test cell did not finish within the time limit"])
+        return Verdict(grade_id, 0.0, max_points, "timeout", [_("the test cell did not finish within the time limit")])
     if status == "dead":
-        return Verdict(grade_id, 0.0, max_points, "error", ["the Python kernel stopped during the test cell"])
+        return Verdict(grade_id, 0.0, max_points, "error", [_("the Python kernel stopped during the test cell")])
     if ename == "NotImplementedError":
-        return Verdict(grade_id, 0.0, max_points, "missing", ["not answered yet (NotImplementedError)"])
+        return Verdict(grade_id, 0.0, max_points, "missing", [_("not answered yet (NotImplementedError)")])
     kind = "failed" if ename == "AssertionError" else "error"
     if hidden_part:
-        return Verdict(grade_id, 0.0, max_points, kind, [f"a hidden test failed ({ename})"])
+        return Verdict(grade_id, 0.0, max_points, kind, [_("a hidden test failed ({ename})").format(ename=ename)])
     return Verdict(grade_id, 0.0, max_points, kind, [summary])
 
 

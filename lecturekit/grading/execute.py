@@ -31,7 +31,7 @@ from lecturekit.grading import bwrap, sandbox, usage
 from lecturekit.grading.kernel_code import call_for_grader, kernel_source
 from lecturekit.grading.message_gate import MessageGate
 from lecturekit.grading.untrusted import UntrustedFileError, load_arrays, read_json, remove_tree
-from lecturekit.i18n import N_
+from lecturekit.i18n import _
 
 OUTPUT_CAP = 8_000  # characters of a cell's printed output kept (the rest is counted, not stored)
 MAX_MESSAGE_BYTES = 32 * 2**20  # a larger message from the kernel drops the connection instead of our memory
@@ -402,26 +402,26 @@ class KernelSession:
         disk, the number of files, or a folder it hid."""
         limits = self.limits
         if limits.memory_mb and rss > limits.memory_mb * 2**20:
-            return N_("its processes used more than {n} MB of memory together").format(n=limits.memory_mb)
+            return _("its processes used more than {n} MB of memory together").format(n=limits.memory_mb)
         if workdir is None:
             return ""
         held = usage.open_files_held(pids)
         if limits.memory_mb and rss + held.memory > limits.memory_mb * 2**20:
-            return N_("its processes used more than {n} MB of memory together").format(n=limits.memory_mb)
+            return _("its processes used more than {n} MB of memory together").format(n=limits.memory_mb)
         folder = usage.folder_usage(workdir, limits.disk_mb * 2**20, limits.files)
         if limits.disk_mb and folder.bytes + held.disk > limits.disk_mb * 2**20:
-            return N_("it wrote more than {n} MB to disk").format(n=limits.disk_mb)
+            return _("it wrote more than {n} MB to disk").format(n=limits.disk_mb)
         if limits.files and folder.entries > limits.files:
-            return N_("it made more than {n} files and folders").format(n=limits.files)
+            return _("it made more than {n} files and folders").format(n=limits.files)
         if folder.hidden:
-            return N_("it made a folder the grader may not read")
+            return _("it made a folder the grader may not read")
         return ""
 
     def _refuse(self, why: str) -> None:
         """The message gate refused what the kernel sent (a message of too many parts): only hostile code sends
         that, so the kernel is stopped, and why is said."""
         pid = self.pid
-        self.violation = N_("it sent the grader a message of more than {n} parts").format(n=MAX_MESSAGE_FRAMES)
+        self.violation = _("it sent the grader a message of more than {n} parts").format(n=MAX_MESSAGE_FRAMES)
         if pid is not None:
             sandbox.kill_pids([pid, *sandbox.descendants(pid)])
 
@@ -565,7 +565,7 @@ class KernelSession:
         return Outcome("timeout", output=output, seconds=seconds, evalue="the kernel had to be stopped")
 
     def _drain(self) -> None:
-        for _ in range(10_000):
+        for _attempt in range(10_000):
             try:
                 self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
             except Exception:  # noqa: BLE001

@@ -38,7 +38,7 @@ from lecturekit.grading.matching import Submission, gather, match_student, unrea
 from lecturekit.grading.plan import Plan, Step, build_plan, defined_functions, python_source
 from lecturekit.grading.sandbox import LIMITS, Limits
 from lecturekit.grading.withheld import cached_package_copy
-from lecturekit.i18n import N_
+from lecturekit.i18n import N_, _
 from lecturekit.notebooks import BEGIN_HIDDEN, END_HIDDEN
 
 HIDDEN_SEEDS = 3  # secret seeds per exercise (the notebook's hidden tests use 3 fixed ones)
@@ -270,7 +270,7 @@ class _Run:
         if step.kind != "answer" and (out.ename == "ReferenceUnavailable" or self.withheld_note in self.cell_errors):
             # the grader's doing (or its knock-on in a later course cell), not the student's
             if self.withheld_note not in self.cell_errors:
-                self.cell_errors.append(self.withheld_note)
+                self.cell_errors.append(_(self.withheld_note))
             return
         if setup:
             self.setup_problem = text
@@ -374,7 +374,8 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
             report.problem = f"{sub.path.name}: {sub.problem}" if sub.path else sub.problem
             report.rows = _rows_for_all(sub, assignment, "error", report.problem)
         else:
-            report.rows = _rows_for_all(sub, assignment, "missing", f"{assignment.name}.ipynb was not handed in")
+            not_in = _("{name}.ipynb was not handed in").format(name=assignment.name)
+            report.rows = _rows_for_all(sub, assignment, "missing", not_in)
         return report
     exercises = [get_exercise(n) for g in assignment.graded for n in g.exercises]
     run = _run_plan(sub, assignment, options, base_seed, full=options.full)
@@ -390,9 +391,9 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
             f"{run.setup_problem}",
             file=sys.stderr,
         )
-    report.notes += [f"{e}" for e in run.cell_errors[:6]]
+    report.notes += run.cell_errors[:6]
     for g in assignment.graded:
-        v = run.verdicts.get(g.grade_id) or Verdict(g.grade_id, 0.0, g.points, "error", ["not graded"])
+        v = run.verdicts.get(g.grade_id) or Verdict(g.grade_id, 0.0, g.points, "error", [_("not graded")])
         report.rows.append(Row(sub.student, assignment.name, g.grade_id, v.points, v.max_points, v.status, v.messages))
     for step in run.plan.steps:
         if step.kind == "answer":

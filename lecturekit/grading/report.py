@@ -9,12 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from pathlib import Path
 
-from lecturekit.grading import compare
-from lecturekit.grading.grader import GradeReport, Row, SubmissionReport, _Run
-from lecturekit.i18n import N_, get_language, translate, translate_message
+from lecturekit.grading.grader import GradeReport, Row, SubmissionReport
+from lecturekit.i18n import N_, get_language, in_language, translate
 
 NO_SANDBOX_WARNING = N_(
     "graded WITHOUT the sandbox (--no-sandbox): student code ran as the grader's OS user and "
@@ -47,46 +45,10 @@ def write_csv(report: GradeReport, path: Path) -> None:
     _atomic_write(Path(path), csv_text(report.rows()))
 
 
-# The grader works in English; these are its messages (lecturekit/grading/compare.py, grader.py), catalogued
-# here so that feedback_text can write them in the student's language (i18n.translate_message).
-GRADER_MESSAGES = (
-    N_("{fn}() is not defined in your notebook"),
-    N_("{fn}() is not defined in your notebook (your answer cell failed: {error})"),
-    N_("{fn} is a {kind}, not a function"),
-    N_("{fn}() is not written yet (it raises NotImplementedError)"),
-    N_("{fn}(): {right} of {n} hidden cases right"),
-    N_("not finished in time"),
-    N_("the notebook's visible check says:"),
-    N_("(it passes the notebook's visible check: test other shapes and edge cases)"),
-    N_("hint: {hint}"),
-    N_("the shape of the result is wrong"),
-    N_("the dtype of the result is wrong"),
-    N_("the result contains NaN or inf"),
-    N_("the result is the wrong kind of value"),
-    N_("the values are wrong"),
-    compare.HIDDEN_ERROR,
-    compare.HIDDEN_ERROR_AT,
-    N_("the test cell did not finish within the time limit"),
-    N_("the Python kernel stopped during the test cell"),
-    N_("the Python kernel stopped while {fn}() ran: {why}"),
-    N_("the Python kernel stopped while {fn}() ran (it exited, crashed or went over the memory limit)"),
-    _Run.withheld_note,
-    NO_SANDBOX_WARNING,
-    N_("not answered yet (NotImplementedError)"),
-    N_("a hidden test failed ({ename})"),
-    N_("{name}.ipynb was not handed in"),
-    N_("not graded"),
-)
-_BULLET = re.compile(r"^(\s*(?:- )?)(.*)$", re.S)
-
-
-def _translated(lines: list[str], lang: str) -> list[str]:
-    """Message lines in `lang`, keeping their indentation and bullets."""
-    out = []
-    for line in lines:
-        lead, text = _BULLET.match(line).groups()  # type: ignore[union-attr]
-        out.append(lead + translate_message(text, lang))
-    return out
+def _translated(messages: list[str], lang: str) -> list[str]:
+    """Message lines in `lang` (each Message as `_()` made it where it was written; any other text as it is),
+    clipped."""
+    return _clip([str(in_language(m, lang)) for m in messages])
 
 
 _STATUS = {
@@ -167,7 +129,7 @@ def _row_message_lines(rows: list[Row], lang: str) -> list[str]:
     """What went wrong per graded cell; once for all when every cell says the same (a kernel that died early)."""
     same = len(rows) > 1 and all(r.messages == rows[0].messages for r in rows)
     if same:
-        return ["", "```text", *_translated(_clip(rows[0].messages), lang), "```"] if rows[0].messages else []
+        return ["", "```text", *_translated(rows[0].messages, lang), "```"] if rows[0].messages else []
     lines: list[str] = []
     for row in rows:
         if row.messages:
@@ -176,16 +138,16 @@ def _row_message_lines(rows: list[Row], lang: str) -> list[str]:
                 f"**{row.grade_id}** ({_status_text(row.status, lang)})",
                 "",
                 "```text",
-                *_translated(_clip(row.messages), lang),
+                *_translated(row.messages, lang),
                 "```",
             ]
     return lines
 
 
 def _note_lines(note: str, lang: str) -> list[str]:
-    """A grader's note: its first line translated, the rest (a traceback's tail) as text."""
-    first, *rest = note.splitlines() or [""]
-    lines = [f"- {translate_message(first, lang)}"]
+    """A grader's note (in `lang` when it is a Message): its first line, then the rest (a traceback's tail)."""
+    first, *rest = str(in_language(note, lang)).splitlines() or [""]
+    lines = [f"- {first}"]
     if rest:
         lines += ["", "  ```text", *[f"  {ln}" for ln in rest[-8:]], "  ```"]
     return lines
@@ -246,4 +208,4 @@ def status_text(status: str, lang: str) -> str:
 
 def row_message_lines(row: Row, lang: str) -> list[str]:
     """What the feedback file says about one graded cell, in `lang` (clipped as there)."""
-    return _translated(_clip(row.messages), lang)
+    return _translated(row.messages, lang)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from lecturekit.exercises import get_exercise
 from lecturekit.grading.compare import judge_exercise
 from lecturekit.grading.execute import CallResult, Outcome
-from lecturekit.i18n import translate_message
+from lecturekit.i18n import in_language
 
 WHERE = "line 2, in shift_right: raise ValueError(f'k={start_token} pixels={pixels.tolist()}')"
 
@@ -53,6 +53,6 @@ def test_an_error_type_that_carries_data_is_not_shown_for_hidden_cases() -> None
 def test_the_hidden_error_line_is_written_in_the_students_language() -> None:
     hidden, _ = _cases()
     result = judge_exercise(get_exercise("nb03.shift"), hidden, [], _leaky_call(hidden))
-    line = next(m for m in result.messages if "hidden case (" in m).strip().removeprefix("- ")
-    translated = translate_message(line, "zh_CN")
-    assert translated != line and "ValueError" in translated and "line 2, in shift_right" in translated
+    line = next(m for m in result.messages if "hidden case (" in m)
+    translated = in_language(line, "zh_CN")
+    assert translated != line and translated.startswith("  - ") and "ValueError" in translated and WHERE in translated
