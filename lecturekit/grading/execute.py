@@ -803,5 +803,5 @@ def _case_error(err: Any) -> dict[str, Any]:
     return {
         "type": str(err.get("type", "Error"))[:100],
         "message": str(err.get("message", ""))[:600],
-        "where": [str(w)[:200] for w in where[:3]],
+        "where": [str(w)[:300] for w in where[:3]],  # a line of 160 characters and a long name stay whole
     }

@@ -24,6 +24,7 @@ from lecturekit.grading import sandbox
 from lecturekit.grading.bwrap import require_sandbox
 from lecturekit.grading.compare import (
     ExerciseResult,
+    StudentCode,
     Verdict,
     combine,
     judge_exercise,
@@ -283,6 +284,8 @@ class _Run:
         g = step.graded
         assert g is not None
         results: list[ExerciseResult] = []
+        # what a hidden case's error may show: the cells that run, not the hidden parts of graded ones
+        code = StudentCode.of(s.source for s in self.plan.steps if s.kind in ("code", "answer"))
         for name in g.exercises:
             exercise = get_exercise(name)
             answer_status, answer_error = self.answer_errors.get(self.defined_by.get(exercise.function, ""), ("", ""))
@@ -305,7 +308,7 @@ class _Run:
             for err in call.errors:
                 if err:
                     self.error_texts.append(f"{err.get('type')}: {err.get('message')}")
-            results.append(judge_exercise(exercise, hidden, visible, call, answer_error, answer_status))
+            results.append(judge_exercise(exercise, hidden, visible, call, answer_error, answer_status, code))
         self.verdicts[g.grade_id] = combine(g.grade_id, g.points, g.partial, results)
 
     def _run_test(self, session: KernelSession, step: Step) -> None:
