@@ -46,7 +46,9 @@ def test_an_error_type_that_carries_data_is_not_shown_for_hidden_cases() -> None
     """The type's name is the student's to choose too (`type(str(pixels.tolist()), (Exception,), {})`)."""
     hidden, visible = _cases()
     data_type = str(hidden[0][0].tolist())
-    result = judge_exercise(get_exercise("nb03.shift"), hidden, [], _leaky_call(hidden, error_type=data_type), code=LEAKY)
+    result = judge_exercise(
+        get_exercise("nb03.shift"), hidden, [], _leaky_call(hidden, error_type=data_type), code=LEAKY
+    )
     feedback = "\n".join(result.messages)
     assert data_type not in feedback and "Error on a hidden case" in feedback
 
@@ -82,7 +84,9 @@ def _one_error_call(cases: list[tuple], error: dict, kind: str = "function", def
 
 def _hidden_feedback(error: dict, **call) -> str:
     hidden, _ = _cases()
-    result = judge_exercise(get_exercise("nb03.shift"), hidden, [], _one_error_call(hidden, error, **call), code=_code())
+    result = judge_exercise(
+        get_exercise("nb03.shift"), hidden, [], _one_error_call(hidden, error, **call), code=_code()
+    )
     return "\n".join(result.messages)
 
 
@@ -92,18 +96,14 @@ def _data(hidden: list[tuple]) -> str:
 
 
 def test_a_line_of_the_notebook_is_shown_for_a_hidden_case() -> None:
-    feedback = _hidden_feedback(
-        {"type": "Odd", "message": "no", "where": ["line 3, in shift_right: raise Odd('no')"]}
-    )
+    feedback = _hidden_feedback({"type": "Odd", "message": "no", "where": ["line 3, in shift_right: raise Odd('no')"]})
     assert "Odd on a hidden case (its message is not shown) at line 3, in shift_right: raise Odd('no')" in feedback
 
 
 def test_code_made_at_run_time_is_not_shown_for_a_hidden_case() -> None:
     hidden, _ = _cases()
     data = str(hidden[0][0].tolist())
-    feedback = _hidden_feedback(
-        {"type": "ValueError", "message": "", "where": [f"line 1, in shift_right: x = {data}"]}
-    )
+    feedback = _hidden_feedback({"type": "ValueError", "message": "", "where": [f"line 1, in shift_right: x = {data}"]})
     assert data not in feedback and data[:20] not in feedback
     assert "ValueError on a hidden case" in feedback
 
