@@ -8,6 +8,7 @@ with `allow_pickle=False`, both size-checked, and tied to the call by a random t
 
 from __future__ import annotations
 
+import builtins
 import os
 import queue
 import re
@@ -703,7 +704,8 @@ class CallResult:
     kind: str = ""
     values: list[Any] = field(default_factory=list)  # per case: decoded value, or None when errors[i]
     errors: list[dict[str, Any] | None] = field(default_factory=list)
-    problem: str = ""  # the results could not be read
+    problem: str = ""  # the results could not be read (for the student: nothing the kernel wrote is quoted)
+    detail: str = ""  # and why, for the instructor's review (it may quote what the kernel wrote)
 
 
 def call_exercise(
@@ -743,10 +745,8 @@ def call_exercise(
         if outcome.status == "ok":
             _read_results(result, used[1], used[2], token, len(cases))
         elif outcome.status == "error":
-            # no message: the call ran the hidden cases, and the notebook's code (a patched json.dump...) may
-            # have raised with their inputs in it
-            ename = outcome.ename if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,79}", outcome.ename) else "Error"
-            result.problem = f"the grader could not call {function}() ({ename} in the notebook's kernel)"
+            result.problem = _call_problem(function, outcome.ename)
+            result.detail = f"{result.problem}: {outcome.ename[:80]}: {outcome.evalue[:200]}"
     finally:
         for path in used:
             try:
@@ -754,6 +754,17 @@ def call_exercise(
             except OSError:
                 pass
     return result
+
+
+_PYTHON_ERRORS = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException))
+
+
+def _call_problem(function: str, ename: str) -> str:
+    """Why the call failed, for the student: no message, only the type of the error and only one of Python's
+    own (the call ran the hidden cases, and the notebook's code, a patched json.dump..., may have raised with
+    their inputs in the message or in the name of an exception class made at run time)."""
+    ename = ename if ename in _PYTHON_ERRORS else "Error"
+    return f"the grader could not call {function}() ({ename} in the notebook's kernel)"
 
 
 def write_new_file(path: Path, write: Callable[[Any], None]) -> None:
@@ -788,8 +799,9 @@ def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: st
             else:
                 result.values.append(_decode(case.get("value") if isinstance(case, dict) else None, arrays, budget))
                 result.errors.append(None)
-    except UntrustedFileError as exc:
-        result.problem = f"the returned values could not be read back: {exc}"
+    except UntrustedFileError as exc:  # its message may quote the files (an .npy header...): the review's
+        result.problem = "the returned values could not be read back"
+        result.detail = f"{result.problem}: {exc}"
         result.values, result.errors = [], []
     except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError) as exc:
         result.problem = f"the returned values could not be read back ({type(exc).__name__})"

@@ -304,7 +304,7 @@ class _Run:
                 after_call=exercise.after_call,
             )
             if call.problem:
-                self.events.append(f"{exercise.function}(): {call.problem}")
+                self.events.append(f"{exercise.function}(): {call.detail or call.problem}")
             for err in call.errors:
                 if err:
                     self.error_texts.append(f"{err.get('type')}: {err.get('message')}")
