@@ -291,6 +291,7 @@ class KernelSession:
         self.starts = 0
         self.violation = ""  # why the watchdog stopped the kernel (memory or disk over the limit)
         self.gate: MessageGate | None = None  # the relay the grader's sockets go through (message_gate.py)
+        self._dropped: list[str] = []  # messages the gate dropped (over a channel's cap), not yet reported
         self.output = KernelOutput()
         self._watchdog: threading.Thread | None = None
 
@@ -338,7 +339,7 @@ class KernelSession:
         self.output = KernelOutput()
         if self.gate is not None:  # a kernel started again without close(): its gate goes first
             self.gate.close()
-        km.gate = self.gate = MessageGate(self._refuse)
+        km.gate = self.gate = MessageGate(self._refuse, self._cut)
         try:
             with sandbox.spawning():
                 km.start_kernel(
@@ -425,6 +426,17 @@ class KernelSession:
         self.violation = N_("it sent the grader a message of more than {n} parts").format(n=MAX_MESSAGE_FRAMES)
         if pid is not None:
             sandbox.kill_pids([pid, *sandbox.descendants(pid)])
+
+    def _cut(self, why: str) -> None:
+        """The gate dropped a message over a channel's cap (called from its thread): kept for `take_dropped`."""
+        self._dropped.append(f"a message from its kernel was dropped ({why}): its output or reply never came")
+
+    def take_dropped(self) -> list[str]:
+        """Why messages were dropped since the last call (each once), for the instructor's review."""
+        taken = []
+        while self._dropped:  # list.pop is atomic: the gate's thread may append meanwhile
+            taken.append(self._dropped.pop(0))
+        return list(dict.fromkeys(taken))
 
     def alive(self) -> bool:
         try:

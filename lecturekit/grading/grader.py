@@ -230,12 +230,14 @@ class _Run:
         if not session.alive() and not self._restart(session):
             return Outcome("dead", evalue="it kept stopping, so the rest of the notebook was not run", started=False)
         out = session.run(make(), timeout, expressions)
+        self.events += session.take_dropped()
         if out.status == "dead" and out.evalue and session.violation:
             self.events.append(f"the kernel was stopped: {out.evalue}")
         if out.status == "dead" and not out.started:
             self._blame_previous()
             if self._restart(session):
                 out = session.run(make(), timeout, expressions)
+                self.events += session.take_dropped()
         if out.status == "dead" or out.exited:
             session.close()  # this code stopped it: the next code restarts it, blaming no earlier cell
         return out
