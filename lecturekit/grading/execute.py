@@ -16,7 +16,8 @@ import secrets
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ MAX_DECODED_NODES = 200_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+READ_BUDGET_S = 30.0  # the grader's CPU seconds per copy for reading what its kernels send (an honest copy: < 1 s)
 MAX_MESSAGE_FRAMES = 16  # a Jupyter message is 7 frames (identity, delimiter, signature, 4 dicts), a widget adds a few
 # per channel the grader reads: (the most bytes of one message, the most whole messages zmq may hold unread); the
 # grader's zmq holds at most (high-water mark + 1) x bytes per channel, whatever the kernel sends (message_gate.py)
@@ -89,6 +91,32 @@ class CappedKernelManager(KernelManager):
 
     def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
         return _gated_socket(self, channel, identity)
+
+
+class ReadBudget:
+    """The grader's own CPU time for reading what one copy's kernels send (decoding every message, whichever
+    request it answers; reading the result files), counted per thread while it reads: a kernel can send, within
+    its own limits, message after message that costs far more to parse than to send, and the parsing holds the
+    GIL that the other copies' threads need. A copy that spends it all is stopped (KernelSession.run)."""
+
+    def __init__(self, seconds: float = READ_BUDGET_S) -> None:
+        self.seconds = seconds
+        self.spent = 0.0
+
+    def over(self) -> bool:
+        return self.spent > self.seconds
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        """Count the calling thread's CPU time inside the block (time spent waiting is not counted)."""
+        start = time.thread_time()
+        try:
+            yield
+        finally:
+            self.spent += time.thread_time() - start
+
+    def why(self) -> str:
+        return N_("the grader spent more than {n} s reading what its kernel sent").format(n=f"{self.seconds:g}")
 
 
 class KernelOutput:
@@ -277,7 +305,9 @@ class KernelSession:
         startup_timeout: float = 120.0,
         package: Path | None = None,
         sandboxed: bool = False,
+        reading: ReadBudget | None = None,
     ):
+        self.reading = reading or ReadBudget()  # shared by every kernel of the copy (and its full re-run)
         self.folders = folders if isinstance(folders, WorkFolders) else WorkFolders(Path(folders), {})
         self.workdir = Path(self.folders.parent)  # the current kernel's work folder (set by each start)
         self.limits = limits
@@ -327,6 +357,8 @@ class KernelSession:
         return command.argv, env, {"pass_fds": command.pass_fds}, command
 
     def start(self) -> None:
+        if self.reading.over():
+            raise RuntimeError(self.reading.why())
         self.workdir = self.folders.fresh()
         km = CappedKernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
         try:
@@ -487,9 +519,10 @@ class KernelSession:
         except Exception:  # noqa: BLE001
             return False if not self.alive() else None
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while time.monotonic() < end and not self.reading.over():
             try:
-                reply = kc.get_shell_msg(timeout=0.05)
+                with self.reading.counting():
+                    reply = kc.get_shell_msg(timeout=0.05)
                 if reply.get("parent_header", {}).get("msg_id") == msg_id:
                     return True
             except (queue.Empty, zmq.ZMQError):
@@ -502,6 +535,8 @@ class KernelSession:
     def run(self, code: str, timeout: float, expressions: dict[str, str] | None = None) -> Outcome:
         """Execute `code` (then evaluate `expressions`, which bypass IPython's input/AST transformers);
         never raises for anything the code does."""
+        if self.reading.over():
+            return self._read_enough()
         answered = self.responsive()
         if self.kc is None or answered is False:
             return Outcome("dead", evalue="it had stopped before this cell", started=False)
@@ -520,6 +555,8 @@ class KernelSession:
         """Wait for the reply and the idle status; an Outcome only when the code timed out or the kernel died."""
         while True:
             now = time.monotonic()
+            if self.reading.over():
+                return self._read_enough(listening.output, now - start)
             if now > deadline:
                 return self._timed_out(listening.msg_id, listening.output, now - start)
             if listening.done(now):
@@ -535,19 +572,27 @@ class KernelSession:
                     started=listening.started,
                 )
 
+    def _read_enough(self, output: str = "", seconds: float = 0.0) -> Outcome:
+        """The copy spent the grader's reading budget: its kernel is stopped, and nothing more of it is read."""
+        self.violation = self.reading.why()
+        self.close()
+        return Outcome("dead", evalue=self.violation, output=output, seconds=seconds)
+
     def _poll_iopub(self, listening: _Listening) -> bool:
         """One iopub message (waiting 50 ms), passed to `listening`; False when none came."""
-        try:
-            msg = self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
-        except Exception:  # noqa: BLE001 - none yet, or a message that cannot be decoded: ignore it
-            return False
-        listening.take_iopub(msg)
+        with self.reading.counting():
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001 - none yet, or a message that cannot be decoded: ignore it
+                return False
+            listening.take_iopub(msg)
         return True
 
     def _poll_shell(self, listening: _Listening) -> bool:
         """The shell reply if it is there (no waiting); False when nothing came."""
         try:
-            shell = self.kc.get_shell_msg(timeout=0)  # type: ignore[union-attr]
+            with self.reading.counting():
+                shell = self.kc.get_shell_msg(timeout=0)  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001 - none yet, or a message that cannot be decoded
             return False
         try:
@@ -564,9 +609,10 @@ class KernelSession:
         except Exception:  # noqa: BLE001
             pass
         end = time.monotonic() + 5
-        while time.monotonic() < end:
+        while time.monotonic() < end and not self.reading.over():
             try:
-                shell = self.kc.get_shell_msg(timeout=0.2)  # type: ignore[union-attr]
+                with self.reading.counting():
+                    shell = self.kc.get_shell_msg(timeout=0.2)  # type: ignore[union-attr]
                 if shell.get("parent_header", {}).get("msg_id") == msg_id:
                     self._drain()
                     return Outcome("timeout", output=output, seconds=seconds)
@@ -579,8 +625,11 @@ class KernelSession:
 
     def _drain(self) -> None:
         for _ in range(10_000):
+            if self.reading.over():
+                return
             try:
-                self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
+                with self.reading.counting():
+                    self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
             except Exception:  # noqa: BLE001
                 return
 
@@ -755,7 +804,8 @@ def call_exercise(
     result = CallResult(outcome)
     try:
         if outcome.status == "ok":
-            _read_results(result, used[1], used[2], token, len(cases))
+            with session.reading.counting():
+                _read_results(result, used[1], used[2], token, len(cases))
         elif outcome.status == "error":
             result.problem = _call_problem(function, outcome.ename)
             result.detail = f"{result.problem}: {outcome.ename[:80]}: {outcome.evalue[:200]}"

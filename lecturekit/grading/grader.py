@@ -32,7 +32,7 @@ from lecturekit.grading.compare import (
     plain_test_verdict,
 )
 from lecturekit.grading.course import Assignment, changed_files, load_course, tree_snapshot
-from lecturekit.grading.execute import JANITOR, KernelSession, Outcome, WorkFolders, call_exercise
+from lecturekit.grading.execute import JANITOR, KernelSession, Outcome, ReadBudget, WorkFolders, call_exercise
 from lecturekit.grading.integrity import GUARD_RESTORE, flags
 from lecturekit.grading.kernel_code import install_guard, kernel_source
 from lecturekit.grading.matching import Submission, gather, match_student, unread_problem
@@ -155,8 +155,17 @@ class _Run:
         "implementations of the graded functions; this does not change your points"
     )
 
-    def __init__(self, plan: Plan, sub: Submission, assignment: Assignment, options: Options, base_seed: int):
+    def __init__(
+        self,
+        plan: Plan,
+        sub: Submission,
+        assignment: Assignment,
+        options: Options,
+        base_seed: int,
+        reading: ReadBudget | None = None,
+    ):
         self.plan, self.sub, self.assignment, self.options, self.base_seed = plan, sub, assignment, options, base_seed
+        self.reading = reading or ReadBudget()  # the grader's time reading this copy's kernels, over all its runs
         self.package = kernel_package(assignment, options)
         self.verdicts: dict[str, Verdict] = {}
         self.answer_errors: dict[str, tuple[str, str]] = {}  # answer grade id -> (status, what happened)
@@ -225,6 +234,8 @@ class _Run:
         """Run code, restarting a kernel that an earlier cell stopped (and leaving that cell out). `source` may
         be a function that makes the code for the kernel about to run it (a restarted one has a new folder)."""
         make = (lambda: source) if isinstance(source, str) else source
+        if session.reading.over():  # the copy spent the grader's reading budget: nothing more of it runs
+            return Outcome("dead", evalue=session.reading.why())
         if session.km is not None and not session.alive():
             self._blame_previous()
         if not session.alive() and not self._restart(session):
@@ -243,7 +254,9 @@ class _Run:
         return out
 
     def execute(self, folders: WorkFolders) -> None:
-        session = KernelSession(folders, self.options.limits(), package=self.package, sandboxed=self.options.sandbox)
+        session = KernelSession(
+            folders, self.options.limits(), package=self.package, sandboxed=self.options.sandbox, reading=self.reading
+        )
         try:
             session.start()
             for step in self.plan.steps:
@@ -382,11 +395,12 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
             report.rows = _rows_for_all(sub, assignment, "missing", f"{assignment.name}.ipynb was not handed in")
         return report
     exercises = [get_exercise(n) for g in assignment.graded for n in g.exercises]
-    run = _run_plan(sub, assignment, options, base_seed, full=options.full)
+    reading = ReadBudget()  # one for the copy, its full re-run included
+    run = _run_plan(sub, assignment, options, base_seed, full=options.full, reading=reading)
     report.mode = "full" if options.full else "needed cells"
     missing_names = name_errors(run.error_texts)
-    if not options.full and missing_names & run.plan.skipped_defines:
-        run = _run_plan(sub, assignment, options, base_seed, full=True)
+    if not options.full and missing_names & run.plan.skipped_defines and not reading.over():
+        run = _run_plan(sub, assignment, options, base_seed, full=True, reading=reading)
         report.mode = "full (a skipped cell was needed)"
     report.notes += run.plan.notes
     if run.setup_problem:
@@ -408,9 +422,11 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
     return report
 
 
-def _run_plan(sub: Submission, assignment: Assignment, options: Options, base_seed: int, full: bool) -> _Run:
+def _run_plan(
+    sub: Submission, assignment: Assignment, options: Options, base_seed: int, full: bool, reading: ReadBudget
+) -> _Run:
     plan = build_plan(assignment, sub, full=full)
-    run = _Run(plan, sub, assignment, options, base_seed)
+    run = _Run(plan, sub, assignment, options, base_seed, reading)
     parent = Path(tempfile.mkdtemp(prefix="copy-", dir=options.scratch))
     parent.chmod(0o711)  # a kernel under a uid of its own reaches its work folder inside (not sandboxed)
     notebook = json.dumps(_student_view(plan, assignment), indent=1).encode()
