@@ -184,6 +184,14 @@ class _Run:
         self.restarts = 0
         self.guard = any(s.kind == "test" for s in plan.steps)
         self.token = secrets.token_hex(8)  # the guard's answer: tells its restore() really ran
+        self._code: StudentCode | None = None
+
+    def student_code(self) -> StudentCode:
+        """What a hidden case's error may show (compare.StudentCode): the cells that run, not the hidden parts of
+        graded ones; read once per run."""
+        if self._code is None:
+            self._code = StudentCode.of(s.source for s in self.plan.steps if s.kind in ("code", "answer"))
+        return self._code
 
     def _timeout_for(self, step: Step) -> float:
         # the setup cell imports torch & co.: on a loaded machine that alone can take a while
@@ -299,8 +307,7 @@ class _Run:
         g = step.graded
         assert g is not None
         results: list[ExerciseResult] = []
-        # what a hidden case's error may show: the cells that run, not the hidden parts of graded ones
-        code = StudentCode.of(s.source for s in self.plan.steps if s.kind in ("code", "answer"))
+        code = self.student_code()
         for name in g.exercises:
             exercise = get_exercise(name)
             answer_status, answer_error = self.answer_errors.get(self.defined_by.get(exercise.function, ""), ("", ""))
