@@ -9,8 +9,12 @@ are never shown -- only counts and what kind of thing was wrong; the notebook's 
 
 from __future__ import annotations
 
+import builtins
 import re
+import types
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from lecturekit.exercises import Exercise, Mistake, _fresh, answer_of
@@ -54,33 +58,94 @@ def _category(message: str) -> str:
     return _("the values are wrong")
 
 
-_ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,79}")
 HIDDEN_ERROR = N_("{error} on a hidden case (its message is not shown)")
 HIDDEN_ERROR_AT = N_("{error} on a hidden case (its message is not shown) at {where}")
 _ANSWER_FAILED = N_("{fn}() is not defined in your notebook (your answer cell failed: {error})")
 _DEAD_NO_REASON = N_("the Python kernel stopped while {fn}() ran (it exited, crashed or went over the memory limit)")
+_WHERE = re.compile(r"line ([0-9]{1,6}), in (\S{1,100}): (.+)", re.S)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CODE_NAMES = frozenset({"<module>", "<lambda>", "<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>"})
 
 
-def _error_text(err: dict[str, Any], hidden: bool = False) -> str:
+@dataclass(frozen=True)
+class StudentCode:
+    """The code the grader ran for one copy, as it read it before any hidden input existed: all that a hidden
+    case's error may show of where it happened, and of what. Whatever the kernel reports is checked against it
+    (a line of these cells, a name written in them, a line number within them), so that the kernel can only
+    choose among things fixed in advance, never write the hidden inputs into a name, a line or a number."""
+
+    lines: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+    longest: int = 0
+
+    @classmethod
+    def of(cls, sources: Iterable[str]) -> StudentCode:
+        sources = list(sources)
+        lines = {line.strip()[:160] for s in sources for line in s.split("\n") if line.strip()}
+        names = {n for s in sources for n in _IDENTIFIER.findall(s)}
+        return cls(frozenset(lines), frozenset(names), max((s.count("\n") + 1 for s in sources), default=0))
+
+    def where(self, entries: list[str]) -> list[str]:
+        """The entries of a traceback ("line N, in NAME: CODE") that this code holds, the others left out."""
+        kept = []
+        for entry in entries:
+            m = _WHERE.fullmatch(str(entry))
+            if not m:
+                continue
+            lineno, name, line = int(m[1]), m[2], m[3]
+            if 0 < lineno <= self.longest and (name in self.names or name in _CODE_NAMES) and line in self.lines:
+                kept.append(entry)
+        return kept
+
+    def known_name(self, name: str) -> bool:
+        """A type's name the kernel may report for a hidden case: one of Python's, torch's or numpy's, or one
+        written in the notebook (a class built at run time may be named after the hidden inputs)."""
+        return name in self.names or name in _library_names()
+
+
+@lru_cache(maxsize=1)
+def _library_names() -> frozenset[str]:
+    """The names of the classes Python, torch and numpy define at their top level (errors, types)."""
+    import importlib
+
+    names = {t.__name__ for t in vars(types).values() if isinstance(t, type)}
+    names |= {n for n, v in vars(builtins).items() if isinstance(v, type)}
+    for module in ("torch", "torch.linalg", "torch.nn", "numpy", "numpy.linalg", "numpy.exceptions"):
+        try:
+            found = vars(importlib.import_module(module)).items()
+        except ImportError:
+            continue
+        names |= {v.__name__ for _, v in found if isinstance(v, type)}
+    return frozenset(n for n in names if _IDENTIFIER.fullmatch(n))
+
+
+def _error_text(err: dict[str, Any], hidden: bool = False, code: StudentCode | None = None) -> str:
     """What a case's error says: its type, its message and where in the student's code it was raised. For a
-    hidden case the message is left out (and an odd type name too): the student's code chooses the message,
-    and `raise ValueError(f"{pixels.tolist()}")` would put the hidden inputs in the feedback."""
-    where = "; ".join(err.get("where") or [])[:400]
+    hidden case the message is left out: the student's code chooses the message, and `raise
+    ValueError(f"{pixels.tolist()}")` would put the hidden inputs in the feedback; the type and the lines are
+    shown only as far as `code` (the notebook that ran) holds them, for the same reason."""
+    where = err.get("where") or []
     kind = str(err.get("type", "Error"))
     if hidden:
-        kind = kind if _ERROR_TYPE.fullmatch(kind) else "Error"
-        return _(HIDDEN_ERROR_AT if where else HIDDEN_ERROR).format(error=kind, where=where)
+        code = code or StudentCode()
+        kind = kind if code.known_name(kind) else "Error"
+        shown = "; ".join(code.where(where))[:400]
+        return _(HIDDEN_ERROR_AT if shown else HIDDEN_ERROR).format(error=kind, where=shown)
+    where = "; ".join(where)[:400]
     return f"{kind}: {err.get('message', '')}".strip(": ")[:400] + (f" ({where})" if where else "")
 
 
-def judge_cases(exercise: Exercise, cases: list[tuple], result: CallResult, hidden: int = 0) -> list[tuple[str, str]]:
+def judge_cases(
+    exercise: Exercise, cases: list[tuple], result: CallResult, hidden: int = 0, code: StudentCode | None = None
+) -> list[tuple[str, str]]:
     """Per case: (kind, message) with kind in right / wrong / error / notdone / timeout. The first `hidden`
-    cases are hidden ones: their errors are described without their messages."""
+    cases are hidden ones: their errors are described without their messages (and only with what `code`,
+    the notebook that ran, holds of their types and lines)."""
     out = []
     for i, (args, got, err) in enumerate(zip(cases, result.values, result.errors)):
         if err is not None:
             kind = {"NotImplementedError": "notdone", "Timeout": "timeout"}.get(err.get("type", ""), "error")
-            out.append((kind, _error_text(err, hidden=i < hidden)))
+            out.append((kind, _error_text(err, hidden=i < hidden, code=code)))
             continue
         try:
             want = answer_of(exercise, exercise.reference, _fresh(args))
@@ -106,14 +171,16 @@ def judge_exercise(
     result: CallResult,
     answer_error: str = "",
     answer_status: str = "",
+    code: StudentCode | None = None,
 ) -> ExerciseResult:
-    """The verdict on one exercise from one call holding the hidden cases, then the visible ones."""
+    """The verdict on one exercise from one call holding the hidden cases, then the visible ones; `code` is the
+    notebook that ran (what a hidden case's error may show of itself, see StudentCode)."""
     fn = exercise.function
     n = len(hidden)
-    not_run = _not_run(fn, n, result, answer_error, answer_status)
+    not_run = _not_run(fn, n, result, answer_error, answer_status, code or StudentCode())
     if not_run is not None:
         return not_run
-    judged = judge_cases(exercise, hidden + visible, result, hidden=n)
+    judged = judge_cases(exercise, hidden + visible, result, hidden=n, code=code)
     hidden_j, visible_j = judged[:n], judged[n:]
     kinds = [k for k, _m in hidden_j]
     right = kinds.count("right")
@@ -132,8 +199,12 @@ def judge_exercise(
     return ExerciseResult(fn, right, n, status, messages)
 
 
-def _not_run(fn: str, n: int, result: CallResult, answer_error: str, answer_status: str) -> ExerciseResult | None:
-    """The verdict when the call gave no values to judge (timeout, dead kernel, bad results, no function), else None."""
+def _not_run(
+    fn: str, n: int, result: CallResult, answer_error: str, answer_status: str, code: StudentCode
+) -> ExerciseResult | None:
+    """The verdict when the call gave no values to judge (timeout, dead kernel, bad results, no function), else
+    None. What the kernel says the answer is (written after the hidden cases ran) is shown only when `code`
+    knows the name."""
     outcome = result.outcome
     if outcome.status == "timeout":
         return ExerciseResult(fn, 0, n, "timeout", [f"{fn}() did not finish within the time limit (an endless loop?)"])
@@ -148,7 +219,8 @@ def _not_run(fn: str, n: int, result: CallResult, answer_error: str, answer_stat
             fn=fn, error=answer_error
         )
         if result.kind not in ("NoneType", ""):
-            msg = _("{fn} is a {kind}, not a function").format(fn=fn, kind=result.kind)
+            kind = result.kind if code.known_name(result.kind) else "object"
+            msg = _("{fn} is a {kind}, not a function").format(fn=fn, kind=kind)
         status = "timeout" if answer_status == "timeout" else "error" if answer_error else "missing"
         return ExerciseResult(fn, 0, n, status, [msg])
     return None

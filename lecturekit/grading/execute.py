@@ -8,6 +8,7 @@ with `allow_pickle=False`, both size-checked, and tied to the call by a random t
 
 from __future__ import annotations
 
+import builtins
 import os
 import queue
 import re
@@ -15,7 +16,8 @@ import secrets
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ MAX_DECODED_NODES = 200_000
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+READ_BUDGET_S = 30.0  # the grader's CPU seconds per copy for reading what its kernels send (an honest copy: < 1 s)
 MAX_MESSAGE_FRAMES = 16  # a Jupyter message is 7 frames (identity, delimiter, signature, 4 dicts), a widget adds a few
 # per channel the grader reads: (the most bytes of one message, the most whole messages zmq may hold unread); the
 # grader's zmq holds at most (high-water mark + 1) x bytes per channel, whatever the kernel sends (message_gate.py)
@@ -88,6 +91,32 @@ class CappedKernelManager(KernelManager):
 
     def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> zmq.Socket:
         return _gated_socket(self, channel, identity)
+
+
+class ReadBudget:
+    """The grader's own CPU time for reading what one copy's kernels send (decoding every message, whichever
+    request it answers; reading the result files), counted per thread while it reads: a kernel can send, within
+    its own limits, message after message that costs far more to parse than to send, and the parsing holds the
+    GIL that the other copies' threads need. A copy that spends it all is stopped (KernelSession.run)."""
+
+    def __init__(self, seconds: float = READ_BUDGET_S) -> None:
+        self.seconds = seconds
+        self.spent = 0.0
+
+    def over(self) -> bool:
+        return self.spent > self.seconds
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        """Count the calling thread's CPU time inside the block (time spent waiting is not counted)."""
+        start = time.thread_time()
+        try:
+            yield
+        finally:
+            self.spent += time.thread_time() - start
+
+    def why(self) -> str:
+        return _("the grader spent more than {n} s reading what its kernel sent").format(n=f"{self.seconds:g}")
 
 
 class KernelOutput:
@@ -276,7 +305,9 @@ class KernelSession:
         startup_timeout: float = 120.0,
         package: Path | None = None,
         sandboxed: bool = False,
+        reading: ReadBudget | None = None,
     ):
+        self.reading = reading or ReadBudget()  # shared by every kernel of the copy (and its full re-run)
         self.folders = folders if isinstance(folders, WorkFolders) else WorkFolders(Path(folders), {})
         self.workdir = Path(self.folders.parent)  # the current kernel's work folder (set by each start)
         self.limits = limits
@@ -290,6 +321,7 @@ class KernelSession:
         self.starts = 0
         self.violation = ""  # why the watchdog stopped the kernel (memory or disk over the limit)
         self.gate: MessageGate | None = None  # the relay the grader's sockets go through (message_gate.py)
+        self._dropped: list[str] = []  # messages the gate dropped (over a channel's cap), not yet reported
         self.output = KernelOutput()
         self._watchdog: threading.Thread | None = None
 
@@ -325,6 +357,8 @@ class KernelSession:
         return command.argv, env, {"pass_fds": command.pass_fds}, command
 
     def start(self) -> None:
+        if self.reading.over():
+            raise RuntimeError(self.reading.why())
         self.workdir = self.folders.fresh()
         km = CappedKernelManager(client_class="lecturekit.grading.execute.CappedKernelClient")
         try:
@@ -337,7 +371,7 @@ class KernelSession:
         self.output = KernelOutput()
         if self.gate is not None:  # a kernel started again without close(): its gate goes first
             self.gate.close()
-        km.gate = self.gate = MessageGate(self._refuse)
+        km.gate = self.gate = MessageGate(self._refuse, self._cut)
         try:
             with sandbox.spawning():
                 km.start_kernel(
@@ -425,6 +459,18 @@ class KernelSession:
         if pid is not None:
             sandbox.kill_pids([pid, *sandbox.descendants(pid)])
 
+    def _cut(self, why: str) -> None:
+        """The gate dropped a message over a channel's cap (called from its thread): kept for `take_dropped`."""
+        if len(self._dropped) < 100:  # zmq reconnects after each cut: a kernel may cut a few times a second
+            self._dropped.append(f"a message from its kernel was dropped ({why}): its output or reply never came")
+
+    def take_dropped(self) -> list[str]:
+        """Why messages were dropped since the last call (each once), for the instructor's review."""
+        taken = []
+        while self._dropped:  # list.pop is atomic: the gate's thread may append meanwhile
+            taken.append(self._dropped.pop(0))
+        return list(dict.fromkeys(taken))
+
     def alive(self) -> bool:
         try:
             return self.km is not None and self.km.is_alive()
@@ -474,9 +520,10 @@ class KernelSession:
         except Exception:  # noqa: BLE001
             return False if not self.alive() else None
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while time.monotonic() < end and not self.reading.over():
             try:
-                reply = kc.get_shell_msg(timeout=0.05)
+                with self.reading.counting():
+                    reply = kc.get_shell_msg(timeout=0.05)
                 if reply.get("parent_header", {}).get("msg_id") == msg_id:
                     return True
             except (queue.Empty, zmq.ZMQError):
@@ -489,6 +536,8 @@ class KernelSession:
     def run(self, code: str, timeout: float, expressions: dict[str, str] | None = None) -> Outcome:
         """Execute `code` (then evaluate `expressions`, which bypass IPython's input/AST transformers);
         never raises for anything the code does."""
+        if self.reading.over():
+            return self._read_enough()
         answered = self.responsive()
         if self.kc is None or answered is False:
             return Outcome("dead", evalue="it had stopped before this cell", started=False)
@@ -507,6 +556,8 @@ class KernelSession:
         """Wait for the reply and the idle status; an Outcome only when the code timed out or the kernel died."""
         while True:
             now = time.monotonic()
+            if self.reading.over():
+                return self._read_enough(listening.output, now - start)
             if now > deadline:
                 return self._timed_out(listening.msg_id, listening.output, now - start)
             if listening.done(now):
@@ -522,19 +573,27 @@ class KernelSession:
                     started=listening.started,
                 )
 
+    def _read_enough(self, output: str = "", seconds: float = 0.0) -> Outcome:
+        """The copy spent the grader's reading budget: its kernel is stopped, and nothing more of it is read."""
+        self.violation = self.reading.why()
+        self.close()
+        return Outcome("dead", evalue=self.violation, output=output, seconds=seconds)
+
     def _poll_iopub(self, listening: _Listening) -> bool:
         """One iopub message (waiting 50 ms), passed to `listening`; False when none came."""
-        try:
-            msg = self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
-        except Exception:  # noqa: BLE001 - none yet, or a message that cannot be decoded: ignore it
-            return False
-        listening.take_iopub(msg)
+        with self.reading.counting():
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
+            except Exception:  # noqa: BLE001 - none yet, or a message that cannot be decoded: ignore it
+                return False
+            listening.take_iopub(msg)
         return True
 
     def _poll_shell(self, listening: _Listening) -> bool:
         """The shell reply if it is there (no waiting); False when nothing came."""
         try:
-            shell = self.kc.get_shell_msg(timeout=0)  # type: ignore[union-attr]
+            with self.reading.counting():
+                shell = self.kc.get_shell_msg(timeout=0)  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001 - none yet, or a message that cannot be decoded
             return False
         try:
@@ -551,9 +610,10 @@ class KernelSession:
         except Exception:  # noqa: BLE001
             pass
         end = time.monotonic() + 5
-        while time.monotonic() < end:
+        while time.monotonic() < end and not self.reading.over():
             try:
-                shell = self.kc.get_shell_msg(timeout=0.2)  # type: ignore[union-attr]
+                with self.reading.counting():
+                    shell = self.kc.get_shell_msg(timeout=0.2)  # type: ignore[union-attr]
                 if shell.get("parent_header", {}).get("msg_id") == msg_id:
                     self._drain()
                     return Outcome("timeout", output=output, seconds=seconds)
@@ -566,8 +626,11 @@ class KernelSession:
 
     def _drain(self) -> None:
         for _attempt in range(10_000):
+            if self.reading.over():
+                return
             try:
-                self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
+                with self.reading.counting():
+                    self.kc.get_iopub_msg(timeout=0.05)  # type: ignore[union-attr]
             except Exception:  # noqa: BLE001
                 return
 
@@ -703,7 +766,8 @@ class CallResult:
     kind: str = ""
     values: list[Any] = field(default_factory=list)  # per case: decoded value, or None when errors[i]
     errors: list[dict[str, Any] | None] = field(default_factory=list)
-    problem: str = ""  # the results could not be read
+    problem: str = ""  # the results could not be read (for the student: nothing the kernel wrote is quoted)
+    detail: str = ""  # and why, for the instructor's review (it may quote what the kernel wrote)
 
 
 def call_exercise(
@@ -741,12 +805,11 @@ def call_exercise(
     result = CallResult(outcome)
     try:
         if outcome.status == "ok":
-            _read_results(result, used[1], used[2], token, len(cases))
+            with session.reading.counting():
+                _read_results(result, used[1], used[2], token, len(cases))
         elif outcome.status == "error":
-            # no message: the call ran the hidden cases, and the notebook's code (a patched json.dump...) may
-            # have raised with their inputs in it
-            ename = outcome.ename if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]{0,79}", outcome.ename) else "Error"
-            result.problem = f"the grader could not call {function}() ({ename} in the notebook's kernel)"
+            result.problem = _call_problem(function, outcome.ename)
+            result.detail = f"{result.problem}: {outcome.ename[:80]}: {outcome.evalue[:200]}"
     finally:
         for path in used:
             try:
@@ -754,6 +817,17 @@ def call_exercise(
             except OSError:
                 pass
     return result
+
+
+_PYTHON_ERRORS = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException))
+
+
+def _call_problem(function: str, ename: str) -> str:
+    """Why the call failed, for the student: no message, only the type of the error and only one of Python's
+    own (the call ran the hidden cases, and the notebook's code, a patched json.dump..., may have raised with
+    their inputs in the message or in the name of an exception class made at run time)."""
+    ename = ename if ename in _PYTHON_ERRORS else "Error"
+    return f"the grader could not call {function}() ({ename} in the notebook's kernel)"
 
 
 def write_new_file(path: Path, write: Callable[[Any], None]) -> None:
@@ -788,8 +862,9 @@ def _read_results(result: CallResult, json_path: Path, npz_path: Path, token: st
             else:
                 result.values.append(_decode(case.get("value") if isinstance(case, dict) else None, arrays, budget))
                 result.errors.append(None)
-    except UntrustedFileError as exc:
-        result.problem = f"the returned values could not be read back: {exc}"
+    except UntrustedFileError as exc:  # its message may quote the files (an .npy header...): the review's
+        result.problem = "the returned values could not be read back"
+        result.detail = f"{result.problem}: {exc}"
         result.values, result.errors = [], []
     except (OSError, ValueError, KeyError, TypeError, RecursionError, EOFError) as exc:
         result.problem = f"the returned values could not be read back ({type(exc).__name__})"
@@ -803,5 +878,5 @@ def _case_error(err: Any) -> dict[str, Any]:
     return {
         "type": str(err.get("type", "Error"))[:100],
         "message": str(err.get("message", ""))[:600],
-        "where": [str(w)[:200] for w in where[:3]],
+        "where": [str(w)[:300] for w in where[:3]],  # a line of 160 characters and a long name stay whole
     }

@@ -24,6 +24,7 @@ from lecturekit.grading import sandbox
 from lecturekit.grading.bwrap import require_sandbox
 from lecturekit.grading.compare import (
     ExerciseResult,
+    StudentCode,
     Verdict,
     combine,
     judge_exercise,
@@ -31,7 +32,7 @@ from lecturekit.grading.compare import (
     plain_test_verdict,
 )
 from lecturekit.grading.course import Assignment, changed_files, load_course, tree_snapshot
-from lecturekit.grading.execute import JANITOR, KernelSession, Outcome, WorkFolders, call_exercise
+from lecturekit.grading.execute import JANITOR, KernelSession, Outcome, ReadBudget, WorkFolders, call_exercise
 from lecturekit.grading.integrity import GUARD_RESTORE, flags
 from lecturekit.grading.kernel_code import install_guard, kernel_source
 from lecturekit.grading.matching import Submission, gather, match_student, unread_problem
@@ -154,8 +155,17 @@ class _Run:
         "implementations of the graded functions; this does not change your points"
     )
 
-    def __init__(self, plan: Plan, sub: Submission, assignment: Assignment, options: Options, base_seed: int):
+    def __init__(
+        self,
+        plan: Plan,
+        sub: Submission,
+        assignment: Assignment,
+        options: Options,
+        base_seed: int,
+        reading: ReadBudget | None = None,
+    ):
         self.plan, self.sub, self.assignment, self.options, self.base_seed = plan, sub, assignment, options, base_seed
+        self.reading = reading or ReadBudget()  # the grader's time reading this copy's kernels, over all its runs
         self.package = kernel_package(assignment, options)
         self.verdicts: dict[str, Verdict] = {}
         self.answer_errors: dict[str, tuple[str, str]] = {}  # answer grade id -> (status, what happened)
@@ -174,6 +184,14 @@ class _Run:
         self.restarts = 0
         self.guard = any(s.kind == "test" for s in plan.steps)
         self.token = secrets.token_hex(8)  # the guard's answer: tells its restore() really ran
+        self._code: StudentCode | None = None
+
+    def student_code(self) -> StudentCode:
+        """What a hidden case's error may show (compare.StudentCode): the cells that run, not the hidden parts of
+        graded ones; read once per run."""
+        if self._code is None:
+            self._code = StudentCode.of(s.source for s in self.plan.steps if s.kind in ("code", "answer"))
+        return self._code
 
     def _timeout_for(self, step: Step) -> float:
         # the setup cell imports torch & co.: on a loaded machine that alone can take a while
@@ -224,23 +242,29 @@ class _Run:
         """Run code, restarting a kernel that an earlier cell stopped (and leaving that cell out). `source` may
         be a function that makes the code for the kernel about to run it (a restarted one has a new folder)."""
         make = (lambda: source) if isinstance(source, str) else source
+        if session.reading.over():  # the copy spent the grader's reading budget: nothing more of it runs
+            return Outcome("dead", evalue=session.reading.why())
         if session.km is not None and not session.alive():
             self._blame_previous()
         if not session.alive() and not self._restart(session):
             return Outcome("dead", evalue="it kept stopping, so the rest of the notebook was not run", started=False)
         out = session.run(make(), timeout, expressions)
+        self.events += session.take_dropped()
         if out.status == "dead" and out.evalue and session.violation:
             self.events.append(f"the kernel was stopped: {out.evalue}")
         if out.status == "dead" and not out.started:
             self._blame_previous()
             if self._restart(session):
                 out = session.run(make(), timeout, expressions)
+                self.events += session.take_dropped()
         if out.status == "dead" or out.exited:
             session.close()  # this code stopped it: the next code restarts it, blaming no earlier cell
         return out
 
     def execute(self, folders: WorkFolders) -> None:
-        session = KernelSession(folders, self.options.limits(), package=self.package, sandboxed=self.options.sandbox)
+        session = KernelSession(
+            folders, self.options.limits(), package=self.package, sandboxed=self.options.sandbox, reading=self.reading
+        )
         try:
             session.start()
             for step in self.plan.steps:
@@ -283,6 +307,7 @@ class _Run:
         g = step.graded
         assert g is not None
         results: list[ExerciseResult] = []
+        code = self.student_code()
         for name in g.exercises:
             exercise = get_exercise(name)
             answer_status, answer_error = self.answer_errors.get(self.defined_by.get(exercise.function, ""), ("", ""))
@@ -301,11 +326,11 @@ class _Run:
                 after_call=exercise.after_call,
             )
             if call.problem:
-                self.events.append(f"{exercise.function}(): {call.problem}")
+                self.events.append(f"{exercise.function}(): {call.detail or call.problem}")
             for err in call.errors:
                 if err:
                     self.error_texts.append(f"{err.get('type')}: {err.get('message')}")
-            results.append(judge_exercise(exercise, hidden, visible, call, answer_error, answer_status))
+            results.append(judge_exercise(exercise, hidden, visible, call, answer_error, answer_status, code))
         self.verdicts[g.grade_id] = combine(g.grade_id, g.points, g.partial, results)
 
     def _run_test(self, session: KernelSession, step: Step) -> None:
@@ -378,11 +403,12 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
             report.rows = _rows_for_all(sub, assignment, "missing", not_in)
         return report
     exercises = [get_exercise(n) for g in assignment.graded for n in g.exercises]
-    run = _run_plan(sub, assignment, options, base_seed, full=options.full)
+    reading = ReadBudget()  # one for the copy, its full re-run included
+    run = _run_plan(sub, assignment, options, base_seed, full=options.full, reading=reading)
     report.mode = "full" if options.full else "needed cells"
     missing_names = name_errors(run.error_texts)
-    if not options.full and missing_names & run.plan.skipped_defines:
-        run = _run_plan(sub, assignment, options, base_seed, full=True)
+    if not options.full and missing_names & run.plan.skipped_defines and not reading.over():
+        run = _run_plan(sub, assignment, options, base_seed, full=True, reading=reading)
         report.mode = "full (a skipped cell was needed)"
     report.notes += run.plan.notes
     if run.setup_problem:
@@ -404,9 +430,11 @@ def grade_submission(sub: Submission, assignment: Assignment, options: Options, 
     return report
 
 
-def _run_plan(sub: Submission, assignment: Assignment, options: Options, base_seed: int, full: bool) -> _Run:
+def _run_plan(
+    sub: Submission, assignment: Assignment, options: Options, base_seed: int, full: bool, reading: ReadBudget
+) -> _Run:
     plan = build_plan(assignment, sub, full=full)
-    run = _Run(plan, sub, assignment, options, base_seed)
+    run = _Run(plan, sub, assignment, options, base_seed, reading)
     parent = Path(tempfile.mkdtemp(prefix="copy-", dir=options.scratch))
     parent.chmod(0o711)  # a kernel under a uid of its own reaches its work folder inside (not sandboxed)
     notebook = json.dumps(_student_view(plan, assignment), indent=1).encode()

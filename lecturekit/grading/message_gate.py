@@ -7,7 +7,9 @@ connects to a kernel's sockets directly: it connects to this gate, a relay on Un
 which passes the bytes both ways unchanged and reads what the kernel sends as ZMTP 3 frames (a flags byte, a
 1- or 8-byte size, the body; RFC 23/ZMTP). A message of more than `max_frames` frames is refused (the
 connection is cut and `on_refuse` is told, so the kernel is stopped); a message or command bigger than
-`max_bytes` only cuts the connection (zmq reconnects and drops the unfinished message, as MAXMSGSIZE would).
+`max_bytes` only cuts the connection (zmq reconnects and drops the unfinished message, as MAXMSGSIZE would),
+and `on_cut` is told, so that the copy is listed for the instructor's review (the grader never saw that output
+or reply: a cell may then time out for it).
 The relay forwards as it reads and stops reading a side while the other has bytes waiting, so its own memory
 is a few chunks; what the grader's zmq holds is then at most its receive high-water mark (messages, set low on
 the grader's sockets) times `max_bytes`, plus one unfinished message.
@@ -114,8 +116,9 @@ class MessageGate:
     """The relays of one kernel's sockets, served by one thread. `url(kernel_path, max_frames, max_bytes)`
     gives the address the grader connects to instead of the kernel's ipc path; `close()` ends every relay."""
 
-    def __init__(self, on_refuse: Callable[[str], None]) -> None:
+    def __init__(self, on_refuse: Callable[[str], None], on_cut: Callable[[str], None] | None = None) -> None:
         self.on_refuse = on_refuse
+        self.on_cut = on_cut
         self.refused = ""
         self.folder = Path(tempfile.mkdtemp(prefix="lkgate-"))  # mode 0700: only the grader's user connects
         self._selector = selectors.DefaultSelector()
@@ -204,6 +207,8 @@ class MessageGate:
             pass
         except Refused as exc:
             self._drop(relay)
+            if exc.cut and self.on_cut is not None:
+                self.on_cut(str(exc))
             if not exc.cut and not self.refused:
                 self.refused = str(exc)
                 self.on_refuse(str(exc))

@@ -103,3 +103,24 @@ def test_a_kernel_cannot_grow_the_graders_memory_with_one_message(tmp_path):
     big_status, grown_mb, small_status, why = out.stdout.strip().split(" ", 3)
     assert int(grown_mb) < 150, f"the grader's memory grew by {grown_mb} MB"
     assert small_status == "dead" and f"more than {MAX_MESSAGE_FRAMES} parts" in why
+
+
+@pytest.mark.slow
+def test_a_message_over_the_byte_cap_is_listed_for_review(tmp_path):
+    """A message over a channel's cap is dropped (the connection cut, zmq reconnects): the grader then never sees
+    that output or reply, so the copy is listed for the instructor's review with the reason, not dropped silently."""
+    from lecturekit.grading.execute import CHANNEL_LIMITS, KernelSession, WorkFolders
+
+    cap_mb = CHANNEL_LIMITS["iopub"][0] >> 20
+    s = KernelSession(WorkFolders(tmp_path, {}))
+    s.start()
+    try:
+        out = s.run("print('x' * (9 * 2**20), flush=True); x = 6 * 7", 60, {"x": "x"})
+        assert out.status == "ok" and out.expressions["x"]["data"]["text/plain"] == "42", out
+        assert "x" * 1000 not in out.output
+        dropped = s.take_dropped()
+        assert dropped and f"more than {cap_mb} MB" in dropped[0] and "dropped" in dropped[0], dropped
+        assert s.take_dropped() == []  # each drop reported once
+        assert s.run("print('hi')", 60).output == "hi\n" and s.take_dropped() == []
+    finally:
+        s.close()

@@ -161,6 +161,8 @@ def attacks(course: Path) -> dict[str, dict[str, str]]:
             "add_one": RIGHT["add_one"] + "\nimport time\nwhile True:\n    try:\n        time.sleep(0.5)\n"
             "    except KeyboardInterrupt:\n        pass",
         },
+        # a message over the iopub cap (8 MB of output at once): dropped, and the copy listed for review
+        "shouter": {**RIGHT, "add_one": RIGHT["add_one"] + "\nprint('x' * (9 * 2**20), flush=True)"},
         # the honest student
         "alice": dict(RIGHT),
     }
@@ -329,6 +331,11 @@ def test_hostile_result_files_are_refused_and_listed_for_review(run, student, wh
     assert row(run, student, "test_add_one") == ("error", 0)
     assert row(run, student, "test_softmax") == ("passed", 3)  # the copy goes on after the refused call
     assert why in run["review"]
+
+
+def test_a_dropped_message_is_listed_for_review(run):
+    assert row(run, "shouter", "TOTAL", "ALL") == ("passed", 7.0), feedback(run, "shouter")
+    assert any("shouter" in line and "was dropped" in line for line in run["review"].splitlines()), run["review"]
 
 
 def test_a_stopped_kernel_is_restarted_clean_for_the_next_exercise(run):

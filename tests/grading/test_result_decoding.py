@@ -98,3 +98,40 @@ def test_amplifying_references_cost_the_grader_no_memory(tmp_path):
     grown_mb, refused = out.stdout.split()
     assert refused == "True"
     assert float(grown_mb) < 64, f"the grader's memory grew by {grown_mb} MB"
+
+
+def test_why_results_were_refused_reaches_the_review_not_the_student(tmp_path):
+    """The kernel writes its result files after the hidden cases ran, so any text of theirs may hold the hidden
+    inputs: numpy's error on an odd .npy header quotes the header (`descr is not a valid dtype descriptor:
+    'v_3_1_4...'`). The student's feedback says the values could not be read back; the review says why."""
+    from lecturekit.exercises import get_exercise
+    from lecturekit.grading.compare import judge_exercise
+
+    data = "v_" + "_".join(str(i) for i in range(40))
+    header = repr({"descr": data, "fortran_order": False, "shape": (1,)}).encode()
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    member = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(8)
+    import zipfile
+
+    json_path, npz_path = _write_results(tmp_path, {"t": "ndarray", "k": "a0"}, {})
+    npz_path.unlink()
+    with zipfile.ZipFile(npz_path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("a0.npy", member)
+    result = CallResult(Outcome("ok"))
+    _read_results(result, json_path, npz_path, TOKEN, 1)
+    assert result.problem and data[:12] not in result.problem
+    assert data[:12] in result.detail  # for the instructor's review
+    exercise = get_exercise("nb03.shift")
+    hidden = list(exercise.cases(5))
+    feedback = "\n".join(judge_exercise(exercise, hidden, [], result).messages)
+    assert "could not be read back" in feedback and data[:12] not in feedback
+
+
+def test_an_error_of_the_call_itself_names_only_pythons_own_types():
+    """The call's code raised in the kernel (a patched json.dump...) after the hidden cases ran: an exception
+    class named after their inputs is a valid identifier, and is not shown."""
+    from lecturekit.grading.execute import _call_problem
+
+    data = "v_" + "_".join(str(i) for i in range(20))
+    assert data not in _call_problem("f", data) and "Error in the notebook's kernel" in _call_problem("f", data)
+    assert "(TypeError in the notebook's kernel)" in _call_problem("f", "TypeError")
