@@ -22,7 +22,9 @@ generated notebook edited by hand. `python -m lecturekit translations` lists wha
 from __future__ import annotations
 
 import copy
+import io
 import json
+import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -324,3 +326,19 @@ def accept(root: Path, notebook: str, cell_id: str, lang: str = SOURCE_LANGUAGE)
     entry["en"] = digest(cell.source)
     translation_path(root, lang, path.name).write_text(table_text(table), encoding="utf-8")
     return f"translations/{lang}/{path.stem}.json: cell {cell_id!r} marked current"
+
+
+_LAYOUT = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+_TRANSLATED = {tokenize.COMMENT, tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", -1)}
+
+
+def code_skeleton(source: str) -> tuple[tuple[int, str], ...] | None:
+    """A code cell without its comments and the text of its strings, which the Chinese editions translate:
+    equal for a cell in every edition (the translations change nothing else). IPython's `%` and `!` lines
+    are left out; None when the cell is not Python that tokenizes."""
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return tuple((t.type, "" if t.type in _TRANSLATED else t.string) for t in tokens if t.type not in _LAYOUT)

@@ -446,3 +446,21 @@ def test_a_cell_that_kills_its_kernel_at_once_is_the_one_blamed(tmp_path):
             session.restart()
     finally:
         session.close()
+
+
+@pytest.mark.parametrize("edition", ["", "zh_CN", "zh_TW"])
+def test_a_copy_of_any_edition_has_no_cells_of_its_own_until_the_student_adds_one(edition):
+    """The Chinese editions' given cells differ from the English solutions only in comments and strings: they
+    are the course's cells, not cells the student added (the grader's note about those would mislead)."""
+    from lecturekit.grading.course import load_course
+    from lecturekit.grading.matching import Submission
+    from lecturekit.grading.plan import student_answers
+
+    course = load_course(ROOT / "solutions")
+    for name, assignment in course.items():
+        cells = nbformat.read(ROOT / "notebooks" / edition / f"{name}.ipynb", as_version=4)["cells"]
+        _, notes = student_answers(assignment, Submission("s", name, cells=cells))
+        assert not any("you added" in n for n in notes), (edition, name, notes)
+        added = [*cells, nbformat.v4.new_code_cell("def helper(x):\n    return x + 1  # mine")]
+        _, notes = student_answers(assignment, Submission("s", name, cells=added))
+        assert any("1 code cell(s) you added were not run" in n for n in notes), (edition, name, notes)

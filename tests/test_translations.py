@@ -4,11 +4,9 @@ from zh_CN by OpenCC, the message catalogues complete, and a changed English cel
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
-import tokenize
 from pathlib import Path
 
 import nbformat
@@ -20,6 +18,7 @@ from lecturekit.translations import (
     EDITIONS,
     accept,
     cell_issues,
+    code_skeleton,
     load_table,
     report_issues,
     sync_editions,
@@ -241,18 +240,6 @@ def test_translated_terms_are_written_in_chinese() -> None:
     assert not found, "terms left in English (the glossary translates them):\n" + "\n".join(found)
 
 
-def _code_tokens(source: str) -> list[tuple[int, str]]:
-    """The code without its comments and the text of its strings (which translations may change)."""
-    skip = {tokenize.COMMENT, tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", -1)}
-    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-    out = []
-    for tok in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
-        if tok.type in {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}:
-            continue
-        out.append((tok.type, "" if tok.type in skip else tok.string))
-    return out
-
-
 @pytest.mark.parametrize("lang", EDITIONS)
 def test_the_chinese_editions_run_the_same_code(lang: str) -> None:
     for path in SOLUTIONS:
@@ -263,7 +250,7 @@ def test_the_chinese_editions_run_the_same_code(lang: str) -> None:
             if en.get("id") == "setup":
                 assert zh.source == setup_cell_source(lang)
                 continue
-            assert _code_tokens(en.source) == _code_tokens(zh.source), f"{lang}/{path.name}, cell {en.get('id')}"
+            assert code_skeleton(en.source) == code_skeleton(zh.source), f"{lang}/{path.name}, cell {en.get('id')}"
             assert en.metadata.get("nbgrader") == zh.metadata.get("nbgrader")
         translated = sum(en.source != zh.source for en, zh in zip(english, chinese))
         assert translated >= 2, f"{lang}/{path.name}: comments and printed text should be translated"

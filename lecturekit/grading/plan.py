@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from lecturekit.grading.course import Assignment, GradedCell, cell_source, nbgrader_meta
 from lecturekit.grading.matching import MAX_CELL_CHARS, Submission, oversized_cell
+from lecturekit.translations import code_skeleton
 
 _IPYTHON_NAMES = {"get_ipython", "display", "In", "Out", "exit", "quit", "_", "__", "___"}
 
@@ -210,7 +211,8 @@ def _submitted_code(assignment: Assignment, cells: list[dict]) -> tuple[dict[str
     known_ids = assignment.grade_ids()
     by_id: dict[str, list[str]] = {}
     loose: list[str] = []  # code cells without a known grade id (added, or their metadata was lost)
-    course_code = {c["source"].strip() for c in assignment.cells if c.get("cell_type") == "code"}
+    # the course's own cells, in any edition: a Chinese copy's given cells differ only in comments and strings
+    course_code = {code_skeleton(c["source"]) for c in assignment.cells if c.get("cell_type") == "code"} - {None}
     for cell in cells:
         if cell.get("cell_type") != "code":
             continue
@@ -218,7 +220,7 @@ def _submitted_code(assignment: Assignment, cells: list[dict]) -> tuple[dict[str
         source = cell_source(cell)
         if gid in solution_ids:
             by_id.setdefault(gid, []).append(source)
-        elif gid not in known_ids and source.strip() not in course_code and source.strip():
+        elif gid not in known_ids and source.strip() and code_skeleton(source) not in course_code:
             loose.append(source)
     return by_id, loose
 
