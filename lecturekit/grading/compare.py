@@ -207,7 +207,8 @@ def _not_run(
     knows the name."""
     outcome = result.outcome
     if outcome.status == "timeout":
-        return ExerciseResult(fn, 0, n, "timeout", [f"{fn}() did not finish within the time limit (an endless loop?)"])
+        timeout = _("{fn}() did not finish within the time limit (an endless loop?)").format(fn=fn)
+        return ExerciseResult(fn, 0, n, "timeout", [timeout])
     if outcome.status == "dead":
         why = outcome.evalue or ""
         msg = N_("the Python kernel stopped while {fn}() ran: {why}") if why else _DEAD_NO_REASON

@@ -18,6 +18,7 @@ from typing import Any
 
 from lecturekit.grading.course import Assignment, cell_source, distinctive_ids, nbgrader_meta
 from lecturekit.grading.untrusted import UntrustedFileError, read_json, walk_files
+from lecturekit.i18n import _
 
 MAX_NOTEBOOK_BYTES = 32 * 2**20
 MAX_STUDENT_BYTES = 64 * 2**20  # all of one student's notebooks together
@@ -356,10 +357,12 @@ def _place(
         name = by_name
     elif best and scores[best] > 0:
         name = best
-        sub_notes.append(
-            f"{path.name} was graded as {best}.ipynb: its cells belong to that notebook"
-            + (f" (its name suggests {by_name})" if by_name else "")
+        graded_as = (
+            _("{file} was graded as {best}.ipynb: its cells belong to that notebook (its name suggests {name})")
+            if by_name
+            else _("{file} was graded as {best}.ipynb: its cells belong to that notebook")
         )
+        sub_notes.append(graded_as.format(file=path.name, best=best, name=by_name))
     elif any(n.lower() in stem.lower() for n in ungraded):
         return None, None
     else:
@@ -380,8 +383,10 @@ def _choose(chosen: dict[str, list[Candidate]]) -> dict[str, Submission]:
     for name, options in chosen.items():
         options.sort(key=lambda o: o[0], reverse=True)
         sub = options[0][1]
-        for _, other in options[1:]:
-            why = other.problem or f"{sub.path.name if sub.path else '?'} is the copy of {name} that was graded"
-            sub.notes.append(f"{other.path.name if other.path else '?'} was not graded: {why}")
+        for _score, other in options[1:]:
+            graded = sub.path.name if sub.path else "?"
+            why = other.problem or _("{file} is the copy of {name} that was graded").format(file=graded, name=name)
+            not_graded = other.path.name if other.path else "?"
+            sub.notes.append(_("{file} was not graded: {why}").format(file=not_graded, why=why))
         result[name] = sub
     return result

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from lecturekit.grading.course import Assignment, GradedCell, cell_source, nbgrader_meta
 from lecturekit.grading.matching import MAX_CELL_CHARS, Submission, oversized_cell
+from lecturekit.i18n import _
 from lecturekit.translations import code_skeleton
 
 _IPYTHON_NAMES = {"get_ipython", "display", "In", "Out", "exit", "quit", "_", "__", "___"}
@@ -199,8 +200,10 @@ def student_answers(assignment: Assignment, submission: Submission) -> tuple[dic
     extra = len(loose) - len(used_loose)
     if extra > 0 and submission.cells is not None:
         notes.append(
-            f"{extra} code cell(s) you added were not run by the grader: only the answer cells are "
-            "taken from your notebook (put helper functions inside an answer cell)"
+            _(
+                "{extra} code cell(s) you added were not run by the grader: only the answer cells are "
+                "taken from your notebook (put helper functions inside an answer cell)"
+            ).format(extra=extra)
         )
     return answers, notes
 
@@ -250,7 +253,8 @@ def _find_answer(
         return joined_answer([loose[i] for i in found]), (
             f"answer cell {gid!r} was found by the function it defines (its cell lost its grading metadata)"
         )
-    note = f"answer cell {gid!r} is not in your notebook: it was graded as not answered" if submitted else None
+    note = _("answer cell {gid} is not in your notebook: it was graded as not answered").format(gid=repr(gid))
+    note = note if submitted else None
     return assignment.stub_source(index), note
 
 
