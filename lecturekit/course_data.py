@@ -536,148 +536,71 @@ class RGBPaletteTrainer(WindowTrainer):
 
 
 class GANTrainer(Trainer):
-    """Notebook 05's GAN with the shipped settings (`gan.SHIPPED_TRAINING`: R1 penalty, EMA generator),
-    the loop of `gan.train_gan` cut into epochs that can be saved and resumed. At least 6 epochs: the
-    notebook's collapse check looks at the epochs after the fifth."""
+    """Notebook 05's GAN with the shipped settings (`gan.GANConfig`: R1 penalty, EMA generator), trained by
+    `train_gan`'s own steps (`gan._GANTraining`) one epoch at a time, so it can be saved and resumed. At least
+    6 epochs: the notebook's collapse check looks at the epochs after the fifth."""
 
     name = "gan"
     min_epochs = 6
 
     def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
-        import copy
+        from dataclasses import fields
 
-        from lecturekit.models.gan import GAN, rgb_to_tensor
+        from lecturekit.models.gan import GAN, GANConfig, _fixed_codes, _GANTraining, rgb_to_tensor
 
         super().__init__(ctx, recipe)
-        s = recipe
+        names = {f.name for f in fields(GANConfig)} - {"epochs", "seed"}
+        self.cfg = GANConfig(**{k: v for k, v in recipe.items() if k in names}, epochs=None, seed=ctx.seed)
         torch.manual_seed(ctx.seed)
-        self.model = GAN(z_dim=s["z_dim"], width=s["width"], d_width=s["d_width"]).to(ctx.device)
-        self.g_avg = copy.deepcopy(self.model.generator).eval()
-        betas = tuple(s["betas"])
-        self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=s["lr_g"], betas=betas)
-        self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=s["lr_d"], betas=betas)
+        self.run = _GANTraining.start(self.cfg, GAN(**self.cfg.model_args()).to(ctx.device), ctx.device)
         self.data = rgb_to_tensor(ctx.train.rgb())
-        self.gen = torch.Generator().manual_seed(ctx.seed)
-        self.fixed_z = torch.randn(8, s["z_dim"], generator=torch.Generator().manual_seed(ctx.seed + 1))
-        self.variety_z = torch.randn(64, s["z_dim"], generator=torch.Generator().manual_seed(ctx.seed + 2))
+        self.fixed_z, self.variety_z = _fixed_codes(self.cfg, self.cfg.z_dim, ctx.device)
         self.strips: list[np.ndarray] = []
         self.strip_epochs: list[int] = []
-        self.step = 0
-
-    def _step(self, real: torch.Tensor, epoch: int) -> dict[str, float]:
-        """One discriminator step (with the R1 penalty) and one generator step, then the EMA; the step's record."""
-        from lecturekit.models.gan import _ema_update, _r1_penalty, discriminator_loss, generator_loss
-
-        s, model = self.recipe, self.model
-        z = torch.randn(len(real), model.z_dim, generator=self.gen).to(self.ctx.device)
-        fake = model.generator(z)
-        real.requires_grad_(True)
-        real_logits, fake_logits = model.discriminator(real), model.discriminator(fake.detach())
-        d_loss = discriminator_loss(real_logits, fake_logits)
-        penalty = _r1_penalty(real_logits, real)
-        self.opt_d.zero_grad(set_to_none=True)
-        (d_loss + 0.5 * s["r1"] * penalty).backward()
-        self.opt_d.step()
-        g_loss = generator_loss(model.discriminator(fake))
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
-        _ema_update(self.g_avg, model.generator, min(s["ema"], (1 + self.step) / (10 + self.step)))
-        rec = {
-            "step": self.step,
-            "epoch": epoch,
-            "loss": float(d_loss.detach()),
-            "d_loss": float(d_loss.detach()),
-            "g_loss": float(g_loss.detach()),
-            "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
-            "d_fake": float(torch.sigmoid(fake_logits.detach()).mean()),
-        }
-        if not (math.isfinite(rec["d_loss"]) and math.isfinite(rec["g_loss"])):
-            raise FloatingPointError(f"the GAN losses became non-finite at step {self.step}.")
-        return rec
 
     def run_epoch(self, epoch: int, max_seconds: float | None) -> dict[str, float]:
-        from lecturekit.models.gan import augment
+        from lecturekit.models.gan import _gan_epoch_record, _generate_rgb
         from lecturekit.progress import progress
+        from lecturekit.training import History
 
-        bs = self.recipe["batch_size"]
-        n_batches = max(1, len(self.data) // bs)
+        n_batches = max(1, len(self.data) // self.cfg.batch_size)
         deadline = time.perf_counter() + max_seconds if max_seconds is not None else math.inf
-        self.model.train()
-        order = torch.randperm(len(self.data), generator=self.gen)
-        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
-        count = 0
-        bar = progress(
-            range(n_batches),
-            desc=f"gan epoch {epoch + 1}",
-            leave=False,
-            disable=None if self.ctx.progress_bar else True,
-        )
-        for b in bar:
-            real = augment(self.data[order[b * bs : (b + 1) * bs]].to(self.ctx.device), self.gen)
-            rec = self._step(real, epoch)
-            self.history["steps"].append(rec)
-            for k in sums:
-                sums[k] += rec[k]
-            count += 1
-            self.step += 1
-            if time.perf_counter() > deadline:
-                break
+        off = None if self.ctx.progress_bar else True
+        bar = progress(total=n_batches, desc=f"gan epoch {epoch + 1}", leave=False, disable=off)
+        history = History(self.history["steps"], self.history["epochs"])
+        means = self.run.run_epoch(self.data, n_batches, history, epoch, deadline, bar)
         if hasattr(bar, "close"):
             bar.close()
-        return self._end_epoch(epoch, {k: v / max(count, 1) for k, v in sums.items()})
-
-    def _end_epoch(self, epoch: int, means: dict[str, float]) -> dict[str, float]:
-        """The epoch's record (mean losses, the EMA generator's variety) and, every 5th epoch, a strip of samples."""
-        from lecturekit.models.gan import _generate_rgb, recalibrate_batchnorm, sample_variety
-
-        dev = self.ctx.device
-        recalibrate_batchnorm(self.g_avg, self.model.z_dim, batches=2, seed=self.ctx.seed + 3)
-        record = {"epoch": epoch, **means}
-        record["loss"] = record["d_loss"]
-        record["variety"] = sample_variety(_generate_rgb(self.g_avg, self.variety_z.to(dev)))
+        record = _gan_epoch_record(self.run, means, epoch, 0.0, self.variety_z)
         self.history["epochs"].append(record)
-        if epoch % 5 == 0:
-            self.strips.append(_generate_rgb(self.g_avg, self.fixed_z.to(dev)))
+        if epoch % self.cfg.strip_every == 0:
+            self.strips.append(_generate_rgb(self.run.G_avg, self.fixed_z))
             self.strip_epochs.append(epoch)
         return record
 
     def state(self) -> dict[str, Any]:
-        cpu = lambda m: {k: v.detach().cpu() for k, v in m.state_dict().items()}
         return {
-            "model": cpu(self.model),
-            "g_avg": cpu(self.g_avg),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "gen": self.gen.get_state(),
-            "step": self.step,
+            **self.run.state(),
             "history": self.history,
             "strips": [torch.from_numpy(s) for s in self.strips],
             "strip_epochs": list(self.strip_epochs),
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        self.g_avg.load_state_dict(state["g_avg"])
-        self.model.to(self.ctx.device)
-        self.g_avg.to(self.ctx.device)
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.gen.set_state(state["gen"])
-        self.step, self.history = int(state["step"]), state["history"]
+        self.run.load_state(state)
+        self.history = state["history"]
         self.strips = [np.asarray(s) for s in state["strips"]]
         self.strip_epochs = [int(e) for e in state["strip_epochs"]]
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.gan import _generate_rgb, quality_scores, recalibrate_batchnorm
+        from lecturekit.models.gan import _generate_rgb, quality_scores
 
         last = len(self.history["epochs"]) - 1
         if not self.strip_epochs or self.strip_epochs[-1] != last:
-            self.strips.append(_generate_rgb(self.g_avg, self.fixed_z.to(self.ctx.device)))
+            self.strips.append(_generate_rgb(self.run.G_avg, self.fixed_z))
             self.strip_epochs.append(last)
-        recalibrate_batchnorm(self.g_avg, self.model.z_dim, seed=self.ctx.seed + 3)
-        self.model.generator.load_state_dict(self.g_avg.state_dict())
-        model = self.model.cpu().eval()
+        self.run.finish()
+        model = self.run.model.cpu()
         metrics = quality_scores(model, self.ctx.sprites, self.ctx.train, self.ctx.test)
         metrics.update(
             train_seconds=self.history["seconds"], epochs=len(self.history["epochs"]), steps=len(self.history["steps"])

@@ -512,6 +512,29 @@ class _GANTraining:
             recalibrate_batchnorm(self.G_avg, self.model.z_dim, batches=2, seed=self.cfg.seed + 3)
         return {k: v / count for k, v in sums.items()}
 
+    def state(self) -> dict[str, Any]:
+        """Everything a later run needs to go on exactly where this one stopped (course-data's resume file)."""
+        cpu = lambda m: {k: v.detach().cpu() for k, v in m.state_dict().items()}  # noqa: E731
+        return {
+            "model": cpu(self.model),
+            "g_avg": cpu(self.G_avg),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "gen": self.gen.get_state(),
+            "step": self.step,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Go on from `state()`."""
+        self.model.load_state_dict(state["model"])
+        self.G_avg.load_state_dict(state["g_avg"])
+        self.model.to(self.device)
+        self.G_avg.to(self.device)
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.gen.set_state(state["gen"])
+        self.step = int(state["step"])
+
     def train_step(self, real: torch.Tensor, z: torch.Tensor, epoch: int) -> dict[str, float]:
         """One discriminator step then one generator step on the same fakes; returns the step's log record."""
         fake = self.model.generator(z)
