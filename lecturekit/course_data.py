@@ -151,6 +151,15 @@ def read_input(inputs: list[str], n_colors: int = PALETTE_COLORS) -> CourseInput
 
 
 # ----------------------------------------------------------------------------- the data folder
+def course_split(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) positions of a course's `n` sprites: a seeded 5% held out, at least one sprite. What
+    course-data writes to split.json, and what `train MODEL --lecture-files` holds out."""
+    train, test = split_indices(n, TEST_SHARE, seed=SPLIT_SEED)
+    if len(test) == 0:
+        test, train = train[:1], train[1:]
+    return train, test
+
+
 def _sheet_of_crops(rgb: np.ndarray) -> np.ndarray:
     """The 20x20 sprites centred in 40x40 white cells, 30 per row: the layout of the kit's sprites_rgb.png,
     so `rgb.load_rgb_crops` reads them back exactly."""
@@ -170,7 +179,7 @@ def write_data_set(course: CourseInput, folder: Path, name: str) -> dict[str, An
     from lecturekit.data import write_lecture_files
 
     sprites = course.sprites
-    train, test = split_indices(len(sprites), TEST_SHARE, seed=SPLIT_SEED)
+    train, test = course_split(len(sprites))
     manifest = {
         "name": name,
         "source": course.source,
@@ -260,14 +269,11 @@ class FitTrainer(Trainer):
     """A model trained by `lecturekit.training.fit`, one epoch per call, with a schedule that follows the
     share of the time budget used (so a budget, not an epoch count, shapes the decay)."""
 
-    lr = 1e-3
-    batch_size = 32
     clip: float | None = 1.0
 
     def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
         super().__init__(ctx, recipe)
-        self.lr = recipe.get("lr", self.lr)
-        self.batch_size = recipe.get("batch_size", self.batch_size)
+        self.lr, self.batch_size = recipe["lr"], recipe["batch_size"]
         self.model = self.build().to(ctx.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
         self.step = 0
@@ -343,8 +349,6 @@ class PixelRNNTrainer(FitTrainer):
     """The lecture's LSTM-512 PixelRNN (and, with see_above, the kit's variant) on the course's sprites."""
 
     name = "pixelrnn"
-    lr = 3e-3
-    clip = 1.0
 
     def build(self) -> nn.Module:
         from lecturekit.models.pixelrnn import PixelRNN
@@ -412,7 +416,6 @@ class CodecTrainer(FitTrainer):
     """The AE or the VAE of notebook 04 (`lecturekit.models.vae`): the shipped recipe (Adam 2e-3, batch 32,
     mirrored sprites, cosine decay, the VAE's KL weight warmed up over the first 10%), timed by the budget."""
 
-    lr = 2e-3
     clip = 5.0
     kind = "ae"
 
@@ -455,20 +458,13 @@ class CodecTrainer(FitTrainer):
         self.flips.set_state(state["flips"])
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.vae import elbo_bits_per_pixel, pixel_accuracy, reconstruction_bits_per_pixel
+        from lecturekit.models.vae import held_out_metrics
 
         model = self.model.cpu().eval()
-        test = self.ctx.test.indices
         if self.kind == "ae":
             model.fit_code_statistics(self.ctx.train.indices)
-            metrics = {"test_recon_bpp": reconstruction_bits_per_pixel(model, test)}
-        else:
-            metrics = {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test, samples=16).items()}
-        metrics.update(
-            test_pixel_accuracy=pixel_accuracy(model, test),
-            train_seconds=self.history["seconds"],
-            epochs=len(self.history["epochs"]),
-        )
+        metrics = held_out_metrics(model, self.ctx.test.indices)
+        metrics.update(train_seconds=self.history["seconds"], epochs=len(self.history["epochs"]))
         return model, metrics, {"history": {**self.history, "steps": []}}
 
 
@@ -483,7 +479,6 @@ class VAETrainer(CodecTrainer):
 class WindowTrainer(FitTrainer):
     """Notebook 02's next-pixel models from the causal window: RGB regression and 1-of-N (palette)."""
 
-    lr = 3e-3
     clip = 1.0
     output = "rgb"
 
@@ -506,20 +501,10 @@ class WindowTrainer(FitTrainer):
         return max(0.02, 1.0 - progress)
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.rgb import coloured_saturation, test_loss
+        from lecturekit.models.rgb import held_out_metrics
 
         model = self.model.cpu().eval()
-        sprites, test = self.ctx.sprites, self.ctx.test
-        real = torch.tensor(test.rgb() / 255.0, dtype=torch.float32)
-        region = np.zeros(real.shape[:3], dtype=bool)
-        region.reshape(len(region), -1)[:, 100:] = True
-        drawn = model.draw(len(real), prefix_rgb01=real, n_given=100, seed=self.ctx.seed)
-        drawn_sat, real_sat = coloured_saturation(drawn, region), coloured_saturation(real.numpy(), region)
-        metrics = {
-            "test_loss": test_loss(model, test.indices, sprites.palette),
-            "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
-            "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0,
-        }
+        metrics = held_out_metrics(model, self.ctx.test, self.ctx.seed)
         return (
             model,
             metrics,
@@ -648,23 +633,35 @@ def _pixelrnn_settings(see_above: bool) -> dict[str, Any]:
 
 
 def _gan_settings() -> dict[str, Any]:
-    from lecturekit.models.gan import SHIPPED_TRAINING
+    from lecturekit.models.gan import GANConfig
 
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in SHIPPED_TRAINING.items() if k != "epochs"}
+    settings = GANConfig().settings()
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items() if k != "epochs"}
+
+
+def _config_values(config: Any, *names: str) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in names}
 
 
 def plans() -> list[Plan]:
     """Every sprite model notebooks 02-05 load, with its share of the budget (about the time each
-    takes to train well on 2 CPU cores; the PixelRNNs and the GAN learn the most per extra minute)."""
+    takes to train well on 2 CPU cores; the PixelRNNs and the GAN learn the most per extra minute).
+    Their settings are the shipped recipes' (each family's config dataclass); epochs give way to the budget,
+    so the VAE's KL warm-up is the share of the run the shipped recipe spends on it."""
+    from lecturekit.models.rgb import RGBConfig
+    from lecturekit.models.vae import SpriteCodecConfig
+
+    window = _config_values(RGBConfig(), "hidden", "batch_size", "lr")
+    codec = SpriteCodecConfig()
+    ae = _config_values(codec, "batch_size", "lr")
+    vae = {**ae, "warmup": codec.warmup_epochs / codec.epochs}
     return [
-        Plan(
-            "rgb_regression", RGBRegressionTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3}, notebook="02"
-        ),
-        Plan("rgb_palette", RGBPaletteTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3}, notebook="02"),
+        Plan("rgb_regression", RGBRegressionTrainer, 0.04, window, notebook="02"),
+        Plan("rgb_palette", RGBPaletteTrainer, 0.04, window, notebook="02"),
         Plan("pixelrnn", PixelRNNTrainer, 0.22, _pixelrnn_settings(False), notebook="03, 04, 05"),
         Plan("pixelrnn_above", PixelRNNAboveTrainer, 0.22, _pixelrnn_settings(True), notebook="03"),
-        Plan("ae", AETrainer, 0.12, {"batch_size": 32, "lr": 2e-3}, notebook="04"),
-        Plan("vae", VAETrainer, 0.14, {"batch_size": 32, "lr": 2e-3, "warmup": 0.1}, notebook="04, 05"),
+        Plan("ae", AETrainer, 0.12, ae, notebook="04"),
+        Plan("vae", VAETrainer, 0.14, vae, notebook="04, 05"),
         Plan("gan", GANTrainer, 0.22, _gan_settings(), threads=1, notebook="05"),
     ]
 

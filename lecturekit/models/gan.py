@@ -689,11 +689,12 @@ def train_main(argv: list[str] | None = None) -> int:
     """`python -m lecturekit train gan [--out PATH] [--minutes M] [--epochs E]`: reproduces data/weights/gan.pt
     (trained on the kit's training sprites; prints the quality scores last)."""
     from lecturekit.data import load_sprites
+    from lecturekit.settings import config_from_args
 
     args = _gan_parser().parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
-    config = GANConfig().with_overrides(epochs=args.epochs, seed=args.seed)
+    config = config_from_args(GANConfig(), args)
     cpu_start = time.process_time()
     run = train_gan(train.rgb(), config, max_minutes=args.minutes)
     cpu_seconds = time.process_time() - cpu_start
@@ -717,12 +718,12 @@ def train_main(argv: list[str] | None = None) -> int:
 
 def _gan_parser() -> argparse.ArgumentParser:
     """`train_main`'s options; their defaults are the shipped recipe's (GANConfig)."""
+    from lecturekit.settings import add_config_options
+
     parser = argparse.ArgumentParser(prog="lecturekit train gan", description=train_main.__doc__)
     parser.add_argument("--out", default=None, help="checkpoint path (default: the shipped data/weights/gan.pt)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training")
-    defaults = GANConfig()
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"epochs (default {defaults.epochs})")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    add_config_options(parser, GANConfig())
     parser.add_argument(
         "--threads",
         type=int,
