@@ -390,21 +390,16 @@ class PixelRNNTrainer(FitTrainer):
         return lr_schedule(progress, decay_start=r.get("decay_start", 0.6), floor=r.get("floor", 0.1))
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        from lecturekit.models.pixelrnn import model_bits_per_pixel
+        from lecturekit.models.pixelrnn import _held_out_eval
 
-        return {"test_bpp": model_bits_per_pixel(model, self.ctx.test.indices)}
+        return _held_out_eval(self.ctx.test.indices)(model)
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.pixelrnn import LN2, model_bits_per_pixel, round_to_half
+        from lecturekit.models.pixelrnn import saved_model_metrics
 
-        model = round_to_half(self.model.cpu().eval())  # saved as float16: measure what will be loaded
         epochs = self.history["epochs"]
-        metrics = {
-            "test_bits_per_pixel": model_bits_per_pixel(model, self.ctx.test.indices),
-            "train_loss_bits_last_epoch": epochs[-1]["loss"] / LN2,
-            "train_seconds": self.history["seconds"],
-            "epochs": len(epochs),
-        }
+        model, metrics = saved_model_metrics(self.model.eval(), epochs, self.ctx.test.indices)
+        metrics.update(train_seconds=self.history["seconds"], epochs=len(epochs))
         return model, metrics, {"history": self.history}
 
 
@@ -444,12 +439,9 @@ class CodecTrainer(FitTrainer):
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        from lecturekit.models.vae import elbo_bits_per_pixel, reconstruction_bits_per_pixel
+        from lecturekit.models.vae import _held_out_bits
 
-        test = torch.as_tensor(self.ctx.test.indices, dtype=torch.long)
-        if self.kind == "vae":
-            return {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test, samples=1).items()}
-        return {"test_recon_bpp": reconstruction_bits_per_pixel(model, test)}
+        return _held_out_bits(self.ctx.test)(model)
 
     def extra_state(self) -> dict[str, Any]:
         return {"flips": self.flips.get_state()}

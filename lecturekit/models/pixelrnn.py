@@ -605,6 +605,17 @@ def round_to_half(model: PixelRNN) -> PixelRNN:
     return model
 
 
+def saved_model_metrics(model: PixelRNN, epochs: list[dict[str, Any]], test: Any) -> tuple[PixelRNN, dict[str, Any]]:
+    """The model as its float16 checkpoint will load (measure what will be loaded), and the metrics every
+    PixelRNN checkpoint stores: that model's held-out bits per pixel, and the last epoch's mean training loss
+    in bits (`epochs`: the History's epoch records)."""
+    model = round_to_half(model.cpu())
+    return model, {
+        "test_bits_per_pixel": model_bits_per_pixel(model, test),
+        "train_loss_bits_last_epoch": epochs[-1]["loss"] / LN2,
+    }
+
+
 # ----------------------------------------------------------------------------- command line
 # name -> train_pixelrnn's keyword arguments for the shipped checkpoint (notebook 03 passes them)
 TRAINING_RECIPES: dict[str, dict[str, Any]] = {name: c.train_args() for name, c in SHIPPED_CONFIGS.items()}
@@ -705,17 +716,15 @@ def _save_cli_checkpoint(
     was from them."""
     from lecturekit.checkpoints import save_checkpoint
 
-    model = round_to_half(model.cpu())  # the shipped file stores float16: measure what will be loaded
-    test_bpp = model_bits_per_pixel(model, test.indices)
-    train_bpp = history.epochs[-1]["loss"] / LN2  # the last epoch's mean training loss, in bits
+    model, metrics = saved_model_metrics(model, history.epochs, test.indices)
+    test_bpp, train_bpp = metrics["test_bits_per_pixel"], metrics["train_loss_bits_last_epoch"]
     save_checkpoint(
         Path(args.out),
         model,
         half=True,
         fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
         metrics={
-            "test_bits_per_pixel": test_bpp,
-            "train_loss_bits_last_epoch": train_bpp,
+            **metrics,
             "train_seconds": history.seconds,
             "train_cpu_seconds": cpu_seconds,
             "threads": torch.get_num_threads(),
