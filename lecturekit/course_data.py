@@ -605,23 +605,13 @@ class Plan:
     notebook: str = ""
 
 
-def _pixelrnn_settings(see_above: bool) -> dict[str, Any]:
-    """The course recipe of `pixelrnn.COURSE_CONFIGS` / `COURSE_TRAINING` (measured there), with the decay
-    following the clock. A learned position embedding (`positions=True`) was tried for the course data and
-    rejected: it learns faster at first but overfits before the end of a 5-minute budget."""
+def _pixelrnn_settings(name: str) -> dict[str, Any]:
+    """The course recipe of `pixelrnn.COURSE_CONFIGS[name]` and `COURSE_TRAINING` (measured there), the decay
+    following the clock. (A learned position embedding, tried here, overfits before a 5-minute budget ends.)"""
     from lecturekit.models.pixelrnn import COURSE_CONFIGS, COURSE_TRAINING
 
-    c = COURSE_CONFIGS["pixelrnn_above" if see_above else "pixelrnn"]
-    return {
-        "hidden": c.hidden,
-        "embed": c.embed,
-        "see_above": see_above,
-        "positions": c.positions,
-        "lr": c.lr,
-        "batch_size": c.batch_size,
-        "dropout": c.dropout,
-        **COURSE_TRAINING,
-    }
+    names = ("hidden", "embed", "see_above", "positions", "lr", "batch_size", "dropout")
+    return {**_config_values(COURSE_CONFIGS[name], *names), **COURSE_TRAINING}
 
 
 def _gan_settings() -> dict[str, Any]:
@@ -650,8 +640,8 @@ def plans() -> list[Plan]:
     return [
         Plan("rgb_regression", RGBRegressionTrainer, 0.04, window, notebook="02"),
         Plan("rgb_palette", RGBPaletteTrainer, 0.04, window, notebook="02"),
-        Plan("pixelrnn", PixelRNNTrainer, 0.22, _pixelrnn_settings(False), notebook="03, 04, 05"),
-        Plan("pixelrnn_above", PixelRNNAboveTrainer, 0.22, _pixelrnn_settings(True), notebook="03"),
+        Plan("pixelrnn", PixelRNNTrainer, 0.22, _pixelrnn_settings("pixelrnn"), notebook="03, 04, 05"),
+        Plan("pixelrnn_above", PixelRNNAboveTrainer, 0.22, _pixelrnn_settings("pixelrnn_above"), notebook="03"),
         Plan("ae", AETrainer, 0.12, ae, notebook="04"),
         Plan("vae", VAETrainer, 0.14, vae, notebook="04, 05"),
         Plan("gan", GANTrainer, 0.22, _gan_settings(), threads=1, notebook="05"),
