@@ -125,6 +125,15 @@ def read_input(inputs: list[str], n_colors: int = PALETTE_COLORS) -> CourseInput
 
 
 # ----------------------------------------------------------------------------- the data folder
+def course_split(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) positions of a course's `n` sprites: a seeded 5% held out, at least one sprite. What
+    course-data writes to split.json, and what `train MODEL --lecture-files` holds out."""
+    train, test = split_indices(n, TEST_SHARE, seed=SPLIT_SEED)
+    if len(test) == 0:
+        test, train = train[:1], train[1:]
+    return train, test
+
+
 def _sheet_of_crops(rgb: np.ndarray) -> np.ndarray:
     """The 20x20 sprites centred in 40x40 white cells, 30 per row: the layout of the kit's sprites_rgb.png,
     so `rgb.load_rgb_crops` reads them back exactly."""
@@ -145,7 +154,7 @@ def write_data_set(course: CourseInput, folder: Path, name: str) -> dict[str, An
     from lecturekit.splits import write_split
 
     sprites = course.sprites
-    train, test = split_indices(len(sprites), TEST_SHARE, seed=SPLIT_SEED)
+    train, test = course_split(len(sprites))
     manifest = {
         "name": name,
         "source": course.source,
@@ -235,14 +244,11 @@ class FitTrainer(Trainer):
     """A model trained by `lecturekit.training.fit`, one epoch per call, with a schedule that follows the
     share of the time budget used (so a budget, not an epoch count, shapes the decay)."""
 
-    lr = 1e-3
-    batch_size = 32
     clip: float | None = 1.0
 
     def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
         super().__init__(ctx, recipe)
-        self.lr = recipe.get("lr", self.lr)
-        self.batch_size = recipe.get("batch_size", self.batch_size)
+        self.lr, self.batch_size = recipe["lr"], recipe["batch_size"]
         self.model = self.build().to(ctx.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
         self.step = 0
@@ -318,8 +324,6 @@ class PixelRNNTrainer(FitTrainer):
     """The lecture's LSTM-512 PixelRNN (and, with see_above, the kit's variant) on the course's sprites."""
 
     name = "pixelrnn"
-    lr = 3e-3
-    clip = 1.0
 
     def build(self) -> nn.Module:
         from lecturekit.models.pixelrnn import PixelRNN
@@ -361,21 +365,16 @@ class PixelRNNTrainer(FitTrainer):
         return lr_schedule(progress, decay_start=r.get("decay_start", 0.6), floor=r.get("floor", 0.1))
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        from lecturekit.models.pixelrnn import model_bits_per_pixel
+        from lecturekit.models.pixelrnn import _held_out_eval
 
-        return {"test_bpp": model_bits_per_pixel(model, self.ctx.test.indices)}
+        return _held_out_eval(self.ctx.test.indices)(model)
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.pixelrnn import LN2, model_bits_per_pixel, round_to_half
+        from lecturekit.models.pixelrnn import saved_model_metrics
 
-        model = round_to_half(self.model.cpu().eval())  # saved as float16: measure what will be loaded
         epochs = self.history["epochs"]
-        metrics = {
-            "test_bits_per_pixel": model_bits_per_pixel(model, self.ctx.test.indices),
-            "train_loss_bits_last_epoch": epochs[-1]["loss"] / LN2,
-            "train_seconds": self.history["seconds"],
-            "epochs": len(epochs),
-        }
+        model, metrics = saved_model_metrics(self.model.eval(), epochs, self.ctx.test.indices)
+        metrics.update(train_seconds=self.history["seconds"], epochs=len(epochs))
         return model, metrics, {"history": self.history}
 
 
@@ -387,7 +386,6 @@ class CodecTrainer(FitTrainer):
     """The AE or the VAE of notebook 04 (`lecturekit.models.vae`): the shipped recipe (Adam 2e-3, batch 32,
     mirrored sprites, cosine decay, the VAE's KL weight warmed up over the first 10%), timed by the budget."""
 
-    lr = 2e-3
     clip = 5.0
     kind = "ae"
 
@@ -416,12 +414,9 @@ class CodecTrainer(FitTrainer):
         return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        from lecturekit.models.vae import elbo_bits_per_pixel, reconstruction_bits_per_pixel
+        from lecturekit.models.vae import _held_out_bits
 
-        test = torch.as_tensor(self.ctx.test.indices, dtype=torch.long)
-        if self.kind == "vae":
-            return {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test, samples=1).items()}
-        return {"test_recon_bpp": reconstruction_bits_per_pixel(model, test)}
+        return _held_out_bits(self.ctx.test)(model)
 
     def extra_state(self) -> dict[str, Any]:
         return {"flips": self.flips.get_state()}
@@ -430,20 +425,13 @@ class CodecTrainer(FitTrainer):
         self.flips.set_state(state["flips"])
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.vae import elbo_bits_per_pixel, pixel_accuracy, reconstruction_bits_per_pixel
+        from lecturekit.models.vae import held_out_metrics
 
         model = self.model.cpu().eval()
-        test = self.ctx.test.indices
         if self.kind == "ae":
             model.fit_code_statistics(self.ctx.train.indices)
-            metrics = {"test_recon_bpp": reconstruction_bits_per_pixel(model, test)}
-        else:
-            metrics = {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test, samples=16).items()}
-        metrics.update(
-            test_pixel_accuracy=pixel_accuracy(model, test),
-            train_seconds=self.history["seconds"],
-            epochs=len(self.history["epochs"]),
-        )
+        metrics = held_out_metrics(model, self.ctx.test.indices)
+        metrics.update(train_seconds=self.history["seconds"], epochs=len(self.history["epochs"]))
         return model, metrics, {"history": {**self.history, "steps": []}}
 
 
@@ -458,7 +446,6 @@ class VAETrainer(CodecTrainer):
 class WindowTrainer(FitTrainer):
     """Notebook 02's next-pixel models from the causal window: RGB regression and 1-of-N (palette)."""
 
-    lr = 3e-3
     clip = 1.0
     output = "rgb"
 
@@ -481,20 +468,10 @@ class WindowTrainer(FitTrainer):
         return max(0.02, 1.0 - progress)
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.rgb import coloured_saturation, test_loss
+        from lecturekit.models.rgb import held_out_metrics
 
         model = self.model.cpu().eval()
-        sprites, test = self.ctx.sprites, self.ctx.test
-        real = torch.tensor(test.rgb() / 255.0, dtype=torch.float32)
-        region = np.zeros(real.shape[:3], dtype=bool)
-        region.reshape(len(region), -1)[:, 100:] = True
-        drawn = model.draw(len(real), prefix_rgb01=real, n_given=100, seed=self.ctx.seed)
-        drawn_sat, real_sat = coloured_saturation(drawn, region), coloured_saturation(real.numpy(), region)
-        metrics = {
-            "test_loss": test_loss(model, test.indices, sprites.palette),
-            "drawn_saturation": float(drawn_sat.mean()) if drawn_sat.size else 0.0,
-            "real_saturation": float(real_sat.mean()) if real_sat.size else 0.0,
-        }
+        metrics = held_out_metrics(model, self.ctx.test, self.ctx.seed)
         return (
             model,
             metrics,
@@ -511,148 +488,71 @@ class RGBPaletteTrainer(WindowTrainer):
 
 
 class GANTrainer(Trainer):
-    """Notebook 05's GAN with the shipped settings (`gan.SHIPPED_TRAINING`: R1 penalty, EMA generator),
-    the loop of `gan.train_gan` cut into epochs that can be saved and resumed. At least 6 epochs: the
-    notebook's collapse check looks at the epochs after the fifth."""
+    """Notebook 05's GAN with the shipped settings (`gan.GANConfig`: R1 penalty, EMA generator), trained by
+    `train_gan`'s own steps (`gan._GANTraining`) one epoch at a time, so it can be saved and resumed. At least
+    6 epochs: the notebook's collapse check looks at the epochs after the fifth."""
 
     name = "gan"
     min_epochs = 6
 
     def __init__(self, ctx: Context, recipe: dict[str, Any]) -> None:
-        import copy
+        from dataclasses import fields
 
-        from lecturekit.models.gan import GAN, rgb_to_tensor
+        from lecturekit.models.gan import GAN, GANConfig, _fixed_codes, _GANTraining, rgb_to_tensor
 
         super().__init__(ctx, recipe)
-        s = recipe
+        names = {f.name for f in fields(GANConfig)} - {"epochs", "seed"}
+        self.cfg = GANConfig(**{k: v for k, v in recipe.items() if k in names}, epochs=None, seed=ctx.seed)
         torch.manual_seed(ctx.seed)
-        self.model = GAN(z_dim=s["z_dim"], width=s["width"], d_width=s["d_width"]).to(ctx.device)
-        self.g_avg = copy.deepcopy(self.model.generator).eval()
-        betas = tuple(s["betas"])
-        self.opt_g = torch.optim.Adam(self.model.generator.parameters(), lr=s["lr_g"], betas=betas)
-        self.opt_d = torch.optim.Adam(self.model.discriminator.parameters(), lr=s["lr_d"], betas=betas)
+        self.run = _GANTraining.start(self.cfg, GAN(**self.cfg.model_args()).to(ctx.device), ctx.device)
         self.data = rgb_to_tensor(ctx.train.rgb())
-        self.gen = torch.Generator().manual_seed(ctx.seed)
-        self.fixed_z = torch.randn(8, s["z_dim"], generator=torch.Generator().manual_seed(ctx.seed + 1))
-        self.variety_z = torch.randn(64, s["z_dim"], generator=torch.Generator().manual_seed(ctx.seed + 2))
+        self.fixed_z, self.variety_z = _fixed_codes(self.cfg, self.cfg.z_dim, ctx.device)
         self.strips: list[np.ndarray] = []
         self.strip_epochs: list[int] = []
-        self.step = 0
-
-    def _step(self, real: torch.Tensor, epoch: int) -> dict[str, float]:
-        """One discriminator step (with the R1 penalty) and one generator step, then the EMA; the step's record."""
-        from lecturekit.models.gan import _ema_update, _r1_penalty, discriminator_loss, generator_loss
-
-        s, model = self.recipe, self.model
-        z = torch.randn(len(real), model.z_dim, generator=self.gen).to(self.ctx.device)
-        fake = model.generator(z)
-        real.requires_grad_(True)
-        real_logits, fake_logits = model.discriminator(real), model.discriminator(fake.detach())
-        d_loss = discriminator_loss(real_logits, fake_logits)
-        penalty = _r1_penalty(real_logits, real)
-        self.opt_d.zero_grad(set_to_none=True)
-        (d_loss + 0.5 * s["r1"] * penalty).backward()
-        self.opt_d.step()
-        g_loss = generator_loss(model.discriminator(fake))
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
-        _ema_update(self.g_avg, model.generator, min(s["ema"], (1 + self.step) / (10 + self.step)))
-        rec = {
-            "step": self.step,
-            "epoch": epoch,
-            "loss": float(d_loss.detach()),
-            "d_loss": float(d_loss.detach()),
-            "g_loss": float(g_loss.detach()),
-            "d_real": float(torch.sigmoid(real_logits.detach()).mean()),
-            "d_fake": float(torch.sigmoid(fake_logits.detach()).mean()),
-        }
-        if not (math.isfinite(rec["d_loss"]) and math.isfinite(rec["g_loss"])):
-            raise FloatingPointError(f"the GAN losses became non-finite at step {self.step}.")
-        return rec
 
     def run_epoch(self, epoch: int, max_seconds: float | None) -> dict[str, float]:
-        from lecturekit.models.gan import augment
+        from lecturekit.models.gan import _gan_epoch_record, _generate_rgb
         from lecturekit.progress import progress
+        from lecturekit.training import History
 
-        bs = self.recipe["batch_size"]
-        n_batches = max(1, len(self.data) // bs)
+        n_batches = max(1, len(self.data) // self.cfg.batch_size)
         deadline = time.perf_counter() + max_seconds if max_seconds is not None else math.inf
-        self.model.train()
-        order = torch.randperm(len(self.data), generator=self.gen)
-        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
-        count = 0
-        bar = progress(
-            range(n_batches),
-            desc=f"gan epoch {epoch + 1}",
-            leave=False,
-            disable=None if self.ctx.progress_bar else True,
-        )
-        for b in bar:
-            real = augment(self.data[order[b * bs : (b + 1) * bs]].to(self.ctx.device), self.gen)
-            rec = self._step(real, epoch)
-            self.history["steps"].append(rec)
-            for k in sums:
-                sums[k] += rec[k]
-            count += 1
-            self.step += 1
-            if time.perf_counter() > deadline:
-                break
+        off = None if self.ctx.progress_bar else True
+        bar = progress(total=n_batches, desc=f"gan epoch {epoch + 1}", leave=False, disable=off)
+        history = History(self.history["steps"], self.history["epochs"])
+        means = self.run.run_epoch(self.data, n_batches, history, epoch, deadline, bar)
         if hasattr(bar, "close"):
             bar.close()
-        return self._end_epoch(epoch, {k: v / max(count, 1) for k, v in sums.items()})
-
-    def _end_epoch(self, epoch: int, means: dict[str, float]) -> dict[str, float]:
-        """The epoch's record (mean losses, the EMA generator's variety) and, every 5th epoch, a strip of samples."""
-        from lecturekit.models.gan import _generate_rgb, recalibrate_batchnorm, sample_variety
-
-        dev = self.ctx.device
-        recalibrate_batchnorm(self.g_avg, self.model.z_dim, batches=2, seed=self.ctx.seed + 3)
-        record = {"epoch": epoch, **means}
-        record["loss"] = record["d_loss"]
-        record["variety"] = sample_variety(_generate_rgb(self.g_avg, self.variety_z.to(dev)))
+        record = _gan_epoch_record(self.run, means, epoch, 0.0, self.variety_z)
         self.history["epochs"].append(record)
-        if epoch % 5 == 0:
-            self.strips.append(_generate_rgb(self.g_avg, self.fixed_z.to(dev)))
+        if epoch % self.cfg.strip_every == 0:
+            self.strips.append(_generate_rgb(self.run.G_avg, self.fixed_z))
             self.strip_epochs.append(epoch)
         return record
 
     def state(self) -> dict[str, Any]:
-        cpu = lambda m: {k: v.detach().cpu() for k, v in m.state_dict().items()}
         return {
-            "model": cpu(self.model),
-            "g_avg": cpu(self.g_avg),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "gen": self.gen.get_state(),
-            "step": self.step,
+            **self.run.state(),
             "history": self.history,
             "strips": [torch.from_numpy(s) for s in self.strips],
             "strip_epochs": list(self.strip_epochs),
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        self.g_avg.load_state_dict(state["g_avg"])
-        self.model.to(self.ctx.device)
-        self.g_avg.to(self.ctx.device)
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.gen.set_state(state["gen"])
-        self.step, self.history = int(state["step"]), state["history"]
+        self.run.load_state(state)
+        self.history = state["history"]
         self.strips = [np.asarray(s) for s in state["strips"]]
         self.strip_epochs = [int(e) for e in state["strip_epochs"]]
 
     def finish(self) -> tuple[nn.Module, dict[str, float], dict[str, Any]]:
-        from lecturekit.models.gan import _generate_rgb, quality_scores, recalibrate_batchnorm
+        from lecturekit.models.gan import _generate_rgb, quality_scores
 
         last = len(self.history["epochs"]) - 1
         if not self.strip_epochs or self.strip_epochs[-1] != last:
-            self.strips.append(_generate_rgb(self.g_avg, self.fixed_z.to(self.ctx.device)))
+            self.strips.append(_generate_rgb(self.run.G_avg, self.fixed_z))
             self.strip_epochs.append(last)
-        recalibrate_batchnorm(self.g_avg, self.model.z_dim, seed=self.ctx.seed + 3)
-        self.model.generator.load_state_dict(self.g_avg.state_dict())
-        model = self.model.cpu().eval()
+        self.run.finish()
+        model = self.run.model.cpu()
         metrics = quality_scores(model, self.ctx.sprites, self.ctx.train, self.ctx.test)
         metrics.update(
             train_seconds=self.history["seconds"], epochs=len(self.history["epochs"]), steps=len(self.history["steps"])
@@ -680,43 +580,45 @@ class Plan:
     notebook: str = ""
 
 
-def _pixelrnn_settings(see_above: bool) -> dict[str, Any]:
-    """The course recipe of `pixelrnn.COURSE_CONFIGS` / `COURSE_TRAINING` (measured there), with the decay
-    following the clock. A learned position embedding (`positions=True`) was tried for the course data and
-    rejected: it learns faster at first but overfits before the end of a 5-minute budget."""
+def _pixelrnn_settings(name: str) -> dict[str, Any]:
+    """The course recipe of `pixelrnn.COURSE_CONFIGS[name]` and `COURSE_TRAINING` (measured there), the decay
+    following the clock. (A learned position embedding, tried here, overfits before a 5-minute budget ends.)"""
     from lecturekit.models.pixelrnn import COURSE_CONFIGS, COURSE_TRAINING
 
-    c = COURSE_CONFIGS["pixelrnn_above" if see_above else "pixelrnn"]
-    return {
-        "hidden": c.hidden,
-        "embed": c.embed,
-        "see_above": see_above,
-        "positions": c.positions,
-        "lr": c.lr,
-        "batch_size": c.batch_size,
-        "dropout": c.dropout,
-        **COURSE_TRAINING,
-    }
+    names = ("hidden", "embed", "see_above", "positions", "lr", "batch_size", "dropout")
+    return {**_config_values(COURSE_CONFIGS[name], *names), **COURSE_TRAINING}
 
 
 def _gan_settings() -> dict[str, Any]:
-    from lecturekit.models.gan import SHIPPED_TRAINING
+    from lecturekit.models.gan import GANConfig
 
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in SHIPPED_TRAINING.items() if k != "epochs"}
+    settings = GANConfig().settings()
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items() if k != "epochs"}
+
+
+def _config_values(config: Any, *names: str) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in names}
 
 
 def plans() -> list[Plan]:
     """Every sprite model notebooks 02-05 load, with its share of the budget (about the time each
-    takes to train well on 2 CPU cores; the PixelRNNs and the GAN learn the most per extra minute)."""
+    takes to train well on 2 CPU cores; the PixelRNNs and the GAN learn the most per extra minute).
+    Their settings are the shipped recipes' (each family's config dataclass); epochs give way to the budget,
+    so the VAE's KL warm-up is the share of the run the shipped recipe spends on it."""
+    from lecturekit.models.rgb import RGBConfig
+    from lecturekit.models.vae import SpriteCodecConfig
+
+    window = _config_values(RGBConfig(), "hidden", "batch_size", "lr")
+    codec = SpriteCodecConfig()
+    ae = _config_values(codec, "batch_size", "lr")
+    vae = {**ae, "warmup": codec.warmup_epochs / codec.epochs}
     return [
-        Plan(
-            "rgb_regression", RGBRegressionTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3}, notebook="02"
-        ),
-        Plan("rgb_palette", RGBPaletteTrainer, 0.04, {"hidden": 256, "batch_size": 16, "lr": 3e-3}, notebook="02"),
-        Plan("pixelrnn", PixelRNNTrainer, 0.22, _pixelrnn_settings(False), notebook="03, 04, 05"),
-        Plan("pixelrnn_above", PixelRNNAboveTrainer, 0.22, _pixelrnn_settings(True), notebook="03"),
-        Plan("ae", AETrainer, 0.12, {"batch_size": 32, "lr": 2e-3}, notebook="04"),
-        Plan("vae", VAETrainer, 0.14, {"batch_size": 32, "lr": 2e-3, "warmup": 0.1}, notebook="04, 05"),
+        Plan("rgb_regression", RGBRegressionTrainer, 0.04, window, notebook="02"),
+        Plan("rgb_palette", RGBPaletteTrainer, 0.04, window, notebook="02"),
+        Plan("pixelrnn", PixelRNNTrainer, 0.22, _pixelrnn_settings("pixelrnn"), notebook="03, 04, 05"),
+        Plan("pixelrnn_above", PixelRNNAboveTrainer, 0.22, _pixelrnn_settings("pixelrnn_above"), notebook="03"),
+        Plan("ae", AETrainer, 0.12, ae, notebook="04"),
+        Plan("vae", VAETrainer, 0.14, vae, notebook="04, 05"),
         Plan("gan", GANTrainer, 0.22, _gan_settings(), threads=1, notebook="05"),
     ]
 

@@ -135,6 +135,58 @@ def test_cli_parsers_take_their_defaults_from_the_configs() -> None:
         assert args[field] == value == getattr(default, field), field
 
 
+def test_rgb_config_defaults_are_the_shipped_recipe() -> None:
+    from lecturekit.models import rgb
+
+    config = rgb.RGBConfig()
+    for name in ("rgb_regression", "rgb_palette"):
+        blob = _blob(name)
+        assert blob["meta"]["config"]["hidden"] == config.hidden == 256, name
+        assert (blob["extra"]["epochs"], blob["extra"]["seed"]) == (config.epochs, config.seed), name
+    assert rgb.WindowNextPixel("rgb").config["hidden"] == config.hidden  # the class and the CLI agree
+
+
+def test_every_trainer_cli_takes_its_options_from_its_config() -> None:
+    """`train MODEL`'s options are generated from the family's dataclass: one option per field, its default the
+    field's, and the parsed options give back the config (a changed option changes just that field)."""
+    import argparse
+
+    from lecturekit.models import rgb, tiny
+    from lecturekit.settings import add_config_options, config_from_args
+
+    for config in (
+        rgb.RGBConfig(),
+        tiny.TinyConfig(),
+        vae.SpriteCodecConfig(),
+        gan.GANConfig(),
+        sentence_vae.SentenceVAEConfig(),
+        pixelrnn.PixelRNNConfig(),
+    ):
+        parser = argparse.ArgumentParser()
+        add_config_options(parser, config)
+        assert config_from_args(config, parser.parse_args([])) == config, type(config).__name__
+    parser = argparse.ArgumentParser()
+    add_config_options(parser, gan.GANConfig())
+    args = parser.parse_args(["--betas", "0.1", "0.2", "--spectral", "--epochs", "3", "--ema", "0.5"])
+    assert config_from_args(gan.GANConfig(), args) == replace(
+        gan.GANConfig(), betas=(0.1, 0.2), spectral=True, epochs=3, ema=0.5
+    )
+    codec = config_from_args(vae.SpriteCodecConfig(), _parsed(vae.SpriteCodecConfig(), ["--no-flip", "--lr", "0.1"]))
+    assert codec == replace(vae.SpriteCodecConfig(), flip=False, lr=0.1)
+    with pytest.raises(SystemExit):
+        _parsed(rgb.RGBConfig(), ["--hidden", "many"])
+
+
+def _parsed(config: object, argv: list[str]) -> object:
+    import argparse
+
+    from lecturekit.settings import add_config_options
+
+    parser = argparse.ArgumentParser()
+    add_config_options(parser, config)
+    return parser.parse_args(argv)
+
+
 def test_train_gan_takes_a_config_and_refuses_unknown_settings() -> None:
     rgb = np.zeros((4, 20, 20, 3), dtype=np.uint8)
     with pytest.raises(TypeError, match="lr_gen"):

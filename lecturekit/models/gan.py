@@ -512,6 +512,29 @@ class _GANTraining:
             recalibrate_batchnorm(self.G_avg, self.model.z_dim, batches=2, seed=self.cfg.seed + 3)
         return {k: v / count for k, v in sums.items()}
 
+    def state(self) -> dict[str, Any]:
+        """Everything a later run needs to go on exactly where this one stopped (course-data's resume file)."""
+        cpu = lambda m: {k: v.detach().cpu() for k, v in m.state_dict().items()}  # noqa: E731
+        return {
+            "model": cpu(self.model),
+            "g_avg": cpu(self.G_avg),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "gen": self.gen.get_state(),
+            "step": self.step,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Go on from `state()`."""
+        self.model.load_state_dict(state["model"])
+        self.G_avg.load_state_dict(state["g_avg"])
+        self.model.to(self.device)
+        self.G_avg.to(self.device)
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.gen.set_state(state["gen"])
+        self.step = int(state["step"])
+
     def train_step(self, real: torch.Tensor, z: torch.Tensor, epoch: int) -> dict[str, float]:
         """One discriminator step then one generator step on the same fakes; returns the step's log record."""
         fake = self.model.generator(z)
@@ -666,11 +689,12 @@ def train_main(argv: list[str] | None = None) -> int:
     """`python -m lecturekit train gan [--out PATH] [--minutes M] [--epochs E]`: reproduces data/weights/gan.pt
     (trained on the kit's training sprites; prints the quality scores last)."""
     from lecturekit.data import load_sprites
+    from lecturekit.settings import config_from_args
 
     args = _gan_parser().parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
     sprites, train, test = load_sprites(), load_sprites("train"), load_sprites("test")
-    config = GANConfig().with_overrides(epochs=args.epochs, seed=args.seed)
+    config = config_from_args(GANConfig(), args)
     cpu_start = time.process_time()
     run = train_gan(train.rgb(), config, max_minutes=args.minutes)
     cpu_seconds = time.process_time() - cpu_start
@@ -694,12 +718,12 @@ def train_main(argv: list[str] | None = None) -> int:
 
 def _gan_parser() -> argparse.ArgumentParser:
     """`train_main`'s options; their defaults are the shipped recipe's (GANConfig)."""
+    from lecturekit.settings import add_config_options
+
     parser = argparse.ArgumentParser(prog="lecturekit train gan", description=train_main.__doc__)
     parser.add_argument("--out", default=None, help="checkpoint path (default: the shipped data/weights/gan.pt)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes of training")
-    defaults = GANConfig()
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"epochs (default {defaults.epochs})")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    add_config_options(parser, GANConfig())
     parser.add_argument(
         "--threads",
         type=int,

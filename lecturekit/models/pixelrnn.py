@@ -39,6 +39,7 @@ from torch import nn
 from lecturekit.checkpoints import register_model
 from lecturekit.i18n import _
 from lecturekit.models.common import SpriteInput
+from lecturekit.settings import add_config_options
 from lecturekit.units import LN2, SPRITE_SIZE
 
 ProbabilitiesFn = Callable[[torch.Tensor, float], torch.Tensor]
@@ -596,6 +597,17 @@ def round_to_half(model: PixelRNN) -> PixelRNN:
     return model
 
 
+def saved_model_metrics(model: PixelRNN, epochs: list[dict[str, Any]], test: Any) -> tuple[PixelRNN, dict[str, Any]]:
+    """The model as its float16 checkpoint will load (measure what will be loaded), and the metrics every
+    PixelRNN checkpoint stores: that model's held-out bits per pixel, and the last epoch's mean training loss
+    in bits (`epochs`: the History's epoch records)."""
+    model = round_to_half(model.cpu())
+    return model, {
+        "test_bits_per_pixel": model_bits_per_pixel(model, test),
+        "train_loss_bits_last_epoch": epochs[-1]["loss"] / LN2,
+    }
+
+
 # ----------------------------------------------------------------------------- command line
 # name -> train_pixelrnn's keyword arguments for the shipped checkpoint (notebook 03 passes them)
 TRAINING_RECIPES: dict[str, dict[str, Any]] = {name: c.train_args() for name, c in SHIPPED_CONFIGS.items()}
@@ -631,13 +643,12 @@ def _parser(name: str) -> argparse.ArgumentParser:
         help=f"number of epochs (default {config.epochs} on the kit's data; none with --lecture-files and --minutes)",
     )
     p.add_argument("--out", default=f"{name}.pt", help=f"where to write the checkpoint (default ./{name}.pt)")
-    p.add_argument("--hidden", type=int, default=config.hidden, help="LSTM cells (the lecture: 512)")
-    p.add_argument("--batch-size", type=int, default=config.batch_size)
-    p.add_argument("--lr", type=float, default=config.lr)
-    p.add_argument(
-        "--dropout", type=float, default=config.dropout, help="dropout on the LSTM's inputs and outputs while training"
+    add_config_options(
+        p,
+        config,
+        skip=("embed", "see_above", "positions", "epochs"),
+        helps={"hidden": "LSTM cells (the lecture: 512)", "dropout": "on the LSTM's inputs and outputs while training"},
     )
-    p.add_argument("--seed", type=int, default=config.seed)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
@@ -655,15 +666,14 @@ def _parse_args(name: str, argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _cli_sprites(lecture_files: Sequence[str] | None) -> tuple[Any, Any, Any]:
-    """(all, train, test) sprites: the lecture files with a seeded 5% held out, else the kit's own split."""
-    from lecturekit.data import DataFormatError, load_sprites, read_lecture_files, split_indices
+    """(all, train, test) sprites: the lecture files with course-data's held-out 5%, else the kit's own split."""
+    from lecturekit.course_data import course_split
+    from lecturekit.data import DataFormatError, load_sprites, read_lecture_files
 
     if not lecture_files:
         return load_sprites(), load_sprites("train"), load_sprites("test")
     sprites = read_lecture_files(*lecture_files)
-    train_pos, test_pos = split_indices(len(sprites), 0.05, seed=0)
-    if len(test_pos) == 0:
-        test_pos, train_pos = train_pos[:1], train_pos[1:]
+    train_pos, test_pos = course_split(len(sprites))
     if len(train_pos) == 0:
         raise DataFormatError(
             f"{lecture_files[0]}: only {len(sprites)} sprite(s); training needs at least 2 (one is held out)."
@@ -698,17 +708,15 @@ def _save_cli_checkpoint(
     was from them."""
     from lecturekit.checkpoints import save_checkpoint
 
-    model = round_to_half(model.cpu())  # the shipped file stores float16: measure what will be loaded
-    test_bpp = model_bits_per_pixel(model, test.indices)
-    train_bpp = history.epochs[-1]["loss"] / LN2  # the last epoch's mean training loss, in bits
+    model, metrics = saved_model_metrics(model, history.epochs, test.indices)
+    test_bpp, train_bpp = metrics["test_bits_per_pixel"], metrics["train_loss_bits_last_epoch"]
     save_checkpoint(
         Path(args.out),
         model,
         half=True,
         fingerprints={"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()},
         metrics={
-            "test_bits_per_pixel": test_bpp,
-            "train_loss_bits_last_epoch": train_bpp,
+            **metrics,
             "train_seconds": history.seconds,
             "train_cpu_seconds": cpu_seconds,
             "threads": torch.get_num_threads(),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,19 @@ from lecturekit.training import History
 # (row offset, column offset) of the pixels a model sees: all drawn before the current one in raster order
 WINDOW = tuple([(-2, dc) for dc in range(-2, 3)] + [(-1, dc) for dc in range(-2, 3)] + [(0, -2), (0, -1)])
 _PAD = 2
+
+
+# ----------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class RGBConfig:
+    """One home for the two window models' settings (their shape and training recipe): the defaults made the
+    shipped rgb_regression.pt and rgb_palette.pt; `train rgb`'s options and course-data's recipe read them."""
+
+    hidden: int = field(default=256, metadata={"help": "units in each of the two hidden layers"})
+    epochs: int = 20
+    batch_size: int = 16
+    lr: float = 3e-3
+    seed: int = 0
 
 
 # ----------------------------------------------------------------------------- colour measures
@@ -118,13 +131,15 @@ def load_sprite_data(lecture_files: tuple[str | Path, str | Path] | None = None)
     """The sprites in force (the kit's, with their original RGB and split; or the course data set selected
     by `LECTUREKIT_DATA`, with the RGB of its PNGs, or only its palette's colours when it came from
     lecture files), or the course's own files when `lecture_files` = (pixel_color.txt, colormap.txt) is
-    given (RGB = palette colours, seeded 5% test split)."""
-    from lecturekit.data import load_sprites, read_lecture_files, split_indices
+    given (RGB = palette colours, course-data's held-out 5%)."""
+    from lecturekit.data import load_sprites, read_lecture_files
 
     if lecture_files:
+        from lecturekit.course_data import course_split
+
         pixel_path, colormap_path = lecture_files
         sprites = read_lecture_files(pixel_path, colormap_path)
-        train, test = split_indices(len(sprites), test_share=0.05, seed=0)
+        train, test = course_split(len(sprites))
         return SpriteData(sprites, sprites.rgb(), train, test, f"{pixel_path} + {colormap_path}", original_rgb=False)
     from lecturekit import datasets
     from lecturekit.data import sprites_dir
@@ -184,7 +199,7 @@ class WindowNextPixel(nn.Module):
 
     palette01: torch.Tensor
 
-    def __init__(self, output: str = "rgb", n_colors: int = 0, hidden: int = 128) -> None:
+    def __init__(self, output: str = "rgb", n_colors: int = 0, hidden: int = RGBConfig.hidden) -> None:
         super().__init__()
         if output not in ("rgb", "palette"):
             raise ValueError(f"output must be 'rgb' or 'palette', got {output!r}")
@@ -266,10 +281,10 @@ def train_window_model(
     indices: np.ndarray,
     palette: np.ndarray,
     *,
-    epochs: int = 4,
-    lr: float = 3e-3,
-    batch_size: int = 16,
-    seed: int = 0,
+    epochs: int = RGBConfig.epochs,
+    lr: float = RGBConfig.lr,
+    batch_size: int = RGBConfig.batch_size,
+    seed: int = RGBConfig.seed,
     progress_bar: bool = True,
     max_minutes: float | None = None,
 ) -> History:
@@ -313,32 +328,36 @@ def test_loss(model: WindowNextPixel, indices: np.ndarray, palette: np.ndarray) 
 def train_main(argv: list[str]) -> int:
     """`python -m lecturekit train rgb`: train the RGB-regression and the 1-of-N window models on the
     kit's sprites (or on lecture-format files) and save them as rgb_regression.pt and rgb_palette.pt."""
-    args = _rgb_parser().parse_args(argv)
     from lecturekit.datasets import weights_dir
+    from lecturekit.settings import config_from_args
 
+    args = _rgb_parser().parse_args(argv)
+    config = config_from_args(RGBConfig(), args)
     data = load_sprite_data(args.lecture_files)
-    sprites, train_pos, test_pos = data.sprites, data.train, data.test
+    sprites = data.sprites
     out = Path(args.out) if args.out else weights_dir()
     fingerprints = {"palette": sprites.palette_fingerprint(), "data": sprites.fingerprint()}
     for name, output in (("rgb_regression", "rgb"), ("rgb_palette", "palette")):
-        torch.manual_seed(args.seed)  # the starting weights too, so that a re-run trains the same model
+        torch.manual_seed(config.seed)  # the starting weights too, so that a re-run trains the same model
         n_colors = sprites.n_colors if output == "palette" else 0
-        model = WindowNextPixel(output, n_colors=n_colors, hidden=args.hidden)
+        model = WindowNextPixel(output, n_colors=n_colors, hidden=config.hidden)
         history = train_window_model(
             model,
-            sprites.indices[train_pos],
+            sprites.indices[data.train],
             sprites.palette,
-            epochs=args.epochs,
-            seed=args.seed,
+            epochs=config.epochs,
+            lr=config.lr,
+            batch_size=config.batch_size,
+            seed=config.seed,
             max_minutes=args.minutes,
         )
-        metrics = _held_out_metrics(model, sprites, test_pos, args.seed)
+        metrics = held_out_metrics(model, sprites.subset(data.test), config.seed)
         path = save_checkpoint(
             out / f"{name}.pt",
             model,
             fingerprints=fingerprints,
             metrics=metrics,
-            extra={"history": history.epochs, "epochs": args.epochs, "seed": args.seed},
+            extra={"history": history.epochs, "epochs": config.epochs, "seed": config.seed, "settings": asdict(config)},
             half=True,
         )
         print(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + f" -> {path}")
@@ -346,7 +365,9 @@ def train_main(argv: list[str]) -> int:
 
 
 def _rgb_parser() -> argparse.ArgumentParser:
-    """`train_main`'s options (the defaults made the shipped checkpoints)."""
+    """`train_main`'s options (their defaults, RGBConfig's, made the shipped checkpoints)."""
+    from lecturekit.settings import add_config_options
+
     parser = argparse.ArgumentParser(prog="lecturekit train rgb", description=train_main.__doc__)
     parser.add_argument("--out", default=None, help="folder for the two checkpoints (default: data/weights)")
     parser.add_argument(
@@ -356,18 +377,16 @@ def _rgb_parser() -> argparse.ArgumentParser:
         default=None,
         help="train on these files in the lecture's format instead of the kit's sprites",
     )
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--hidden", type=int, default=256)
+    add_config_options(parser, RGBConfig())
     parser.add_argument("--minutes", type=float, default=None, help="stop each model after this wall time")
-    parser.add_argument("--seed", type=int, default=0)
     return parser
 
 
-def _held_out_metrics(model: WindowNextPixel, sprites: SpriteSet, test_pos: np.ndarray, seed: int) -> dict[str, float]:
-    """The checkpoint's metrics: held-out loss, and the saturation of pixels drawn after a 100-pixel prefix
-    against the real ones (the RGB regression draws greyish averages)."""
-    loss = test_loss(model, sprites.indices[test_pos], sprites.palette)
-    real = torch.tensor(sprites.rgb()[test_pos] / 255.0, dtype=torch.float32)
+def held_out_metrics(model: WindowNextPixel, test: SpriteSet, seed: int) -> dict[str, float]:
+    """A checkpoint's metrics (`train rgb`'s and course-data's): held-out loss, and the saturation of pixels
+    drawn after a 100-pixel prefix against the real ones (the RGB regression draws greyish averages)."""
+    loss = test_loss(model, test.indices, test.palette)
+    real = torch.tensor(test.rgb() / 255.0, dtype=torch.float32)
     region = np.zeros(real.shape[:3], dtype=bool)
     region.reshape(len(region), -1)[:, 100:] = True
     drawn = model.draw(len(real), prefix_rgb01=real, n_given=100, seed=seed)

@@ -33,6 +33,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from lecturekit.checkpoints import register_model
 from lecturekit.i18n import _
 from lecturekit.models.common import reparameterize
+from lecturekit.settings import add_config_options
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 
@@ -796,24 +797,17 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="train on this one-sentence-per-line text file (e.g. Penn Treebank), not the kit's corpus",
     )
-    p.add_argument("--minutes", type=float, default=SentenceVAEConfig.minutes, help="wall-clock limit (default 10)")
-    p.add_argument("--epochs", type=int, default=SentenceVAEConfig.epochs)
     p.add_argument("--steps", type=int, default=None, help="stop after this many batches (quick runs, tests)")
-    p.add_argument("--batch-size", type=int, default=SentenceVAEConfig.batch_size)
-    p.add_argument("--lr", type=float, default=SentenceVAEConfig.lr)
-    p.add_argument("--latent-dim", type=int, default=SentenceVAEConfig.latent_dim)
-    p.add_argument("--hidden-dim", type=int, default=SentenceVAEConfig.hidden_dim)
-    p.add_argument("--embed-dim", type=int, default=SentenceVAEConfig.embed_dim)
-    p.add_argument("--max-len", type=int, default=SentenceVAEConfig.max_len, help="longer sentences are cut (words)")
-    p.add_argument("--word-dropout", type=float, default=SentenceVAEConfig.word_dropout)
-    p.add_argument(
-        "--warmup-steps",
-        type=int,
-        default=SentenceVAEConfig.warmup_steps,
-        help="KL annealing: steps for the KL weight to reach 1 (0: no annealing)",
+    add_config_options(
+        p,
+        SentenceVAEConfig(),
+        helps={
+            "minutes": "wall-clock limit",
+            "max_len": "longer sentences are cut (words)",
+            "warmup_steps": "KL annealing: steps for the KL weight to reach 1 (0: no annealing)",
+        },
     )
     p.add_argument("--min-count", type=int, default=1, help="words seen fewer times become <unk> (--text)")
-    p.add_argument("--seed", type=int, default=SentenceVAEConfig.seed)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument(
         "--kl-curves",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -316,14 +317,26 @@ def sample_images(
 
 
 # ----------------------------------------------------------------------------- training
+@dataclass(frozen=True)
+class TinyConfig:
+    """One home for the tiny models' training recipe (notebook 01's, and `train tiny`'s defaults)."""
+
+    epochs: int = 15
+    lr: float = 2e-2
+    batch_size: int = 64
+    seed: int = 0
+    train_images: int = field(default=4000, metadata={"help": "pictures drawn from the world to train on"})
+    test_images: int = field(default=1000, metadata={"help": "held-out pictures (drawn with seed + 1)"})
+
+
 def train_tiny(
     model: _NextPixelModel,
     train_images: np.ndarray,
     *,
-    epochs: int = 12,
-    lr: float = 2e-2,
-    batch_size: int = 64,
-    seed: int = 0,
+    epochs: int = TinyConfig.epochs,
+    lr: float = TinyConfig.lr,
+    batch_size: int = TinyConfig.batch_size,
+    seed: int = TinyConfig.seed,
     test_images: np.ndarray | None = None,
     progress_bar: bool = True,
     max_minutes: float | None = None,
@@ -380,29 +393,40 @@ def independent_pixels_bits(train_images: np.ndarray, test_images: np.ndarray) -
 
 def train_main(argv: list[str]) -> int:
     """`python -m lecturekit train tiny`: train both tiny models as notebook 01 does and save them."""
+    from lecturekit.datasets import weights_dir
+    from lecturekit.settings import add_config_options, config_from_args
+
     parser = argparse.ArgumentParser(prog="lecturekit train tiny", description=train_main.__doc__)
     parser.add_argument("--out", default=None, help="folder for tiny_mlp.pt and tiny_rnn.pt (default: data/weights)")
-    parser.add_argument("--epochs", type=int, default=15)
+    add_config_options(parser, TinyConfig())
     parser.add_argument("--minutes", type=float, default=None, help="stop each model after this wall time")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    from lecturekit.datasets import weights_dir
-
+    config = config_from_args(TinyConfig(), args)
     out = Path(args.out) if args.out else weights_dir()
     torch.set_num_threads(1)  # tiny networks: more threads only wait on each other
-    train = make_tiny_world(4000, seed=args.seed)
-    test = make_tiny_world(1000, seed=args.seed + 1)
+    train = make_tiny_world(config.train_images, seed=config.seed)
+    test = make_tiny_world(config.test_images, seed=config.seed + 1)
     print(
         f"world entropy {world_entropy_bits():.3f} bits/image; independent pixels "
         f"{independent_pixels_bits(train, test):.3f}"
     )
     for model in (TinyMLP(), TinyRNN()):
         history = train_tiny(
-            model, train, epochs=args.epochs, seed=args.seed, test_images=test, max_minutes=args.minutes
+            model,
+            train,
+            epochs=config.epochs,
+            lr=config.lr,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            test_images=test,
+            max_minutes=args.minutes,
         )
         bits = test_bits_per_image(model, test)
         path = save_checkpoint(
-            out / f"{model.kind}.pt", model, metrics={"test_bits_per_image": bits}, extra={"history": history.epochs}
+            out / f"{model.kind}.pt",
+            model,
+            metrics={"test_bits_per_image": bits},
+            extra={"history": history.epochs, "settings": asdict(config)},
         )
         print(f"{model.kind}: test {bits:.3f} bits/image -> {path}")
     return 0

@@ -15,7 +15,7 @@ import argparse
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -584,17 +584,28 @@ class _WarmupLoss:
         return m.loss(batch)
 
 
+def held_out_metrics(model: _SpriteCodec, test: Any) -> dict[str, float]:
+    """A checkpoint's metrics (`train ae|vae`'s and course-data's) on held-out indices: the VAE's ELBO bits (16
+    samples) or the AE's reconstruction bits, and the share of pixels reconstructed right."""
+    if isinstance(model, SpriteVAE):
+        metrics = {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test, samples=16).items()}
+    else:
+        metrics = {"test_recon_bpp": reconstruction_bits_per_pixel(model, test)}
+    metrics["test_pixel_accuracy"] = pixel_accuracy(model, test)
+    return metrics
+
+
 def _train_cli(kind: str, argv: list[str]) -> int:
-    """`python -m lecturekit train ae|vae [--out PATH] [--minutes M] [--epochs N] [--seed S]`."""
+    """`python -m lecturekit train ae|vae [--out PATH] [--minutes M] [--epochs N] [--seed S] ...`."""
+    from lecturekit.settings import add_config_options, config_from_args
+
     parser = argparse.ArgumentParser(
         prog=f"lecturekit train {kind}",
         description=f"Train the sprite {kind.upper()} of notebook 04 (shipped weights).",
     )
     parser.add_argument("--out", default=None, help=f"where to save (default: data/weights/{kind}.pt)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this many minutes")
-    defaults = SpriteCodecConfig()
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    add_config_options(parser, SpriteCodecConfig())
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)
     if args.threads:
@@ -605,16 +616,12 @@ def _train_cli(kind: str, argv: list[str]) -> int:
 
     train, test = load_sprites("train"), load_sprites("test")
     start = time.perf_counter()
-    config = replace(defaults, epochs=args.epochs, seed=args.seed)
+    config = config_from_args(SpriteCodecConfig(), args)
     recipe = config.recipe()
     model, history = train_sprite_model(
         kind, train, test, max_minutes=args.minutes, flip=config.flip, **recipe, **config.model_args()
     )
-    if kind == "vae":
-        metrics = {"test_" + k: v for k, v in elbo_bits_per_pixel(model, test.indices, samples=16).items()}
-    else:
-        metrics = {"test_recon_bpp": reconstruction_bits_per_pixel(model, test.indices)}
-    metrics["test_pixel_accuracy"] = pixel_accuracy(model, test.indices)
+    metrics = held_out_metrics(model, test.indices)
     metrics["train_seconds"] = time.perf_counter() - start
     metrics["epochs"] = len(history.epochs)
     out = Path(args.out) if args.out else weights_dir() / f"{kind}.pt"
