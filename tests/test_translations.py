@@ -480,6 +480,20 @@ def test_messages_made_in_english_are_written_again_in_another_language_with_the
     assert i18n.in_language(i18n._("the values are wrong"), "en") == "the values are wrong"
 
 
+def test_a_grader_running_in_chinese_still_finds_what_kind_of_value_was_wrong() -> None:
+    """A hidden case's wrong value is shown as its kind, read from the compare message's English text."""
+    from lecturekit.grading.compare import _category
+
+    try:
+        i18n.set_language("zh_CN")
+        shape = i18n._("expected shape {want}, got shape {got}").format(want=(3, 4), got=(3,))
+        assert shape.startswith("应为形状")
+        kind = _category(shape)
+    finally:
+        i18n.set_language(None)
+    assert kind == "结果的形状不对" and i18n.in_language(kind, "en") == "the shape of the result is wrong"
+
+
 def test_no_function_shadows_the_message_function() -> None:
     """A function that calls `_()` (gettext) and also binds `_` (`_, ax = plt.subplots()`) breaks in every
     language: the call finds the local name (a Figure, or nothing yet)."""

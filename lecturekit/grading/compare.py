@@ -19,7 +19,7 @@ from typing import Any
 
 from lecturekit.exercises import Exercise, Mistake, _fresh, answer_of
 from lecturekit.grading.execute import CallResult, Unsupported
-from lecturekit.i18n import N_, _, indented
+from lecturekit.i18n import N_, _, in_language, indented
 
 _WORST_FIRST = ("timeout", "error", "failed", "missing")
 
@@ -45,8 +45,9 @@ class Verdict:
 
 
 def _category(message: str) -> str:
-    """What kind of problem a comparison message describes, without its numbers."""
-    low = message.lower()
+    """What kind of problem a comparison message describes, without its numbers (read in English, whatever
+    the grader's language)."""
+    low = str(in_language(message, "en")).lower()
     if "shape" in low:
         return _("the shape of the result is wrong")
     if "integers" in low or "dtype" in low:
