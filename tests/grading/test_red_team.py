@@ -334,7 +334,8 @@ def test_hostile_result_files_are_refused_and_listed_for_review(run, student, wh
 
 
 def test_a_dropped_message_is_listed_for_review(run):
-    assert row(run, "shouter", "TOTAL", "ALL") == ("passed", 7.0), feedback(run, "shouter")
+    for grade_id, points in (("test_add_one", 2), ("test_softmax", 3), ("test_noise", 1), ("test_count", 1)):
+        assert row(run, "shouter", grade_id) == ("passed", points), feedback(run, "shouter")
     assert any("shouter" in line and "was dropped" in line for line in run["review"].splitlines()), run["review"]
 
 
