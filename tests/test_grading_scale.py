@@ -35,7 +35,7 @@ from lecturekit.grading.merge import MergeError, merge
 from lecturekit.grading.merge import main as merge_main
 from lecturekit.grading.report import csv_text, review_text, status_text, write_csv, write_feedback, write_review
 from lecturekit.grading.shards import Shard, ShardError, parse_shard, shard_members, write_manifest
-from lecturekit.i18n import translate
+from lecturekit.i18n import _, translate
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "docs" / "instructors" / "recipes"
@@ -209,6 +209,10 @@ CELLS = [
 ]
 
 
+# what the grader writes (as Messages, which the feedback writes again in each student's language)
+HIDDEN_RIGHT = _("{fn}(): {right} of {n} hidden cases right").format(fn="add_one", right=5, n=12)
+
+
 def _one_copy(statuses: tuple[str, str, str], points: tuple[float, float, float]) -> tuple[GradeReport, Assignment]:
     assignment = Assignment("01_demo", Path("01_demo.ipynb"), [], "d", graded=list(CELLS))
     rows = [
@@ -219,12 +223,21 @@ def _one_copy(statuses: tuple[str, str, str], points: tuple[float, float, float]
             p,
             c.points,
             s,
-            ["add_one(): 5 of 12 hidden cases right"] if s != "passed" else [],
+            [_("{fn}(): {right} of {n} hidden cases right").format(fn="add_one", right=5, n=12)]
+            if s != "passed"
+            else [],
         )
         for c, s, p in zip(CELLS, statuses, points)
     ]
     sub = SubmissionReport(
-        "gs1", "01_demo", rows, ["my.ipynb was graded as 01_demo.ipynb: its cells belong to that notebook"]
+        "gs1",
+        "01_demo",
+        rows,
+        [
+            _("{file} was graded as {best}.ipynb: its cells belong to that notebook").format(
+                file="my.ipynb", best="01_demo"
+            )
+        ],
     )
     return GradeReport([sub], {"gs1": []}, [], 1, 3.2), assignment
 
@@ -338,7 +351,7 @@ def test_the_zip_carries_the_course_data_set_in_force(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "active", lambda: datasets.ActiveData("course2026", folder, False, "test"))
     where, files = course_data_files()
     assert where == "course/data/course2026"
-    assert sorted(n for n, _ in files) == [
+    assert sorted(n for n, _size in files) == [
         "course/data/course2026/dataset.json",
         "course/data/course2026/sprites/pixel_color.txt",
         "course/data/course2026/weights/vae.pt",
