@@ -14,7 +14,7 @@ the other worker wait for nbval's figures instead of running the notebook a seco
 from __future__ import annotations
 
 import fcntl
-import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,10 +40,18 @@ def locked(path: Path) -> IO[str]:
     return lock
 
 
-def write_figures(path: Path, figures: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(figures))
-    tmp.replace(path)  # never a half-written file
+def save_from_kernel(path: Path, run_cell: Callable[[str], object]) -> None:
+    """Keep at `path` the figures a kernel's cells recorded: `run_cell` runs one more cell in that kernel,
+    which writes `lecturekit.claims.RECORDED` beside `path` (a file, not printed output, so nothing the notebook
+    prints can be taken for it); it is moved into place whole."""
+    written = path.with_suffix(".kernel")
+    written.unlink(missing_ok=True)
+    run_cell(
+        "import json as _json\nfrom lecturekit import claims as _claims\n"
+        f"open({str(written)!r}, 'w').write(_json.dumps(_claims.RECORDED))"
+    )
+    if written.is_file():
+        written.replace(path)
 
 
 class _Run:
@@ -90,14 +98,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         kernel = getattr(item.parent, "kernel", None)
         if run.passed == run.cells and kernel is not None and kernel.is_alive():
-            target = run.path.with_suffix(".kernel")
-            code = (
-                "import json as _json\nfrom lecturekit import claims as _claims\n"
-                f"open({str(target)!r}, 'w').write(_json.dumps(_claims.RECORDED))"
+            save_from_kernel(
+                run.path, lambda code: kernel.await_reply(kernel.execute_cell_input(code, allow_stdin=False), 60)
             )
-            kernel.await_reply(kernel.execute_cell_input(code, allow_stdin=False), timeout=60)
-            if target.is_file():
-                write_figures(run.path, json.loads(target.read_text()))
-                target.unlink()
     finally:
         run.lock.close()

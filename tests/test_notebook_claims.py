@@ -10,6 +10,7 @@ the notebook and the sentence.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -17,10 +18,9 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbval_claims import figures_path, locked, write_figures
+from nbval_claims import figures_path, locked, save_from_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKER = "LECTUREKIT_CLAIMS_JSON "
 _EXECUTED: dict[str, dict[str, Any]] = {}
 
 
@@ -31,29 +31,22 @@ def recorded(stem: str) -> dict[str, Any]:
         path = figures_path(stem)
         with locked(path):  # nbval running it on the other worker: wait for its figures
             if not path.is_file():
-                write_figures(path, _executed_figures(stem))
+                save_from_kernel(path, functools.partial(_execute_with_last_cell, stem))
             _EXECUTED[stem] = json.loads(path.read_text())
     return _EXECUTED[stem]
 
 
-def _executed_figures(stem: str) -> dict[str, Any]:
-    """Execute solutions/<stem>.ipynb top to bottom with the shipped weights; return what its cells recorded."""
+def _execute_with_last_cell(stem: str, code: str) -> None:
+    """Execute solutions/<stem>.ipynb top to bottom with the shipped weights, then `code` in the same kernel."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", as_version=4)
-    nb.cells.append(
-        nbformat.v4.new_code_cell(
-            f"import json\nfrom lecturekit import claims\nprint({MARKER!r} + json.dumps(claims.RECORDED))"
-        )
-    )
+    nb.cells.append(nbformat.v4.new_code_cell(code))
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("LECTUREKIT_PROGRESS", "text")
     NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "solutions")}}
     ).execute()
-    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
-    line = next(ln for ln in text.splitlines() if ln.startswith(MARKER))
-    return json.loads(line[len(MARKER) :])
 
 
 def claim(condition: bool, notebook: str, sentence: str, figures: Any) -> None:
